@@ -1,0 +1,87 @@
+/**
+ * A client connection as the node sees it (Redis's `client` struct, the replication subset).
+ * One record serves every role a connection can take: a normal client, a replica attached to
+ * us (replState set), or our own master link once the handshake is done (isMaster).
+ *
+ * Output is queued in `out` and written by the node's beforeSleep(), as Redis writes replies
+ * in beforeSleep/handleClientsWithPendingWrites. A replica that is still waiting for its RDB
+ * accumulates the stream in `out` without it being sent (REDIS-REPLICATION.md §5.3).
+ */
+import type { ConnId, ClientId } from './host.ts';
+import { CommandParser } from './resp.ts';
+
+/** Master's view of a replica client (§5.1). */
+export type ReplicaState = 'wait_bgsave_start' | 'wait_bgsave_end' | 'send_bulk' | 'online';
+
+export class Client {
+  /** Selected database (SELECT). */
+  db = 0;
+  readonly parser: CommandParser | null;
+  /** Pending output, written at beforeSleep unless held. */
+  out: Uint8Array[] = [];
+  outBytes = 0;
+  /** Set once the client is freed; late calls must not act on it. */
+  closed = false;
+  /** CLIENT_CLOSE_AFTER_REPLY. */
+  closeAfterReply = false;
+  /** The master's offset right after this client's last propagated write (WAIT). */
+  woff = 0;
+  lastInteractionUs: number;
+  createdUs: number;
+
+  // --- As a replica attached to us ---
+  replState: ReplicaState | null = null;
+  replAckOff = 0;
+  replAckTimeUs = 0;
+  psyncInitialOffset = -1;
+  capaEof = false;
+  capaPsync2 = false;
+  listeningPort = 0;
+  /** Diskless sync: stream starts only after the replica's first REPLCONF ACK (§5.4). */
+  startStreamOnAck = false;
+  /** Replica's RDB is going out over a socket child (diskless) rather than from disk. */
+  disklessTarget = false;
+
+  // --- As our master link (on a replica) ---
+  isMaster = false;
+  /** The master sent bytes we could not parse: do not cache it (no PSYNC after this). */
+  protocolError = false;
+  /** Bytes read from the master socket (read_reploff) and applied (reploff). */
+  readReploff = 0;
+  reploff = 0;
+  replid = '';
+
+  constructor(
+    readonly id: number,
+    /** The socket, or null for a local client. */
+    readonly conn: ConnId | null,
+    /** For local clients: the host's id to route replies. */
+    readonly local: ClientId | null,
+    /** Peer host name (node name), for INFO and traces. */
+    readonly peer: string,
+    nowUs: number,
+  ) {
+    this.parser = conn !== null ? new CommandParser() : null;
+    this.lastInteractionUs = nowUs;
+    this.createdUs = nowUs;
+  }
+
+  queue(bytes: Uint8Array): void {
+    this.out.push(bytes);
+    this.outBytes += bytes.length;
+  }
+
+  /** Whether output may be written now: replicas waiting for their RDB hold the stream. */
+  get outputHeld(): boolean {
+    const s = this.replState;
+    if (s === null) return false;
+    return s === 'wait_bgsave_start' || s === 'wait_bgsave_end' || s === 'send_bulk' || this.startStreamOnAck;
+  }
+
+  takeOutput(): Uint8Array {
+    const out = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out, this.outBytes);
+    this.out = [];
+    this.outBytes = 0;
+    return out;
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The Host: everything a node can do to the outside world (DESIGN.md "The core is sans-I/O").
+ * The simulator's world implements it on virtual time and simulated TCP; sim/real implements it
+ * on node:net and wall-clock timers; unit tests fake it with arrays. The core never reads a
+ * clock, opens a socket or draws a random number by any other path.
+ */
+import type { Reply } from './reply.ts';
+import type { TraceEvent } from '../trace/events.ts';
+
+/** One end of a TCP connection, as the host numbers it (a file descriptor). */
+export type ConnId = number;
+/** A local client: the scenario's redis-cli session or a load generator; replies go to host.reply(). */
+export type ClientId = number;
+/** A forked child (BGSAVE) as the host numbers it. */
+export type ChildId = number;
+
+export type ChildTarget = 'disk' | 'sockets';
+
+export interface Host {
+  /** Microseconds since the run started (monotonic). */
+  nowUs(): number;
+  /** The node's unix clock in milliseconds (a fixed epoch plus virtual time in the simulator). */
+  unixMs(): number;
+  /** Seeded lowercase hex: replids, run ids, EOF marks. */
+  randomHex(chars: number): string;
+
+  /** Start a TCP connect; the host later calls node.connected(conn) or node.connectFailed(conn). */
+  connect(host: string, port: number): ConnId;
+  send(conn: ConnId, bytes: Uint8Array): void;
+  /** Close our end; no further input for conn reaches the node. */
+  close(conn: ConnId): void;
+
+  /**
+   * Fork a child that writes `sizeBytes` of RDB (to disk, or to replica sockets, which the parent
+   * already wrote). The host calls node.childDone(child, ok) when it would have exited.
+   */
+  fork(target: ChildTarget, sizeBytes: number): ChildId;
+  /** Kill a running child (no childDone follows). */
+  killChild(child: ChildId): void;
+
+  /** Durable storage, named files (dump.rdb, appendonly.aof). Survives crash and restart. */
+  writeFile(name: string, bytes: Uint8Array): void;
+  readFile(name: string): Uint8Array | null;
+
+  /** Reply to a local client (network clients get bytes via send()). */
+  reply(client: ClientId, reply: Reply): void;
+  /** DEBUG SLEEP: the process stops for durUs; input queues up meanwhile. */
+  sleep(durUs: number): void;
+  /** SHUTDOWN: the process exits now (after what it already sent). */
+  exit(): void;
+
+  /** Whether trace() is listened to; the core skips building events when it is not. */
+  readonly tracing: boolean;
+  trace(event: TraceEvent): void;
+}

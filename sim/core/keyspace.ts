@@ -1,0 +1,221 @@
+/**
+ * The keyspace: 16 databases of binary-string keys, each with an optional absolute expiry.
+ *
+ * Theory of operation. Redis keeps two dicts per database (db.c): `dict` (key → value) and
+ * `expires` (key → unix ms). We keep `dbs[db]` (key → Entry, the expiry inside the entry) and,
+ * as the index that Redis's `expires` dict is, a Set per database of the keys that have an
+ * expiry: INFO's `expires=` count and the active expire cycle read it. Every mutation goes through
+ * the methods below so that the index and the byte count stay true; code that writes `dbs[db]`
+ * directly (the RDB loader) must call rebuildIndexes() afterwards.
+ *
+ * Entries are treated as immutable: a write replaces the Entry object, never edits it. That makes
+ * clone() (the BGSAVE child's copy-on-write snapshot) a copy of the Maps that shares the entries.
+ *
+ * This file knows nothing of time or of commands: whether a key is "logically expired" is decided
+ * by the caller (commands/lookup.ts mirrors expireIfNeeded()). Strings are binary strings: one JS
+ * char per byte (latin1).
+ */
+import { assert } from '../assert.ts';
+import type { Reply } from './reply.ts';
+
+export interface Entry {
+  value: string;
+  /** Absolute unix time in ms at which the key expires; -1 = no expiry. */
+  expireAtMs: number;
+}
+
+/** Redis's `databases` default. */
+export const DATABASES = 16;
+
+export class Keyspace {
+  readonly dbs: Map<string, Entry>[];
+  /** The keys of each database that have an expiry (Redis's `db->expires` dict, keys only). */
+  private readonly expires: Set<string>[];
+  /** Per database, where the active expire cycle stopped (a live Set iterator), or null. */
+  private readonly expireCursors: (IterableIterator<string> | null)[];
+  private bytes = 0;
+  /** Keys deleted because a lookup found them expired on a master (stat_expiredkeys, lazy part). */
+  lazyExpiredKeys = 0;
+
+  constructor() {
+    this.dbs = [];
+    this.expires = [];
+    this.expireCursors = [];
+    for (let db = 0; db < DATABASES; db++) {
+      this.dbs.push(new Map());
+      this.expires.push(new Set());
+      this.expireCursors.push(null);
+    }
+  }
+
+  /** The raw entry, expired or not (dictFind). */
+  get(db: number, key: string): Entry | undefined {
+    return this.dbs[db]!.get(key);
+  }
+
+  /** Insert or replace a key with its expiry (setKey + setExpire/removeExpire). */
+  set(db: number, key: string, value: string, expireAtMs: number): void {
+    assert(expireAtMs === -1 || Number.isSafeInteger(expireAtMs), `keyspace.set: bad expireAtMs ${expireAtMs}`);
+    const map = this.dbs[db]!;
+    const old = map.get(key);
+    if (old !== undefined) this.bytes -= key.length + old.value.length;
+    map.set(key, { value, expireAtMs });
+    this.bytes += key.length + value.length;
+    if (expireAtMs === -1) this.expires[db]!.delete(key);
+    else this.expires[db]!.add(key);
+  }
+
+  /** Replace the value, keeping the key's expiry (KEEPTTL, APPEND, INCR, SETRANGE). */
+  setValueKeepTtl(db: number, key: string, value: string): void {
+    const old = this.dbs[db]!.get(key);
+    this.set(db, key, value, old === undefined ? -1 : old.expireAtMs);
+  }
+
+  /** The RDB loader's entry point (persist.ts): the same as set(). */
+  restore(db: number, key: string, value: string, expireAtMs: number): void {
+    this.set(db, key, value, expireAtMs);
+  }
+
+  /** setExpire(): the key must exist. */
+  setExpire(db: number, key: string, expireAtMs: number): void {
+    const old = this.dbs[db]!.get(key);
+    assert(old !== undefined, 'keyspace.setExpire: no such key');
+    assert(expireAtMs !== -1, 'keyspace.setExpire: use removeExpire');
+    this.set(db, key, old.value, expireAtMs);
+  }
+
+  /** removeExpire(): true if the key had an expiry. */
+  removeExpire(db: number, key: string): boolean {
+    const old = this.dbs[db]!.get(key);
+    if (old === undefined || old.expireAtMs === -1) return false;
+    this.set(db, key, old.value, -1);
+    return true;
+  }
+
+  /** dbSyncDelete(): true if the key existed. */
+  delete(db: number, key: string): boolean {
+    const map = this.dbs[db]!;
+    const old = map.get(key);
+    if (old === undefined) return false;
+    map.delete(key);
+    this.bytes -= key.length + old.value.length;
+    this.expires[db]!.delete(key);
+    return true;
+  }
+
+  /** dictSize(db->dict): logically expired keys still count, as in DBSIZE. */
+  size(db: number): number {
+    return this.dbs[db]!.size;
+  }
+
+  /** dictSize(db->expires), for INFO keyspace. */
+  expiresCount(db: number): number {
+    return this.expires[db]!.size;
+  }
+
+  keysWithExpiry(db: number): IterableIterator<string> {
+    return this.expires[db]!.values();
+  }
+
+  /** Sum of key and value lengths over all databases (a stand-in for used_memory). */
+  totalBytes(): number {
+    return this.bytes;
+  }
+
+  /** Number of keys in all databases. */
+  totalKeys(): number {
+    let n = 0;
+    for (const map of this.dbs) n += map.size;
+    return n;
+  }
+
+  /** emptyData() for one database; returns the number of keys removed. */
+  flushDb(db: number): number {
+    const map = this.dbs[db]!;
+    const removed = map.size;
+    for (const [key, e] of map) this.bytes -= key.length + e.value.length;
+    map.clear();
+    this.expires[db]!.clear();
+    this.expireCursors[db] = null;
+    return removed;
+  }
+
+  /** emptyData(-1); returns the number of keys removed. */
+  flushAll(): number {
+    let removed = 0;
+    for (let db = 0; db < DATABASES; db++) removed += this.flushDb(db);
+    assert(this.bytes === 0, `keyspace.flushAll: byte count ${this.bytes} after flush`);
+    return removed;
+  }
+
+  /** A snapshot for the BGSAVE child: later writes to either copy do not show in the other. */
+  clone(): Keyspace {
+    const copy = new Keyspace();
+    for (let db = 0; db < DATABASES; db++) {
+      for (const [key, e] of this.dbs[db]!) copy.dbs[db]!.set(key, e);
+      for (const key of this.expires[db]!) copy.expires[db]!.add(key);
+    }
+    copy.bytes = this.bytes;
+    return copy;
+  }
+
+  /** Recompute the expiry index and byte count after `dbs` was written directly. */
+  rebuildIndexes(): void {
+    this.bytes = 0;
+    for (let db = 0; db < DATABASES; db++) {
+      const set = this.expires[db]!;
+      set.clear();
+      this.expireCursors[db] = null;
+      for (const [key, e] of this.dbs[db]!) {
+        this.bytes += key.length + e.value.length;
+        if (e.expireAtMs !== -1) set.add(key);
+      }
+    }
+  }
+
+  /**
+   * The next key with an expiry in `db`, continuing where the previous call stopped, or null
+   * when one pass over the index is complete (the next call starts a new pass). A JS Set
+   * iterator stays valid while the Set changes: deleted keys are skipped, new ones visited.
+   */
+  nextExpiryKey(db: number): string | null {
+    let it = this.expireCursors[db];
+    if (it === null) {
+      it = this.expires[db]!.values();
+      this.expireCursors[db] = it;
+    }
+    const r = it.next();
+    if (r.done === true) {
+      this.expireCursors[db] = null;
+      return null;
+    }
+    return r.value;
+  }
+}
+
+/**
+ * Who is looking at the keyspace, as Redis 7.0 expireIfNeeded() distinguishes it: a master deletes
+ * an expired key it meets and propagates DEL; a replica never deletes (its master will send the
+ * DEL): to its own clients the key is missing, to its master link it still exists.
+ */
+export type ExpiryView = 'master' | 'replica-client' | 'replica-master-link';
+
+export interface DataContext {
+  ks: Keyspace;
+  db: number;
+  /** The node's unix clock in ms; fixed for the whole command (server.mstime, fixed_time_expire). */
+  nowMs: number;
+  view: ExpiryView;
+  /** Append an effect command to the replication stream (in db = ctx.db). */
+  propagate(argv: string[]): void;
+}
+
+export interface DataCommand {
+  /** Lowercase command name. */
+  name: string;
+  /** Redis's convention: N = exactly N args including the name; -N = at least N. */
+  arity: number;
+  /** Flagged `write` in Redis's command table (a read-only replica refuses it). */
+  write: boolean;
+  run(ctx: DataContext, argv: string[]): Reply;
+}

@@ -1,0 +1,506 @@
+/**
+ * The serving side of replication: feeding the stream, deciding PSYNC, producing RDBs for full
+ * syncs, and the master half of replicationCron. Chained replicas use the same code to serve
+ * their sub-replicas (§11); only feedCommand() is a top-level master's alone.
+ *
+ * References: REDIS-REPLICATION.md §4 (syncCommand), §4.1 (masterTryPartialResynchronization),
+ * §5 (full sync), §6 (the stream), §7 (replid lifecycle), §10 (keepalives, timeouts).
+ */
+import { assert } from '../assert.ts';
+import type { RedisNode } from './node.ts';
+import { ZERO_REPLID } from './node.ts';
+import type { Client } from './client.ts';
+import { Backlog } from './backlog.ts';
+import { encodeCommand } from './resp.ts';
+import { OK, err, errSyntax, errNotInteger } from './reply.ts';
+import { writeRdb } from './rdb.ts';
+import type { RdbContents } from './rdb.ts';
+import { replicationUnsetMaster } from './replica.ts';
+import { saveRdbToDisk } from './persist.ts';
+
+const enc = (text: string): Buffer => Buffer.from(text, 'latin1');
+const NEWLINE = enc('\n');
+
+// ---------------------------------------------------------------------------------------------
+// Replication IDs and the backlog (§7, §8).
+
+/** changeReplicationId(): a fresh random replid. */
+export function changeReplicationId(n: RedisNode, why: string): void {
+  n.replid = n.host.randomHex(40);
+  traceReplid(n, why);
+}
+
+/** clearReplicationId2(): forget the previous history. */
+export function clearReplicationId2(n: RedisNode): void {
+  n.replid2 = ZERO_REPLID;
+  n.secondReplidOffset = -1;
+}
+
+/**
+ * shiftReplicationId(): the current history becomes replid2, valid up to the next byte, and a
+ * new history starts. Used on promotion (§9.4). offset+1 because PSYNC names the first byte
+ * the replica lacks (§1.6).
+ */
+export function shiftReplicationId(n: RedisNode, why: string): void {
+  n.replid2 = n.replid;
+  n.secondReplidOffset = n.masterReplOffset + 1;
+  n.replid = n.host.randomHex(40);
+  traceReplid(n, why);
+}
+
+function traceReplid(n: RedisNode, why: string): void {
+  if (n.host.tracing) {
+    n.host.trace({ kind: 'replid-change', node: n.name, replid: n.replid, replid2: n.replid2, secondOffset: n.secondReplidOffset, why });
+  }
+}
+
+/** createReplicationBacklog(): an empty backlog whose first byte is the next one produced. */
+export function createBacklog(n: RedisNode, why: string): void {
+  assert(n.backlog === null, 'createBacklog: backlog exists');
+  n.backlog = new Backlog(n.config.replBacklogSizeBytes, n.masterReplOffset);
+  if (n.host.tracing) n.host.trace({ kind: 'backlog', node: n.name, action: 'created', offset: n.backlog.offset, why });
+}
+
+export function freeBacklog(n: RedisNode, why: string): void {
+  if (n.backlog === null) return;
+  n.backlog = null;
+  if (n.host.tracing) n.host.trace({ kind: 'backlog', node: n.name, action: 'freed', offset: n.masterReplOffset + 1, why });
+}
+
+/** CONFIG SET repl-backlog-size. Simplification (≤ 6.2 semantics): resizing discards the content. */
+export function resizeBacklog(n: RedisNode): void {
+  if (n.backlog === null || n.backlog.sizeBytes === n.config.replBacklogSizeBytes) return;
+  n.backlog = new Backlog(n.config.replBacklogSizeBytes, n.masterReplOffset);
+  if (n.host.tracing) n.host.trace({ kind: 'backlog', node: n.name, action: 'reset', offset: n.backlog.offset, why: 'repl-backlog-size changed: the old content is discarded' });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The stream (§6).
+
+/**
+ * replicationFeedSlaves(): a top-level master appends one command (preceded by SELECT when the
+ * stream is positioned in another DB) to its backlog and every replica that is being fed.
+ * A replica never feeds: it proxies its master's bytes instead (replica.ts).
+ */
+export function feedCommand(n: RedisNode, db: number, argv: readonly string[]): void {
+  if (n.isReplica) return;
+  // Without a backlog and replicas nothing is produced, and the offset does not move (§1.2).
+  if (n.backlog === null && n.replicas.length === 0) return;
+  assert(n.backlog !== null, 'feedCommand: replicas without a backlog');
+  if (db !== -1 && db !== n.slaveseldb) {
+    feedStream(n, encodeCommand(['SELECT', String(db)]));
+    n.slaveseldb = db;
+  }
+  feedStream(n, encodeCommand(argv));
+}
+
+/** Append stream bytes: backlog, offset, and the output of every replica past WAIT_BGSAVE_START. */
+export function feedStream(n: RedisNode, bytes: Uint8Array): void {
+  const backlog = n.backlog;
+  assert(backlog !== null, 'feedStream: no backlog');
+  backlog.append(bytes);
+  n.masterReplOffset += bytes.length;
+  assert(backlog.endOffset === n.masterReplOffset, 'backlog invariant: offset + histlen - 1 == master_repl_offset');
+  for (const r of n.replicas) {
+    // A replica waiting for a BGSAVE to start gets its stream from the fork point on (§5.3).
+    if (r.replState !== 'wait_bgsave_start') n.queueBytes(r, bytes);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SYNC / PSYNC (§4).
+
+export function syncCommand(n: RedisNode, c: Client, argv: string[]): void {
+  // Already a replica: ignore silently.
+  if (c.replState !== null) return;
+  const isPsync = argv[0]!.toLowerCase() === 'psync';
+  if (isPsync && argv.length > 3) {
+    // PSYNC <replid> <offset> FAILOVER (§9.5): only a replica whose history matches promotes itself.
+    if (argv[3]!.toLowerCase() !== 'failover') return n.addReply(c, errSyntax);
+    if (!n.isReplica) return n.addReply(c, err("ERR PSYNC FAILOVER can't be sent to a master."));
+    if (argv[1]!.toLowerCase() !== n.replid) return n.addReply(c, err('ERR PSYNC FAILOVER replid must match my replid.'));
+    replicationUnsetMaster(n, `PSYNC FAILOVER from ${c.peer}`);
+  }
+  // A chained replica serves syncs only while its own link is up (§4 step 4, §11).
+  if (n.isReplica && n.replState !== 'connected') {
+    return n.addReply(c, err("NOMASTERLINK Can't SYNC while not connected with my master"));
+  }
+  if (c.outBytes > 0) return n.addReply(c, err('ERR SYNC and PSYNC are invalid with pending output'));
+
+  if (isPsync) {
+    const replid = argv[1]!;
+    const offsetText = argv[2]!;
+    // The offset must parse before anything else happens (fix #10243).
+    if (!/^-?\d+$/.test(offsetText) || !Number.isSafeInteger(Number(offsetText))) {
+      return n.addReply(c, errNotInteger);
+    }
+    if (n.host.tracing) n.host.trace({ kind: 'psync-received', node: n.name, peer: c.peer, replid, offset: offsetText });
+    if (tryPartialResync(n, c, replid, Number(offsetText))) {
+      n.statSyncPartialOk++;
+      return;
+    }
+    if (replid !== '?') n.statSyncPartialErr++;
+  } else {
+    // Simplification: legacy SYNC is served as a full sync with the FULLRESYNC line (not modelled).
+    if (n.host.tracing) n.host.trace({ kind: 'psync-received', node: n.name, peer: c.peer, replid: 'SYNC', offset: '' });
+  }
+
+  n.statSyncFull++;
+  c.replState = 'wait_bgsave_start';
+  c.replAckTimeUs = n.host.nowUs();
+  n.replicas.push(c);
+  // The first replica makes the backlog, and with it a new history (§4 step 10, §7).
+  if (n.replicas.length === 1 && n.backlog === null) {
+    changeReplicationId(n, 'the first replica attached and there was no backlog: a new history starts');
+    clearReplicationId2(n);
+    createBacklog(n, `first replica ${c.peer} attached`);
+  }
+
+  // §5.2: join a disk BGSAVE that another replica is waiting for, or start one, or wait.
+  const child = n.child;
+  if (child !== null && child.target === 'disk') {
+    const other = n.replicas.find((r) => r !== c && r.replState === 'wait_bgsave_end' && !r.disklessTarget);
+    if (other && (!other.capaEof || c.capaEof)) {
+      // Share the other replica's stream from its fork point (copyReplicaOutputBuffer).
+      c.out = other.out.slice();
+      c.outBytes = other.outBytes;
+      setupFullResync(n, c, other.psyncInitialOffset);
+      n.markPendingWrite(c);
+      note(n, `${c.peer} attaches to the BGSAVE already running for ${other.peer}`);
+    } else {
+      note(n, `${c.peer} waits: a BGSAVE is running that it cannot share; the next one will serve it`);
+    }
+  } else if (child !== null) {
+    note(n, `${c.peer} waits: a diskless transfer is in progress and cannot be joined`);
+  } else if (n.config.replDisklessSync && c.capaEof && n.config.replDisklessSyncDelaySec > 0) {
+    note(n, `diskless sync: waiting repl-diskless-sync-delay ${n.config.replDisklessSyncDelaySec}s for more replicas before forking`);
+  } else {
+    startBgsaveForReplication(n);
+  }
+}
+
+/**
+ * Can this PSYNC be served from the backlog? masterTryPartialResynchronization() (§4.1):
+ *   A) the replid is ours, or it is replid2 and offset <= second_replid_offset;
+ *   B) the offset lies in [backlog.offset, backlog.offset + histlen].
+ * "PSYNC ? -1" always fails A. On success: +CONTINUE, then the missing bytes.
+ */
+export function tryPartialResync(n: RedisNode, c: Client, replid: string, offset: number): boolean {
+  const id = replid.toLowerCase();
+  const b = n.backlog;
+  let reason: string | null = null;
+  if (id === '?') {
+    reason = 'the replica asked for a full resync (PSYNC ? -1): it has no history to continue';
+  } else if (id !== n.replid && id !== n.replid2) {
+    reason = `replid mismatch: the replica follows ${short(replid)}, this node's history is ${short(n.replid)}` +
+      (n.replid2 !== ZERO_REPLID ? ` (previously ${short(n.replid2)})` : '');
+  } else if (id !== n.replid && offset > n.secondReplidOffset) {
+    reason = `requested offset for the previous replid ${short(replid)} was ${offset}, but this node can reply up to ${n.secondReplidOffset}: the replica has bytes of that history this node never had`;
+  } else if (b === null) {
+    reason = 'no backlog: this node keeps no history to resend';
+  } else if (offset < b.offset || offset > b.offset + b.histlen) {
+    reason = `requested offset ${offset} is outside the backlog [${b.offset}, ${b.offset + b.histlen}]` +
+      (offset < b.offset ? ': those bytes were already overwritten' : ': the replica claims bytes this node never produced');
+  }
+  if (reason !== null) {
+    if (n.host.tracing) n.host.trace({ kind: 'psync-decision', node: n.name, peer: c.peer, accepted: false, reason: `full resync: ${reason}`, sendBytes: 0 });
+    return false;
+  }
+  assert(b !== null);
+  const how = id === n.replid ? 'replid matches' : `replid matches this node's previous replid (replid2, valid up to ${n.secondReplidOffset})`;
+  const missing = b.histlen - (offset - b.offset);
+  if (n.host.tracing) {
+    n.host.trace({
+      kind: 'psync-decision', node: n.name, peer: c.peer, accepted: true, sendBytes: missing,
+      reason: `partial resync accepted: ${how}, requested offset ${offset} is within the backlog [${b.offset}, ${b.offset + b.histlen}]; ${missing} bytes to resend`,
+    });
+  }
+  c.replState = 'online';
+  c.replAckTimeUs = n.host.nowUs();
+  c.startStreamOnAck = false;
+  n.replicas.push(c);
+  // +CONTINUE goes straight to the socket, then the backlog tail, then the live stream.
+  n.writeDirect(c, enc(c.capaPsync2 ? `+CONTINUE ${n.replid}\r\n` : '+CONTINUE\r\n'));
+  if (missing > 0) n.queueBytes(c, b.readFrom(offset));
+  n.markPendingWrite(c);
+  // Note: slaveseldb is not reset; the replica keeps its DB selection (§4.1 step 4).
+  if (n.host.tracing) n.host.trace({ kind: 'replica-online', node: n.name, peer: c.peer, why: 'partial resync' });
+  return true;
+}
+
+/** replicationSetupSlaveForFullResync(): fix the snapshot offset and tell the replica (§5.2). */
+function setupFullResync(n: RedisNode, c: Client, offset: number): void {
+  c.psyncInitialOffset = offset;
+  c.replState = 'wait_bgsave_end';
+  // Force a SELECT before the next command in the shared stream.
+  n.slaveseldb = -1;
+  n.writeDirect(c, enc(`+FULLRESYNC ${n.replid} ${offset}\r\n`));
+  if (n.host.tracing) n.host.trace({ kind: 'fullresync-sent', node: n.name, peer: c.peer, replid: n.replid, offset });
+}
+
+/** startBgsaveForReplication(): fork for every replica waiting for a BGSAVE to start (§5.2). */
+export function startBgsaveForReplication(n: RedisNode): void {
+  assert(n.child === null, 'startBgsaveForReplication: a child is running');
+  const waiting = n.replicas.filter((r) => r.replState === 'wait_bgsave_start');
+  if (waiting.length === 0) return;
+  const toSockets = n.config.replDisklessSync && waiting.every((r) => r.capaEof);
+  const offset = n.masterReplOffset;
+  if (toSockets) {
+    for (const r of waiting) {
+      r.disklessTarget = true;
+      setupFullResync(n, r, offset);
+    }
+    const rdb = rdbSnapshot(n);
+    // rdbSaveToSlavesSockets(): $EOF:<mark>\r\n, the RDB, the mark again (§5.4).
+    const mark = n.host.randomHex(40);
+    const payload = Buffer.concat([enc(`$EOF:${mark}\r\n`), rdb, enc(mark)]);
+    for (const r of waiting) {
+      n.writeDirect(r, payload);
+      if (n.host.tracing) n.host.trace({ kind: 'rdb-sent', node: n.name, peer: r.peer, format: 'eof', sizeBytes: rdb.length });
+    }
+    const id = n.host.fork('sockets', payload.length);
+    n.child = { id, target: 'sockets', forReplication: true, rdb };
+    n.rdbBgsaveInProgress = true; // A socket child is an RDB child too (child_type == CHILD_TYPE_RDB).
+    traceBgsave(n, 'sockets', rdb.length, waiting, offset);
+  } else {
+    const rdb = rdbSnapshot(n);
+    const id = n.host.fork('disk', rdb.length);
+    n.child = { id, target: 'disk', forReplication: true, rdb };
+    n.rdbBgsaveInProgress = true;
+    traceBgsave(n, 'disk', rdb.length, waiting, offset);
+    for (const r of waiting) {
+      r.disklessTarget = false;
+      setupFullResync(n, r, offset);
+    }
+  }
+}
+
+function traceBgsave(n: RedisNode, target: 'disk' | 'sockets', sizeBytes: number, rs: Client[], offset: number): void {
+  if (n.host.tracing) n.host.trace({ kind: 'bgsave-start', node: n.name, target, sizeBytes, replicas: rs.map((r) => r.peer), offset });
+}
+
+/** The BGSAVE child exited: updateSlavesWaitingBgsave() (§5.4). */
+export function childDone(n: RedisNode, id: number, ok: boolean): void {
+  const child = n.child;
+  if (child === null || child.id !== id) return;
+  n.child = null;
+  n.rdbBgsaveInProgress = false;
+  if (n.host.tracing) n.host.trace({ kind: 'bgsave-done', node: n.name, ok });
+  if (child.target === 'disk' && ok) {
+    n.host.writeFile(n.config.dbfilename, child.rdb);
+    n.lastSaveUnixSec = Math.floor(n.host.unixMs() / 1000);
+    n.dirty = 0;
+  }
+  const header = enc(`$${child.rdb.length}\r\n`);
+  for (const r of n.replicas.slice()) {
+    if (r.replState !== 'wait_bgsave_end') continue;
+    if (!ok) {
+      n.freeClient(r, 'BGSAVE failed: replication cannot continue');
+      continue;
+    }
+    if (r.disklessTarget) {
+      // The stream is released on the replica's first REPLCONF ACK, so the EOF mark is last.
+      r.replState = 'online';
+      r.startStreamOnAck = true;
+      r.replAckTimeUs = n.host.nowUs();
+      if (n.host.tracing) n.host.trace({ kind: 'replica-online', node: n.name, peer: r.peer, why: 'diskless transfer done; the stream starts on its first REPLCONF ACK' });
+    } else {
+      // Disk: $<len>\r\n and the file, then the stream accumulated since the fork.
+      n.writeDirect(r, header);
+      n.writeDirect(r, child.rdb);
+      if (n.host.tracing) n.host.trace({ kind: 'rdb-sent', node: n.name, peer: r.peer, format: 'length', sizeBytes: child.rdb.length });
+      r.replState = 'online';
+      r.replAckTimeUs = n.host.nowUs();
+      n.markPendingWrite(r);
+      if (n.host.tracing) n.host.trace({ kind: 'replica-online', node: n.name, peer: r.peer, why: 'RDB sent; the buffered stream follows' });
+    }
+  }
+  startPendingFork(n);
+}
+
+/** BGSAVE from a user: a disk child, not for replication. */
+export function bgsaveCommand(n: RedisNode, c: Client): void {
+  if (n.child !== null) return n.addReply(c, err('ERR Background save already in progress'));
+  const rdb = rdbSnapshot(n);
+  const id = n.host.fork('disk', rdb.length);
+  n.child = { id, target: 'disk', forReplication: false, rdb };
+  n.rdbBgsaveInProgress = true;
+  n.addReply(c, { kind: 'status', text: 'Background saving started' });
+}
+
+/** serverCron's save points: BGSAVE when `changes` writes happened within `seconds`. */
+export function checkSavePoints(n: RedisNode): void {
+  if (n.child !== null || n.dirty === 0) return;
+  const nowSec = Math.floor(n.host.unixMs() / 1000);
+  for (const p of n.config.save) {
+    if (n.dirty >= p.changes && nowSec - n.lastSaveUnixSec > p.seconds) {
+      const rdb = rdbSnapshot(n);
+      const id = n.host.fork('disk', rdb.length);
+      n.child = { id, target: 'disk', forReplication: false, rdb };
+      n.rdbBgsaveInProgress = true;
+      return;
+    }
+  }
+}
+
+/**
+ * replicationStartPendingFork() / shouldStartChildReplication(): start a BGSAVE for waiting
+ * replicas once the diskless delay has passed (or enough replicas wait), at once for disk sync.
+ */
+export function startPendingFork(n: RedisNode): void {
+  if (n.child !== null) return;
+  const waiting = n.replicas.filter((r) => r.replState === 'wait_bgsave_start');
+  if (waiting.length === 0) return;
+  const now = n.host.nowUs();
+  let maxIdleUs = 0;
+  for (const r of waiting) maxIdleUs = Math.max(maxIdleUs, now - r.lastInteractionUs);
+  const cfg = n.config;
+  if (!cfg.replDisklessSync || maxIdleUs >= cfg.replDisklessSyncDelaySec * 1e6 ||
+      (cfg.replDisklessSyncMaxReplicas > 0 && waiting.length >= cfg.replDisklessSyncMaxReplicas)) {
+    startBgsaveForReplication(n);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// REPLCONF (§10.1).
+
+export function replconfCommand(n: RedisNode, c: Client, argv: string[]): void {
+  if (argv.length % 2 === 0) return n.addReply(c, errSyntax);
+  for (let i = 1; i < argv.length; i += 2) {
+    const opt = argv[i]!.toLowerCase();
+    const val = argv[i + 1]!;
+    if (opt === 'listening-port') {
+      const p = Number(val);
+      if (!/^\d+$/.test(val) || p > 65535) return n.addReply(c, errNotInteger);
+      c.listeningPort = p;
+    } else if (opt === 'ip-address') {
+      // Announced address: not used in the simulator (hosts are names).
+    } else if (opt === 'capa') {
+      const capa = val.toLowerCase();
+      if (capa === 'eof') c.capaEof = true;
+      else if (capa === 'psync2') c.capaPsync2 = true;
+    } else if (opt === 'ack') {
+      // REPLCONF ACK <offset>: no reply, ever.
+      if (c.replState === null) return;
+      const off = Number(val);
+      if (!/^-?\d+$/.test(val)) return;
+      if (off > c.replAckOff) c.replAckOff = off;
+      c.replAckTimeUs = n.host.nowUs();
+      // Diskless: the first ACK after the transfer releases the buffered stream (§5.4).
+      if (c.startStreamOnAck && c.replState === 'online') {
+        c.startStreamOnAck = false;
+        n.markPendingWrite(c);
+        if (n.host.tracing) n.host.trace({ kind: 'replica-online', node: n.name, peer: c.peer, why: 'first REPLCONF ACK after the diskless transfer: streaming starts' });
+      }
+      return;
+    } else if (opt === 'getack') {
+      // Only our master may ask; we answer with the bytes applied so far (this GETACK excluded).
+      if (n.master === c) n.writeDirect(c, encodeCommand(['REPLCONF', 'ACK', String(c.reploff)]));
+      return;
+    } else if (opt === 'rdb-only' || opt === 'rdb-filter-only') {
+      // Tools' options: accepted, not modelled.
+    } else {
+      return n.addReply(c, err(`ERR Unrecognized REPLCONF option: ${argv[i]}`));
+    }
+  }
+  n.addReply(c, OK);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cron and client loss.
+
+/** The master half of replicationCron() (§6, §5.3, §10.3, §8), once per second. */
+export function masterCron(n: RedisNode): void {
+  const now = n.host.nowUs();
+  const cfg = n.config;
+  // PING the replicas every repl-ping-replica-period seconds; it is part of the stream.
+  if (n.replicationCronLoops % cfg.replPingReplicaPeriodSec === 0 && n.replicas.length > 0) {
+    feedCommand(n, n.slaveseldb, ['PING']);
+  }
+  // Replicas waiting for an RDB get a bare newline, outside the stream, to keep the link alive.
+  for (const r of n.replicas) {
+    const presync = r.replState === 'wait_bgsave_start' ||
+      (r.replState === 'wait_bgsave_end' && n.child !== null && n.child.target === 'disk');
+    if (presync) n.writeDirect(r, NEWLINE);
+  }
+  // Disconnect replicas that stopped ACKing.
+  for (const r of n.replicas.slice()) {
+    if (r.replState === 'online' && now - r.replAckTimeUs > cfg.replTimeoutSec * 1e6) {
+      if (n.host.tracing) n.host.trace({ kind: 'timeout', node: n.name, peer: r.peer, what: `no REPLCONF ACK from the replica for more than repl-timeout ${cfg.replTimeoutSec}s` });
+      n.freeClient(r, 'replica timed out');
+    }
+  }
+  // Free the backlog after repl-backlog-ttl without replicas, with a new replid (§8, fix 6ddf0ea29).
+  if (!n.isReplica && n.replicas.length === 0 && cfg.replBacklogTtlSec > 0 && n.backlog !== null &&
+      now - n.replNoSlavesSinceUs > cfg.replBacklogTtlSec * 1e6) {
+    changeReplicationId(n, `the backlog was freed after repl-backlog-ttl ${cfg.replBacklogTtlSec}s without replicas`);
+    clearReplicationId2(n);
+    freeBacklog(n, 'repl-backlog-ttl expired');
+  }
+  startPendingFork(n);
+}
+
+/** A replica client went away: forget it (freeClient for a replica). */
+export function replicaClientFreed(n: RedisNode, c: Client, why: string): void {
+  const i = n.replicas.indexOf(c);
+  if (i >= 0) n.replicas.splice(i, 1);
+  if (n.replicas.length === 0) n.replNoSlavesSinceUs = n.host.nowUs();
+  if (n.host.tracing) n.host.trace({ kind: 'replica-dropped', node: n.name, peer: c.peer, why });
+  // Simplification: a disk BGSAVE child is not killed when its last replica leaves.
+}
+
+/** min-replicas-to-write / min-replicas-max-lag (§10.5). */
+export function minReplicasRefuse(n: RedisNode): boolean {
+  const cfg = n.config;
+  if (n.isReplica || cfg.minReplicasToWrite === 0 || cfg.minReplicasMaxLagSec === 0) return false;
+  return goodReplicas(n) < cfg.minReplicasToWrite;
+}
+
+export function goodReplicas(n: RedisNode): number {
+  const now = n.host.nowUs();
+  let good = 0;
+  for (const r of n.replicas) {
+    if (r.replState === 'online' && now - r.replAckTimeUs <= n.config.minReplicasMaxLagSec * 1e6) good++;
+  }
+  return good;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Snapshots (§12 rdbPopulateSaveInfo).
+
+/** The dataset as an RDB file, with repl aux fields when the node has replication info. */
+export function rdbSnapshot(n: RedisNode): Buffer {
+  const aux: Array<[string, string]> = [
+    ['redis-ver', '7.0.15'],
+    ['redis-bits', '64'],
+    ['ctime', String(Math.floor(n.host.unixMs() / 1000))],
+    ['used-mem', String(1_000_000 + n.ks.totalBytes())],
+  ];
+  let streamDb: number | null = null;
+  if (!n.isReplica && n.backlog !== null) streamDb = n.slaveseldb === -1 ? 0 : n.slaveseldb;
+  else if (n.master !== null) streamDb = n.master.db;
+  else if (n.cachedMaster !== null) streamDb = n.cachedMaster.db;
+  if (streamDb !== null) {
+    aux.push(['repl-stream-db', String(streamDb)], ['repl-id', n.replid], ['repl-offset', String(n.masterReplOffset)]);
+  }
+  aux.push(['aof-base', '0']);
+  const contents: RdbContents = { aux, dbs: [] };
+  for (let db = 0; db < n.ks.dbs.length; db++) {
+    const map = n.ks.dbs[db]!;
+    if (map.size === 0) continue;
+    const entries = [];
+    for (const [key, e] of map) entries.push({ key, value: e.value, expireAtMs: e.expireAtMs });
+    contents.dbs.push({ db, entries });
+  }
+  return writeRdb(contents);
+}
+
+function note(n: RedisNode, text: string): void {
+  if (n.host.tracing) n.host.trace({ kind: 'note', node: n.name, text });
+}
+
+function short(replid: string): string {
+  return replid.length === 40 ? replid.slice(0, 8) + '…' : replid;
+}
+
+export { saveRdbToDisk };

@@ -1,0 +1,546 @@
+/**
+ * A Redis node, sans-I/O: the server state, its clients, command dispatch and the cron.
+ *
+ * Theory of operation. The node is driven by calls from its Host's owner (the simulator's world
+ * or the real-socket adapter): accepted/connected/connectFailed/received/closed for sockets,
+ * localCommand for the scenario's clients, cron() at `hz`, childDone() when a BGSAVE child exits,
+ * and beforeSleep() after every batch of input (Redis writes pending output there). It acts only
+ * through the Host. The replication roles live in their own files: master.ts (serving PSYNC and
+ * feeding replicas) and replica.ts (the link to our master); info.ts renders INFO and ROLE.
+ * The node never throws for bad input from a peer or a user: it replies with Redis's error.
+ */
+import type { Host, ConnId, ClientId, ChildId } from './host.ts';
+import type { Config } from './config.ts';
+import { configGet, configSet } from './config.ts';
+import { Client } from './client.ts';
+import { ByteQueue } from './bytequeue.ts';
+import type { Reply } from './reply.ts';
+import { OK, err, errWrongArgs, errSyntax, status, bulk, int, array, NIL } from './reply.ts';
+import { encodeReply, encodeCommand, RespProtocolError } from './resp.ts';
+import { Keyspace } from './keyspace.ts';
+import type { DataContext, ExpiryView } from './keyspace.ts';
+import { dataCommands, activeExpireCycle } from './commands.ts';
+import { debugDigest } from './digest.ts';
+import type { Backlog } from './backlog.ts';
+import type { ReplState } from '../trace/events.ts';
+import * as master from './master.ts';
+import * as replica from './replica.ts';
+import { infoCommand, roleReply } from './info.ts';
+import { saveRdbToDisk, loadRdbFromDisk } from './persist.ts';
+
+export const ZERO_REPLID = '0'.repeat(40);
+
+export class RedisNode {
+  // --- Identity and data ---
+  runId: string;
+  ks = new Keyspace();
+  /** Writes since the last save (server.dirty). */
+  dirty = 0;
+  lastSaveUnixSec: number;
+
+  // --- Replication state shared by both roles (REDIS-REPLICATION.md §0) ---
+  replid: string;
+  replid2 = ZERO_REPLID;
+  masterReplOffset = 0;
+  secondReplidOffset = -1;
+  backlog: Backlog | null = null;
+  /** DB last named by SELECT in the outgoing stream; -1 forces a SELECT. */
+  slaveseldb = -1;
+  /** Replica clients attached to us, in attach order (server.slaves). */
+  readonly replicas: Client[] = [];
+  replNoSlavesSinceUs: number;
+
+  // --- Replica role (replica.ts) ---
+  masterhost: string | null = null;
+  masterport = 0;
+  replState: ReplState = 'none';
+  /** The live master client (CONNECTED), or null. */
+  master: Client | null = null;
+  /** A disconnected master kept only to PSYNC later (replicationCacheMaster). */
+  cachedMaster: { replid: string; reploff: number; db: number } | null = null;
+  /** Link-in-progress state: the socket and the handshake reader. */
+  link: replica.LinkInProgress | null = null;
+  masterReplidScratch = '';
+  masterInitialOffset = -1;
+  replTransferLastioUs = 0;
+  replDownSinceUs = 0;
+  /** The master stream's raw bytes not yet applied, so exactly the applied bytes are proxied. */
+  readonly streamRaw = new ByteQueue();
+
+  // --- Children (BGSAVE) ---
+  child: { id: ChildId; target: 'disk' | 'sockets'; forReplication: boolean; rdb: Buffer } | null = null;
+  rdbBgsaveInProgress = false;
+
+  // --- Stats (INFO stats) ---
+  statSyncFull = 0;
+  statSyncPartialOk = 0;
+  statSyncPartialErr = 0;
+  statConnectionsReceived = 0;
+  statCommandsProcessed = 0;
+  statExpiredKeys = 0;
+  statRejectedConn = 0;
+  rdbLastLoadKeysExpired = 0;
+
+  // --- Clients ---
+  private nextClientId = 1;
+  readonly clientsByConn = new Map<ConnId, Client>();
+  private readonly localClients = new Map<ClientId, Client>();
+  /** Clients with output to write in beforeSleep. */
+  private readonly pendingWrite = new Set<Client>();
+  cronloops = 0;
+  replicationCronLoops = 0;
+  readonly startUs: number;
+  /** Set by SHUTDOWN: no more input is processed. */
+  exited = false;
+
+  constructor(
+    readonly name: string,
+    readonly host: Host,
+    readonly config: Config,
+  ) {
+    this.startUs = host.nowUs();
+    this.runId = host.randomHex(40);
+    this.replid = host.randomHex(40); // §0: a fresh replid on every process start.
+    this.replNoSlavesSinceUs = this.startUs;
+    this.lastSaveUnixSec = Math.floor(host.unixMs() / 1000);
+  }
+
+  /** Process start after construction: load persisted data, then follow `replicaof` (§12). */
+  start(): void {
+    loadRdbFromDisk(this);
+    if (this.config.replicaof) replica.replicationSetMaster(this, this.config.replicaof.host, this.config.replicaof.port, 'startup config');
+  }
+
+  get isReplica(): boolean {
+    return this.masterhost !== null;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Inputs from the host.
+
+  /** A peer connected to our listening port. */
+  accepted(conn: ConnId, peer: string): void {
+    if (this.exited) return;
+    const c = new Client(this.nextClientId++, conn, null, peer, this.host.nowUs());
+    this.clientsByConn.set(conn, c);
+    this.statConnectionsReceived++;
+    if (this.host.tracing) this.host.trace({ kind: 'conn-open', node: this.name, peer, conn, dir: 'in' });
+  }
+
+  /** Our outgoing connect completed (only the master link connects out). */
+  connected(conn: ConnId): void {
+    if (this.exited) return;
+    replica.linkConnected(this, conn);
+  }
+
+  connectFailed(conn: ConnId, why: string): void {
+    if (this.exited) return;
+    replica.linkConnectFailed(this, conn, why);
+  }
+
+  received(conn: ConnId, bytes: Uint8Array): void {
+    if (this.exited) return;
+    if (this.link !== null && this.link.conn === conn) {
+      replica.linkReceived(this, bytes);
+      return;
+    }
+    const c = this.clientsByConn.get(conn);
+    if (!c) return; // Data for a socket we already closed.
+    c.lastInteractionUs = this.host.nowUs();
+    if (c.isMaster) {
+      replica.masterStreamReceived(this, c, bytes);
+      return;
+    }
+    const parser = c.parser!;
+    parser.feed(bytes);
+    for (;;) {
+      if (c.closed || c.closeAfterReply) return;
+      let parsed;
+      try {
+        parsed = parser.next();
+      } catch (e) {
+        if (!(e instanceof RespProtocolError)) throw e;
+        // processInputBuffer(): reply with the protocol error, then close.
+        this.addReply(c, err(`ERR ${e.message}`));
+        c.closeAfterReply = true;
+        return;
+      }
+      if (parsed === null) return;
+      if (parsed.argv.length === 0) {
+        // An empty line from a replica refreshes its ACK time (processInlineBuffer).
+        if (c.replState !== null) c.replAckTimeUs = this.host.nowUs();
+        continue;
+      }
+      this.processCommand(c, parsed.argv);
+      if (this.exited) return;
+    }
+  }
+
+  /** The peer closed or reset the socket. */
+  closed(conn: ConnId, why: string): void {
+    if (this.exited) return;
+    if (this.link !== null && this.link.conn === conn) {
+      replica.linkClosed(this, why);
+      return;
+    }
+    const c = this.clientsByConn.get(conn);
+    if (c) this.freeClient(c, why, false);
+  }
+
+  /** Run a command from a local client (the scenario's redis-cli or a load generator). */
+  localCommand(clientId: ClientId, argv: string[]): void {
+    if (this.exited) return;
+    let c = this.localClients.get(clientId);
+    if (!c) {
+      c = new Client(this.nextClientId++, null, clientId, 'local', this.host.nowUs());
+      this.localClients.set(clientId, c);
+    }
+    c.lastInteractionUs = this.host.nowUs();
+    this.processCommand(c, argv);
+  }
+
+  /** serverCron(), called `hz` times per second. */
+  cron(): void {
+    if (this.exited) return;
+    const nowMs = this.host.unixMs();
+    if (!this.isReplica) {
+      const expired = activeExpireCycle(this.ks, nowMs, (db, argv) => this.propagate(db, argv));
+      this.statExpiredKeys += expired;
+    }
+    // run_with_period(1000): every hz loops, starting with the first.
+    const period = Math.max(1, Math.round(this.config.hz));
+    if (this.cronloops % period === 0) this.replicationCron();
+    master.checkSavePoints(this);
+    this.cronloops++;
+  }
+
+  private replicationCron(): void {
+    replica.replicaCron(this);
+    master.masterCron(this);
+    this.replicationCronLoops++;
+  }
+
+  childDone(child: ChildId, ok: boolean): void {
+    if (this.exited) return;
+    master.childDone(this, child, ok);
+  }
+
+  /** beforeSleep(): write pending output (handleClientsWithPendingWrites). */
+  beforeSleep(): void {
+    if (this.pendingWrite.size === 0) return;
+    for (const c of this.pendingWrite) {
+      if (c.closed || c.conn === null) continue;
+      if (c.outBytes > 0 && !c.outputHeld) this.host.send(c.conn, c.takeOutput());
+      if (c.closeAfterReply && c.outBytes === 0) this.freeClient(c, 'closed after reply', true);
+    }
+    this.pendingWrite.clear();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Output.
+
+  addReply(c: Client, reply: Reply): void {
+    if (c.local !== null) {
+      this.host.reply(c.local, reply);
+      return;
+    }
+    if (c.isMaster) return; // Replies to our master are suppressed (except REPLCONF ACK).
+    this.queueBytes(c, encodeReply(reply));
+  }
+
+  /** Queue raw bytes for a network client, written at beforeSleep. */
+  queueBytes(c: Client, bytes: Uint8Array): void {
+    if (c.closed || c.conn === null) return;
+    c.queue(bytes);
+    this.pendingWrite.add(c);
+  }
+
+  /** Write directly on the socket, ahead of queued output (+FULLRESYNC, +CONTINUE, RDB payload). */
+  writeDirect(c: Client, bytes: Uint8Array): void {
+    if (c.closed || c.conn === null) return;
+    this.host.send(c.conn, bytes);
+  }
+
+  /** Ask beforeSleep to look at this client (its output may have been released). */
+  markPendingWrite(c: Client): void {
+    this.pendingWrite.add(c);
+  }
+
+  /** freeClient(): close the socket and forget the client in every role it had. */
+  freeClient(c: Client, why: string, closeSocket = true): void {
+    if (c.closed) return;
+    c.closed = true;
+    if (c.conn !== null) {
+      this.clientsByConn.delete(c.conn);
+      if (closeSocket) this.host.close(c.conn);
+    }
+    this.pendingWrite.delete(c);
+    if (c.isMaster) {
+      replica.masterClientFreed(this, c, why);
+      return;
+    }
+    if (c.replState !== null) master.replicaClientFreed(this, c, why);
+    else if (this.host.tracing && c.conn !== null) this.host.trace({ kind: 'conn-closed', node: this.name, peer: c.peer, conn: c.conn, why });
+  }
+
+  /** A client for a socket that is already open (the master link once its handshake is done). */
+  createClient(conn: ConnId, peer: string): Client {
+    const c = new Client(this.nextClientId++, conn, null, peer, this.host.nowUs());
+    this.clientsByConn.set(conn, c);
+    return c;
+  }
+
+  /** Every network client (for CLIENT KILL and INFO). */
+  allClients(): Client[] {
+    return [...this.clientsByConn.values()];
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Replication stream (the master side feeds; replica.ts proxies).
+
+  /** replicationFeedSlaves(): propagate one write executed in `db` (§6). */
+  propagate(db: number, argv: readonly string[]): void {
+    master.feedCommand(this, db, argv);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Commands.
+
+  /** processCommand(): lookup, arity, the replica and stale-data gates, then call(). */
+  processCommand(c: Client, argv: string[]): void {
+    this.statCommandsProcessed++;
+    const name = argv[0]!.toLowerCase();
+    const server = SERVER_COMMANDS.get(name);
+    const data = server ? undefined : dataCommands.get(name);
+    if (!server && !data) {
+      const args = argv.slice(1, 21).map((a) => `'${a}' `).join('');
+      this.addReply(c, err(`ERR unknown command '${argv[0]}', with args beginning with: ${args}`));
+      return;
+    }
+    const arity = server ? server.arity : data!.arity;
+    if ((arity > 0 && argv.length !== arity) || argv.length < -arity) {
+      this.addReply(c, errWrongArgs(name));
+      return;
+    }
+    const isWrite = server ? server.write : data!.write;
+    // A read-only replica refuses writes from anyone but its master (processCommand, §6).
+    if (isWrite && this.isReplica && this.config.replicaReadOnly && !c.isMaster) {
+      this.addReply(c, err("READONLY You can't write against a read only replica."));
+      return;
+    }
+    // replica-serve-stale-data no: only a few commands run while the link is down.
+    if (this.isReplica && this.replState !== 'connected' && !this.config.replicaServeStaleData && !c.isMaster) {
+      if (!server || !server.staleOk) {
+        this.addReply(c, err('MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to \'no\'.'));
+        return;
+      }
+    }
+    if (isWrite && !c.isMaster && master.minReplicasRefuse(this)) {
+      this.addReply(c, err('NOREPLICAS Not enough good replicas to write.'));
+      return;
+    }
+    if (server) {
+      server.run(this, c, argv);
+      return;
+    }
+    this.callData(c, data!, argv);
+  }
+
+  private callData(c: Client, cmd: { run(ctx: DataContext, argv: string[]): Reply }, argv: string[]): void {
+    const view: ExpiryView = !this.isReplica ? 'master' : c.isMaster ? 'replica-master-link' : 'replica-client';
+    const effects: string[][] = [];
+    const ctx: DataContext = {
+      ks: this.ks,
+      db: c.db,
+      nowMs: this.host.unixMs(),
+      view,
+      propagate: (a: string[]) => effects.push(a),
+    };
+    const reply = cmd.run(ctx, argv);
+    if (effects.length > 0) {
+      this.dirty += effects.length;
+      if (!this.isReplica) {
+        // An execution unit with several effects is wrapped in MULTI/EXEC (§6).
+        if (effects.length > 1) master.feedCommand(this, -1, ['MULTI']);
+        for (const e of effects) master.feedCommand(this, c.db, e);
+        if (effects.length > 1) master.feedCommand(this, -1, ['EXEC']);
+        c.woff = this.masterReplOffset;
+      }
+    }
+    this.addReply(c, reply);
+  }
+
+  /** A full snapshot of the dataset as RDB bytes, with the replication aux fields (§12). */
+  snapshotRdb(): Buffer {
+    return master.rdbSnapshot(this);
+  }
+
+  /** DEBUG DIGEST of the whole dataset. */
+  digest(): string {
+    return debugDigest(this.ks);
+  }
+}
+
+// --------------------------------------------------------------------------------------------
+// Server commands (the data commands live in commands.ts).
+
+interface ServerCommand {
+  readonly arity: number;
+  readonly write: boolean;
+  /** Allowed while a replica's link is down and replica-serve-stale-data is no. */
+  readonly staleOk: boolean;
+  run(node: RedisNode, c: Client, argv: string[]): void;
+}
+
+function cmd(arity: number, run: ServerCommand['run'], write = false, staleOk = true): ServerCommand {
+  return { arity, write, staleOk, run };
+}
+
+function parseIntArg(text: string): number | null {
+  if (!/^-?\d+$/.test(text)) return null;
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+const SERVER_COMMANDS = new Map<string, ServerCommand>([
+  ['ping', cmd(-1, (n, c, argv) => {
+    if (argv.length > 2) return n.addReply(c, errWrongArgs('ping'));
+    n.addReply(c, argv.length === 2 ? bulk(argv[1]!) : status('PONG'));
+  })],
+  ['echo', cmd(2, (n, c, argv) => n.addReply(c, bulk(argv[1]!)))],
+  ['select', cmd(2, (n, c, argv) => {
+    const db = parseIntArg(argv[1]!);
+    if (db === null) return n.addReply(c, err('ERR value is not an integer or out of range'));
+    if (db < 0 || db >= n.config.databases) return n.addReply(c, err('ERR DB index is out of range'));
+    c.db = db;
+    n.addReply(c, OK);
+  })],
+  ['info', cmd(-1, (n, c, argv) => n.addReply(c, bulk(infoCommand(n, argv.slice(1)))))],
+  ['role', cmd(1, (n, c) => n.addReply(c, roleReply(n)))],
+  ['config', cmd(-2, (n, c, argv) => configCommand(n, c, argv))],
+  ['replicaof', cmd(3, (n, c, argv) => replica.replicaofCommand(n, c, argv), false, true)],
+  ['slaveof', cmd(3, (n, c, argv) => replica.replicaofCommand(n, c, argv), false, true)],
+  ['psync', cmd(-3, (n, c, argv) => master.syncCommand(n, c, argv), false, false)],
+  ['sync', cmd(1, (n, c, argv) => master.syncCommand(n, c, argv), false, false)],
+  ['replconf', cmd(-1, (n, c, argv) => master.replconfCommand(n, c, argv))],
+  ['client', cmd(-2, (n, c, argv) => clientCommand(n, c, argv))],
+  ['debug', cmd(-2, (n, c, argv) => debugCommand(n, c, argv))],
+  ['shutdown', cmd(-1, (n, c, argv) => shutdownCommand(n, c, argv))],
+  ['save', cmd(1, (n, c) => {
+    if (n.child !== null) return n.addReply(c, err('ERR Background save already in progress'));
+    saveRdbToDisk(n);
+    n.addReply(c, OK);
+  })],
+  ['bgsave', cmd(-1, (n, c) => master.bgsaveCommand(n, c))],
+  ['lastsave', cmd(1, (n, c) => n.addReply(c, int(n.lastSaveUnixSec)))],
+  ['time', cmd(1, (n, c) => {
+    const us = n.host.unixMs() * 1000;
+    n.addReply(c, array([bulk(String(Math.floor(us / 1e6))), bulk(String(us % 1e6))]));
+  })],
+]);
+
+function configCommand(n: RedisNode, c: Client, argv: string[]): void {
+  const sub = argv[1]!.toLowerCase();
+  if (sub === 'get' && argv.length >= 3) {
+    const items: Reply[] = [];
+    const seen = new Set<string>();
+    for (const pattern of argv.slice(2)) {
+      for (const [k, v] of configGet(n.config, pattern)) {
+        if (seen.has(k)) continue;
+        seen.add(k);
+        items.push(bulk(k), bulk(v));
+      }
+    }
+    return n.addReply(c, array(items));
+  }
+  if (sub === 'set' && argv.length >= 4 && argv.length % 2 === 0) {
+    for (let i = 2; i < argv.length; i += 2) {
+      const before = n.config.replBacklogSizeBytes;
+      const e = configSet(n.config, argv[i]!, argv[i + 1]!);
+      if (e !== null) return n.addReply(c, err(e));
+      if (n.config.replBacklogSizeBytes !== before) master.resizeBacklog(n);
+    }
+    return n.addReply(c, OK);
+  }
+  if (sub === 'resetstat' && argv.length === 2) {
+    n.statSyncFull = n.statSyncPartialOk = n.statSyncPartialErr = 0;
+    n.statCommandsProcessed = n.statConnectionsReceived = n.statExpiredKeys = 0;
+    return n.addReply(c, OK);
+  }
+  if (sub === 'rewrite' && argv.length === 2) return n.addReply(c, OK);
+  if (['get', 'set', 'resetstat', 'rewrite'].includes(sub)) return n.addReply(c, errWrongArgs(`config|${sub}`));
+  n.addReply(c, err(`ERR unknown subcommand '${argv[1]}'. Try CONFIG HELP.`));
+}
+
+/** CLIENT KILL TYPE normal|master|replica|slave, CLIENT ID, CLIENT LIST (subset), CLIENT SETNAME. */
+function clientCommand(n: RedisNode, c: Client, argv: string[]): void {
+  const sub = argv[1]!.toLowerCase();
+  if (sub === 'id' && argv.length === 2) return n.addReply(c, int(c.id));
+  if (sub === 'setname' && argv.length === 3) return n.addReply(c, OK);
+  if (sub === 'getname' && argv.length === 2) return n.addReply(c, NIL);
+  if (sub === 'kill') {
+    if (argv.length === 3) return n.addReply(c, err('ERR No such client')); // ip:port form: no such client here.
+    if (argv.length < 4 || argv.length % 2 !== 0) return n.addReply(c, errSyntax);
+    let type: string | null = null;
+    for (let i = 2; i < argv.length; i += 2) {
+      const opt = argv[i]!.toLowerCase();
+      if (opt !== 'type') return n.addReply(c, errSyntax);
+      type = argv[i + 1]!.toLowerCase();
+      if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(type)) {
+        return n.addReply(c, err(`ERR Unknown client type '${argv[i + 1]}'`));
+      }
+    }
+    let killed = 0;
+    for (const other of n.allClients()) {
+      const t = other.isMaster ? 'master' : other.replState !== null ? 'replica' : 'normal';
+      const want = type === 'slave' ? 'replica' : type;
+      if (t !== want) continue;
+      killed++;
+      n.freeClient(other, `CLIENT KILL TYPE ${type}`);
+    }
+    return n.addReply(c, int(killed));
+  }
+  if (sub === 'list') {
+    const lines = n.allClients().map((o) => `id=${o.id} addr=${o.peer}:0 db=${o.db} flags=${o.isMaster ? 'M' : o.replState !== null ? 'S' : 'N'} cmd=NULL`);
+    return n.addReply(c, bulk(lines.join('\n') + (lines.length ? '\n' : '')));
+  }
+  n.addReply(c, err(`ERR unknown subcommand '${argv[1]}'. Try CLIENT HELP.`));
+}
+
+function debugCommand(n: RedisNode, c: Client, argv: string[]): void {
+  const sub = argv[1]!.toLowerCase();
+  if (sub === 'sleep' && argv.length === 3) {
+    const secs = Number(argv[2]);
+    if (!Number.isFinite(secs) || secs < 0) return n.addReply(c, err('ERR value is not a valid float'));
+    // debugCommand "sleep": the whole process blocks; the reply comes after it.
+    n.host.sleep(Math.round(secs * 1e6));
+    return n.addReply(c, OK);
+  }
+  if (sub === 'digest' && argv.length === 2) return n.addReply(c, status(n.digest()));
+  if (sub === 'change-repl-id' && argv.length === 2) {
+    master.changeReplicationId(n, 'DEBUG CHANGE-REPL-ID');
+    master.clearReplicationId2(n);
+    return n.addReply(c, OK);
+  }
+  if (sub === 'set-active-expire' && argv.length === 3) return n.addReply(c, OK);
+  n.addReply(c, err(`ERR unknown subcommand '${argv[1]}'. Try DEBUG HELP.`));
+}
+
+/** SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE]: save if asked or if save points exist, then exit. */
+function shutdownCommand(n: RedisNode, c: Client, argv: string[]): void {
+  let save: boolean | null = null;
+  for (const a of argv.slice(1)) {
+    const t = a.toLowerCase();
+    if (t === 'nosave') save = false;
+    else if (t === 'save') save = true;
+    else if (t === 'now' || t === 'force' || t === 'abort') continue;
+    else return n.addReply(c, errSyntax);
+  }
+  if (save === null) save = n.config.save.length > 0;
+  if (save) saveRdbToDisk(n);
+  n.exited = true;
+  // Redis closes every connection as the process exits; a local client sees the link drop.
+  n.host.exit();
+}
+
+export { encodeCommand };

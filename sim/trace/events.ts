@@ -1,0 +1,57 @@
+/**
+ * Typed trace events: what happened and, for every protocol decision, why. The teaching
+ * renderer, the JSON-lines writer, the determinism hash and the checkers all read this one
+ * union (STYLE.md §6). Events carry no time: the world stamps each one with atUs.
+ * Reasons are sentences written for a learner.
+ */
+export type NodeName = string;
+
+export type ReplState =
+  | 'none' | 'connect' | 'connecting' | 'receive_ping_reply' | 'send_handshake' | 'receive_auth_reply'
+  | 'receive_port_reply' | 'receive_ip_reply' | 'receive_capa_reply' | 'send_psync'
+  | 'receive_psync_reply' | 'transfer' | 'connected';
+
+export type TraceEvent =
+  // Connections, as a node sees them.
+  | { kind: 'conn-open'; node: NodeName; peer: NodeName; conn: number; dir: 'in' | 'out' }
+  | { kind: 'conn-closed'; node: NodeName; peer: NodeName; conn: number; why: string }
+  | { kind: 'connect-failed'; node: NodeName; peer: NodeName; why: string }
+  // The replica's side of the handshake.
+  | { kind: 'repl-state'; node: NodeName; from: ReplState; to: ReplState }
+  | { kind: 'handshake-send'; node: NodeName; peer: NodeName; command: string }
+  | { kind: 'handshake-reply'; node: NodeName; peer: NodeName; reply: string }
+  | { kind: 'psync-sent'; node: NodeName; peer: NodeName; replid: string; offset: number }
+  | { kind: 'fullresync-received'; node: NodeName; peer: NodeName; replid: string; offset: number }
+  | { kind: 'continue-received'; node: NodeName; peer: NodeName; replid: string | null; why: string }
+  | { kind: 'transfer-start'; node: NodeName; peer: NodeName; format: 'length' | 'eof'; sizeBytes: number }
+  | { kind: 'rdb-loaded'; node: NodeName; keys: number; sizeBytes: number; replid: string; offset: number }
+  // The master's side.
+  | { kind: 'psync-received'; node: NodeName; peer: NodeName; replid: string; offset: string }
+  | { kind: 'psync-decision'; node: NodeName; peer: NodeName; accepted: boolean; reason: string; sendBytes: number }
+  | { kind: 'fullresync-sent'; node: NodeName; peer: NodeName; replid: string; offset: number }
+  | { kind: 'bgsave-start'; node: NodeName; target: 'disk' | 'sockets'; sizeBytes: number; replicas: NodeName[]; offset: number }
+  | { kind: 'bgsave-done'; node: NodeName; ok: boolean }
+  | { kind: 'rdb-sent'; node: NodeName; peer: NodeName; format: 'length' | 'eof'; sizeBytes: number }
+  | { kind: 'replica-online'; node: NodeName; peer: NodeName; why: string }
+  | { kind: 'replica-dropped'; node: NodeName; peer: NodeName; why: string }
+  // History and roles.
+  | { kind: 'replid-change'; node: NodeName; replid: string; replid2: string; secondOffset: number; why: string }
+  | { kind: 'backlog'; node: NodeName; action: 'created' | 'freed' | 'reset'; offset: number; why: string }
+  | { kind: 'role'; node: NodeName; role: 'master' | 'replica'; master: string | null }
+  | { kind: 'timeout'; node: NodeName; peer: NodeName; what: string }
+  | { kind: 'note'; node: NodeName; text: string }
+  // The scenario and the world.
+  | { kind: 'command'; node: NodeName; client: string; argv: string[] }
+  | { kind: 'reply'; node: NodeName; client: string; reply: string }
+  | { kind: 'load'; node: NodeName; sent: number; ok: number; errors: number }
+  | { kind: 'fault'; what: string }
+  | { kind: 'process'; node: NodeName; what: 'crash' | 'poweroff' | 'restart' | 'pause' | 'resume' | 'sleep' | 'exit' }
+  | { kind: 'check'; line: number; ok: boolean; text: string; detail: string };
+
+export type TraceKind = TraceEvent['kind'];
+
+/** An event as recorded: stamped with the virtual time it happened at. */
+export interface Stamped {
+  readonly atUs: number;
+  readonly event: TraceEvent;
+}

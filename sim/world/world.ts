@@ -1,0 +1,379 @@
+/**
+ * The world: core nodes placed on the engine and the simulated network. Each node name owns a
+ * `NodeSlot` — the machine: its disk (which survives crashes), its process (a RedisNode, or none
+ * while it is down) and the Host the process talks through.
+ *
+ * Theory of operation. Every input to a node (socket events, local commands, cron ticks, child
+ * exits) goes through NodeSlot.deliver(), which runs it and then the node's beforeSleep(), as
+ * one event-loop iteration of Redis. While a process is paused (`pause`, DEBUG SLEEP) its input
+ * queues up in order and runs when it wakes. A restart builds a new RedisNode from the startup
+ * config and the disk; an `epoch` counter makes timers of a dead process harmless.
+ */
+import { assert, maybe } from '../assert.ts';
+import { Engine } from '../engine/engine.ts';
+import type { Timer } from '../engine/engine.ts';
+import { RandomStreams } from '../engine/random.ts';
+import type { Rng } from '../engine/random.ts';
+import { Network } from '../net/network.ts';
+import type { SocketOwner, SocketId, LinkModel } from '../net/network.ts';
+import { linkDefault } from '../net/network.ts';
+import type { Host, ConnId, ClientId, ChildId, ChildTarget } from '../core/host.ts';
+import type { Config } from '../core/config.ts';
+import { RedisNode } from '../core/node.ts';
+import type { Reply } from '../core/reply.ts';
+import type { TraceEvent, Stamped } from '../trace/events.ts';
+
+/** The node's unix clock starts at 2026-01-01T00:00:00Z (DESIGN.md, determinism contract). */
+export const EPOCH_UNIX_MS = Date.UTC(2026, 0, 1); // determinism-ok: a constant, not a clock read
+export const REDIS_PORT = 6379;
+
+export interface DiskModel {
+  /** BGSAVE and SAVE speed, bytes per second. */
+  readonly writeBytesPerSec: number;
+  /** Loading speed, bytes per second. */
+  readonly readBytesPerSec: number;
+}
+export const diskDefault: DiskModel = { writeBytesPerSec: 500 * 1024 * 1024, readBytesPerSec: 1024 * 1024 * 1024 };
+
+export type TraceSink = (stamped: Stamped) => void;
+
+export interface WorldOptions {
+  readonly seed: string | number;
+  /** Called with every trace event; null = tracing off (the fast path). */
+  readonly trace: TraceSink | null;
+}
+
+export type ProcessStatus = 'up' | 'crashed' | 'poweroff';
+
+export class World {
+  readonly engine = new Engine();
+  readonly random: RandomStreams;
+  readonly net: Network;
+  readonly slots = new Map<string, NodeSlot>();
+  private nextClientId = 1;
+  readonly workload: Rng;
+
+  constructor(readonly options: WorldOptions) {
+    this.random = new RandomStreams(options.seed);
+    this.net = new Network(this.engine, this.random.stream('network'));
+    this.workload = this.random.stream('workload');
+  }
+
+  get nowUs(): number {
+    return this.engine.nowUs;
+  }
+
+  get tracing(): boolean {
+    return this.options.trace !== null;
+  }
+
+  trace(event: TraceEvent): void {
+    const sink = this.options.trace;
+    if (sink !== null) sink({ atUs: this.engine.nowUs, event });
+  }
+
+  addNode(name: string, config: Config, disk: DiskModel = diskDefault): NodeSlot {
+    assert(!this.slots.has(name), `duplicate node ${name}`);
+    const slot = new NodeSlot(this, name, config, disk, this.random.stream(`node/${name}`));
+    this.slots.set(name, slot);
+    this.net.addHost(name, slot);
+    return slot;
+  }
+
+  slot(name: string): NodeSlot {
+    const s = this.slots.get(name);
+    assert(s !== undefined, `unknown node ${name}`);
+    return s;
+  }
+
+  newClientId(): ClientId {
+    return this.nextClientId++;
+  }
+
+  setLink(a: string | null, b: string | null, model: LinkModel): void {
+    if (a === null || b === null) this.net.setDefaultLink(model);
+    else this.net.setLink(a, b, model);
+  }
+}
+
+/** A machine: disk, process, and the Host its process uses. */
+export class NodeSlot implements Host, SocketOwner {
+  node: RedisNode | null = null;
+  status: ProcessStatus = 'crashed';
+  readonly disk = new Map<string, Uint8Array>();
+  /** Bumped at every process start; timers of an older process do nothing. */
+  private epoch = 0;
+  private pausedUntilUs = -1;
+  private pausedInput: Array<() => void> = [];
+  /** Sends made while the process sleeps inside a command (DEBUG SLEEP) leave when it wakes. */
+  private sleepingOutbox: Array<() => void> = [];
+  private sleeping = false;
+  /** Per local client, the callbacks of its commands in flight, in order (replies come in order). */
+  private readonly replyTo = new Map<ClientId, Array<(reply: Reply) => void>>();
+  private readonly children = new Map<ChildId, Timer>();
+  private nextChildId = 1;
+  private cronTimer: Timer | null = null;
+
+  constructor(
+    readonly world: World,
+    readonly name: string,
+    /** Startup config (redis.conf): every start gets a fresh copy. */
+    readonly startupConfig: Config,
+    public diskModel: DiskModel,
+    private readonly rng: Rng,
+  ) {}
+
+  // --- Process lifecycle ---------------------------------------------------------------------
+
+  start(): void {
+    assert(this.node === null, `${this.name}: already running`);
+    this.epoch++;
+    this.status = 'up';
+    this.pausedUntilUs = -1;
+    this.pausedInput = [];
+    this.world.net.hostUp(this.name);
+    const config: Config = structuredClone(this.startupConfig);
+    const node = new RedisNode(this.name, this, config);
+    this.node = node;
+    this.world.net.listen(this.name, config.port);
+    this.deliver(() => node.start());
+    this.scheduleCron(this.rng.int(Math.floor(1e6 / config.hz)));
+  }
+
+  /** The process dies (crash) or the machine stops (poweroff); the disk survives. */
+  stop(how: 'crash' | 'poweroff' | 'exit'): void {
+    if (this.node === null) return;
+    this.node.exited = true;
+    this.node = null;
+    this.epoch++;
+    this.status = how === 'poweroff' ? 'poweroff' : 'crashed';
+    if (how === 'poweroff') this.world.net.poweroffHost(this.name);
+    else this.world.net.crashHost(this.name);
+    for (const t of this.children.values()) t.cancel();
+    this.children.clear();
+    this.cronTimer?.cancel();
+    this.cronTimer = null;
+    this.pausedUntilUs = -1;
+    this.pausedInput = [];
+    this.sleepingOutbox = [];
+    // Local clients see their connection drop.
+    const pending = [...this.replyTo.values()].flat();
+    this.replyTo.clear();
+    for (const cb of pending) cb({ kind: 'error', text: 'ERR Server closed the connection' });
+    this.world.trace({ kind: 'process', node: this.name, what: how });
+  }
+
+  /** `pause NODE DUR`: SIGSTOP for durUs; input queues up. */
+  pause(durUs: number): void {
+    if (this.node === null) return;
+    this.world.trace({ kind: 'process', node: this.name, what: 'pause' });
+    this.freezeFor(durUs);
+  }
+
+  get paused(): boolean {
+    return this.pausedUntilUs >= 0;
+  }
+
+  private freezeFor(durUs: number): void {
+    const until = this.world.engine.nowUs + durUs;
+    if (until <= this.pausedUntilUs) return;
+    this.pausedUntilUs = until;
+    const epoch = this.epoch;
+    this.world.engine.scheduleAt(until, () => {
+      if (epoch !== this.epoch || this.pausedUntilUs !== until) return;
+      this.resume();
+    });
+  }
+
+  private resume(): void {
+    this.pausedUntilUs = -1;
+    this.world.trace({ kind: 'process', node: this.name, what: 'resume' });
+    const out = this.sleepingOutbox;
+    this.sleepingOutbox = [];
+    for (const f of out) f();
+    const queued = this.pausedInput;
+    this.pausedInput = [];
+    for (const f of queued) {
+      if (this.node === null) return;
+      this.deliver(f);
+      if (this.paused) {
+        // Frozen again (a queued DEBUG SLEEP): the rest waits for the next wake-up.
+        this.pausedInput.push(...queued.slice(queued.indexOf(f) + 1));
+        return;
+      }
+    }
+  }
+
+  /** One event-loop iteration: run the input, then beforeSleep (writes). */
+  deliver(input: () => void): void {
+    const node = this.node;
+    if (node === null) return;
+    if (this.paused) {
+      this.pausedInput.push(input);
+      return;
+    }
+    input();
+    if (this.node !== node) return;
+    if (this.paused) {
+      // The input put the process to sleep (DEBUG SLEEP): its writes leave when it wakes.
+      this.sleeping = true;
+      node.beforeSleep();
+      this.sleeping = false;
+      return;
+    }
+    node.beforeSleep();
+  }
+
+  private scheduleCron(delayUs: number): void {
+    const epoch = this.epoch;
+    this.cronTimer = this.world.engine.schedule(delayUs, () => {
+      if (epoch !== this.epoch || this.node === null) return;
+      const node = this.node;
+      const periodUs = Math.max(1, Math.floor(1e6 / node.config.hz));
+      // A stopped process runs no cron; it resumes at the next period after waking.
+      if (!this.paused) this.deliver(() => node.cron());
+      if (epoch === this.epoch) this.scheduleCron(periodUs);
+    });
+  }
+
+  // --- Local clients -------------------------------------------------------------------------
+
+  /** Send a command from a local client; `onReply` runs when the reply comes (maybe much later). */
+  command(client: ClientId, argv: string[], onReply: (reply: Reply) => void): void {
+    if (this.node === null) {
+      onReply({ kind: 'error', text: `ERR Could not connect to Redis at ${this.name}:${REDIS_PORT}: Connection refused` });
+      return;
+    }
+    const queue = this.replyTo.get(client);
+    if (queue === undefined) this.replyTo.set(client, [onReply]);
+    else queue.push(onReply);
+    const node = this.node;
+    this.deliver(() => node.localCommand(client, argv));
+  }
+
+  // --- Host ------------------------------------------------------------------------------------
+
+  nowUs(): number {
+    return this.world.engine.nowUs;
+  }
+
+  unixMs(): number {
+    return EPOCH_UNIX_MS + Math.floor(this.world.engine.nowUs / 1000);
+  }
+
+  randomHex(chars: number): string {
+    return this.rng.hex(chars);
+  }
+
+  connect(host: string, port: number): ConnId {
+    return this.world.net.connect(this.name, host, port);
+  }
+
+  send(conn: ConnId, bytes: Uint8Array): void {
+    if (this.sleeping) {
+      this.sleepingOutbox.push(() => this.world.net.send(conn, bytes));
+      return;
+    }
+    this.world.net.send(conn, bytes);
+  }
+
+  close(conn: ConnId): void {
+    if (this.sleeping) {
+      this.sleepingOutbox.push(() => this.world.net.close(conn));
+      return;
+    }
+    this.world.net.close(conn);
+  }
+
+  fork(target: ChildTarget, sizeBytes: number): ChildId {
+    const id = this.nextChildId++;
+    const durUs = Math.max(100, Math.round((sizeBytes / this.diskModel.writeBytesPerSec) * 1e6));
+    const epoch = this.epoch;
+    const t = this.world.engine.schedule(durUs, () => {
+      if (epoch !== this.epoch) return;
+      this.children.delete(id);
+      const node = this.node;
+      if (node !== null) this.deliver(() => node.childDone(id, true));
+    });
+    this.children.set(id, t);
+    // Simplification: a socket child is timed like a disk one (it produces the RDB at the
+    // disk's write speed); the network then paces the bytes to the replicas.
+    maybe(target === 'sockets');
+    return id;
+  }
+
+  killChild(child: ChildId): void {
+    this.children.get(child)?.cancel();
+    this.children.delete(child);
+  }
+
+  writeFile(name: string, bytes: Uint8Array): void {
+    this.disk.set(name, bytes);
+  }
+
+  readFile(name: string): Uint8Array | null {
+    return this.disk.get(name) ?? null;
+  }
+
+  reply(client: ClientId, reply: Reply): void {
+    if (this.sleeping) {
+      this.sleepingOutbox.push(() => this.reply(client, reply));
+      return;
+    }
+    const queue = this.replyTo.get(client);
+    const cb = queue?.shift();
+    if (cb === undefined) return;
+    if (queue!.length === 0) this.replyTo.delete(client);
+    cb(reply);
+  }
+
+  sleep(durUs: number): void {
+    this.world.trace({ kind: 'process', node: this.name, what: 'sleep' });
+    this.freezeFor(durUs);
+  }
+
+  exit(): void {
+    // Called from inside a command: finish this iteration first, then die like a crash.
+    const epoch = this.epoch;
+    this.world.engine.schedule(0, () => {
+      if (epoch === this.epoch) this.stop('exit');
+    });
+  }
+
+  get tracing(): boolean {
+    return this.world.tracing;
+  }
+
+  trace(event: TraceEvent): void {
+    this.world.trace(event);
+  }
+
+  // --- SocketOwner -----------------------------------------------------------------------------
+
+  accepted(sock: SocketId, _listenPort: number, peerHost: string): void {
+    const node = this.node;
+    if (node !== null) this.deliver(() => node.accepted(sock, peerHost));
+  }
+
+  connected(sock: SocketId): void {
+    const node = this.node;
+    if (node !== null) this.deliver(() => node.connected(sock));
+  }
+
+  connectFailed(sock: SocketId, reason: 'refused'): void {
+    const node = this.node;
+    if (node !== null) this.deliver(() => node.connectFailed(sock, reason === 'refused' ? 'connection refused' : reason));
+  }
+
+  data(sock: SocketId, bytes: Uint8Array): void {
+    const node = this.node;
+    if (node !== null) this.deliver(() => node.received(sock, bytes));
+  }
+
+  closed(sock: SocketId, reason: 'eof' | 'reset'): void {
+    const node = this.node;
+    if (node !== null) this.deliver(() => node.closed(sock, reason === 'eof' ? 'connection closed by peer' : 'connection reset by peer'));
+  }
+}
+
+export { linkDefault };

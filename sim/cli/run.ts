@@ -108,6 +108,8 @@ export function runCommand(o: RunCommandOptions): number {
       result = runScenario(scenario, {
         seed: o.seed,
         trace: sink,
+        file,
+        source: text,
         onCheck: (r: CheckResult) => {
           if (o.quiet && r.ok) return;
           if (o.trace) return; // The trace already shows the check event.

@@ -89,7 +89,7 @@ function statsLines(n: RedisNode): string[] {
     `sync_full:${n.statSyncFull}`,
     `sync_partial_ok:${n.statSyncPartialOk}`,
     `sync_partial_err:${n.statSyncPartialErr}`,
-    `expired_keys:${n.statExpiredKeys}`,
+    `expired_keys:${n.statExpiredKeys + n.ks.lazyExpiredKeys}`,
   ];
 }
 

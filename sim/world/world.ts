@@ -90,6 +90,12 @@ export class World {
     return this.nextClientId++;
   }
 
+  private nextUnresolved = -1;
+  /** Socket ids for connects to names that are not hosts; negative so they never collide. */
+  newUnresolvedSocket(): number {
+    return this.nextUnresolved--;
+  }
+
   setLink(a: string | null, b: string | null, model: LinkModel): void {
     if (a === null || b === null) this.net.setDefaultLink(model);
     else this.net.setLink(a, b, model);
@@ -266,6 +272,16 @@ export class NodeSlot implements Host, SocketOwner {
   }
 
   connect(host: string, port: number): ConnId {
+    if (!this.world.slots.has(host)) {
+      // No such host: the name does not resolve. A socket id of our own, failing a moment later.
+      const conn = this.world.newUnresolvedSocket();
+      const epoch = this.epoch;
+      this.world.engine.schedule(1000, () => {
+        const node = this.node;
+        if (epoch === this.epoch && node !== null) this.deliver(() => node.connectFailed(conn, `cannot resolve host '${host}'`));
+      });
+      return conn;
+    }
     return this.world.net.connect(this.name, host, port);
   }
 
@@ -278,6 +294,7 @@ export class NodeSlot implements Host, SocketOwner {
   }
 
   close(conn: ConnId): void {
+    if (conn < 0) return; // An unresolved host's socket: nothing to close.
     if (this.sleeping) {
       this.sleepingOutbox.push(() => this.world.net.close(conn));
       return;

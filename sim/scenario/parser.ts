@@ -1,0 +1,614 @@
+/**
+ * The scenario parser: text -> Scenario (ast.ts), or a ScenarioError at the offending token.
+ *
+ * Theory of operation. The file is lexed into lines of tokens (lexer.ts); each line is one
+ * statement, chosen by its first token. The parser is a single pass in file order that keeps
+ * the little state static validation needs:
+ *   - the phase: header until the first `at`, body after it. Header-only statements (`title`,
+ *     `seed`, `nodes`, `config`, `disk`) are refused in the body; steps and `run`/`await` are
+ *     refused before the first `at` (a step needs a time). `link` is both: a header default or,
+ *     in the body, a change from now on.
+ *   - the declared nodes: `nodes` must come before any reference, and every node reference
+ *     (targets, groups, NODE.FIELD, `NODE:`) is checked against them.
+ *   - the `let` names seen so far, so `$name` before its first `let` is an error. A later `let`
+ *     of the same name overwrites (that is the executor's business; statically it is fine).
+ *   - a lower bound on virtual time: absolute `at` sets it, `at +D` and `run D` add to it, an
+ *     `await` adds nothing (it may return at once). An absolute `at` below the bound would go
+ *     back in time and is an error.
+ * Predicates are parsed by precedence climbing over the line's tokens: `or` < `and` < `not` <
+ * atoms (`converged`, `NODE: CMD... => REPLY`, `NODE.FIELD OP VALUE`); `and`/`or` are
+ * left-associative. There are no parentheses (tokens split on spaces only, so they would read
+ * badly); printer.ts refuses ASTs that would need them. Keywords and operators are only
+ * recognised unquoted, so a quoted "=>" or "and" is an ordinary argument.
+ */
+import type {
+  CompareOp,
+  ExpectedReply,
+  FieldRef,
+  LinkModel,
+  LinkTarget,
+  DiskModel,
+  Operand,
+  Pos,
+  Predicate,
+  Scenario,
+  Statement,
+} from './ast.ts';
+import { COMPARE_OPS } from './ast.ts';
+import { ScenarioError } from './errors.ts';
+import { lexScenario, rawToken } from './lexer.ts';
+import type { LexedLine, Token } from './lexer.ts';
+import { formatDurationUs, parseCount, parseDurationUs, parseRateBps, parseSizeBytes } from './units.ts';
+import type { UnitResult } from './units.ts';
+
+/** `[a-z][a-z0-9_-]*`, SCENARIOS.md. */
+export const NODE_NAME = /^[a-z][a-z0-9_-]*$/;
+/** `let` names, used as `$name`. */
+export const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** An INFO field name after `NODE.`. */
+export const FIELD_NAME = /^[A-Za-z0-9_-]+$/;
+/** What reads as a number operand. */
+export const NUMBER_LITERAL = /^-?\d+(\.\d+)?$/;
+/** Words that would be ambiguous as node names inside predicates. */
+export const RESERVED_NODE_NAMES: readonly string[] = ['and', 'or', 'not', 'within', 'converged'];
+
+const HEADER_ONLY = new Set(['title', 'seed', 'nodes', 'config', 'disk']);
+const TIME_STATEMENTS = new Set(['at', 'run', 'await']);
+const STEP_KEYWORDS = new Set([
+  'load', 'partition', 'heal', 'kill-link', 'crash', 'poweroff', 'restart', 'pause', 'let', 'expect',
+]);
+
+/** Parse a whole scenario file. `file` is only used in error messages. */
+export function parseScenario(text: string, file: string): Scenario {
+  return new Parser(file).parse(text);
+}
+
+/** A cursor over one line's tokens. */
+interface Cursor {
+  line: LexedLine;
+  i: number;
+}
+
+class Parser {
+  private readonly s: Scenario = { title: null, seed: null, nodes: [], configs: [], links: [], disks: [], body: [] };
+  private readonly nodeNames = new Set<string>();
+  private readonly vars = new Set<string>();
+  private inBody = false;
+  private minTimeUs = 0;
+
+  constructor(private readonly file: string) {}
+
+  parse(text: string): Scenario {
+    for (const line of lexScenario(text, this.file)) this.statement(line);
+    if (this.s.nodes.length === 0) throw new ScenarioError(this.file, 1, 1, "no 'nodes' line: declare the nodes first, e.g. 'nodes m r1'");
+    return this.s;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Helpers
+
+  private err(line: LexedLine | number, col: number, message: string): ScenarioError {
+    return new ScenarioError(this.file, typeof line === 'number' ? line : line.line, col, message);
+  }
+
+  private pos(line: LexedLine, t: Token): Pos {
+    return { line: line.line, col: t.col };
+  }
+
+  /** Column just past the last token: where a missing token would go. */
+  private endCol(line: LexedLine): number {
+    const last = line.tokens[line.tokens.length - 1];
+    return last.end + 2;
+  }
+
+  /** True when the token is this unquoted keyword or operator. */
+  private static is(t: Token | undefined, word: string): boolean {
+    return t !== undefined && !t.quoted && t.text === word;
+  }
+
+  private expectEnd(c: Cursor, what: string): void {
+    const t = c.line.tokens[c.i];
+    if (t !== undefined) throw this.err(c.line, t.col, `unexpected '${rawToken(c.line, t)}' after ${what}`);
+  }
+
+  /** The next token, or an error saying what was missing (pointing just past the line's end). */
+  private need(c: Cursor, what: string): Token {
+    const t = c.line.tokens[c.i];
+    if (t === undefined) throw this.err(c.line, this.endCol(c.line), `missing ${what}`);
+    c.i++;
+    return t;
+  }
+
+  private unit(line: LexedLine, t: Token, r: UnitResult): number {
+    if (!r.ok) throw this.err(line, t.col, r.message);
+    return r.value;
+  }
+
+  private nodeList(): string {
+    return this.s.nodes.map((n) => n.name).join(', ');
+  }
+
+  /** A reference to a declared node. */
+  private node(line: LexedLine, t: Token): string {
+    if (this.nodeNames.has(t.text) && !t.quoted) return t.text;
+    if (this.s.nodes.length === 0) {
+      throw this.err(line, t.col, `unknown node '${t.text}' (no 'nodes' line above declares any node)`);
+    }
+    throw this.err(line, t.col, `unknown node '${t.text}' (nodes are: ${this.nodeList()})`);
+  }
+
+  /** A node name or `*`. */
+  private target(line: LexedLine, t: Token): string {
+    return Parser.is(t, '*') ? '*' : this.node(line, t);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Statements
+
+  private statement(line: LexedLine): void {
+    const first = line.tokens[0];
+    const c: Cursor = { line, i: 1 };
+    const kw = first.quoted ? '' : first.text;
+
+    if (kw.length > 1 && kw.endsWith(':')) return this.step(line, first, () => this.commandStep(c, first));
+
+    if (HEADER_ONLY.has(kw)) {
+      if (this.inBody) {
+        const hint = kw === 'config' ? " (to change a config at run time, use 'NODE: CONFIG SET NAME VALUE')" : '';
+        throw this.err(line, first.col, `'${kw}' belongs in the header, before the first 'at'${hint}`);
+      }
+      switch (kw) {
+        case 'title': return this.title(c);
+        case 'seed': return this.seed(c);
+        case 'nodes': return this.nodes(c);
+        case 'config': return this.config(c);
+        case 'disk': return this.disk(c);
+      }
+    }
+    if (kw === 'link') {
+      const [target, model] = this.linkArgs(c, first);
+      if (this.inBody) this.s.body.push({ kind: 'link', pos: this.pos(line, first), target, model });
+      else this.s.links.push({ pos: this.pos(line, first), target, model });
+      return;
+    }
+    if (TIME_STATEMENTS.has(kw)) {
+      if (kw === 'at') return this.at(c, first);
+      if (!this.inBody) throw this.err(line, first.col, `'${kw}' before the first 'at' (start the timeline with 'at 0s')`);
+      return kw === 'run' ? this.run(c, first) : this.await(c, first);
+    }
+    if (STEP_KEYWORDS.has(kw)) return this.step(line, first, () => this.keywordStep(kw, c, first));
+
+    let hint = '';
+    if (this.nodeNames.has(kw)) hint = ` (a command needs a colon: '${kw}: ${line.tokens.slice(1).map((t) => t.text).join(' ')}')`;
+    else if (/^[a-z][a-z0-9_-]*:./.test(kw)) hint = ` (put a space after the colon: '${kw.replace(':', ': ')}')`;
+    throw this.err(line, first.col, `unknown statement '${rawToken(line, first)}'${hint}`);
+  }
+
+  /** Steps need a time: refuse them before the first `at`. */
+  private step(line: LexedLine, first: Token, parse: () => Statement): void {
+    if (!this.inBody) {
+      const what = first.text.endsWith(':') ? 'a command' : `'${first.text}'`;
+      throw this.err(line, first.col, `${what} before the first 'at' (steps need a time: add 'at 0s' above)`);
+    }
+    this.s.body.push(parse());
+  }
+
+  private title(c: Cursor): void {
+    const kwTok = c.line.tokens[0];
+    if (this.s.title !== null) throw this.err(c.line, kwTok.col, "duplicate 'title'");
+    const t = this.need(c, 'title text');
+    const last = c.line.tokens[c.line.tokens.length - 1];
+    this.s.title = c.line.text.slice(t.start, last.end);
+  }
+
+  private seed(c: Cursor): void {
+    const kwTok = c.line.tokens[0];
+    if (this.s.seed !== null) throw this.err(c.line, kwTok.col, "duplicate 'seed'");
+    const t = this.need(c, "seed value (an integer such as 7 or 0x5eed)");
+    if (t.quoted || !/^(\d+|0x[0-9a-fA-F]+)$/.test(t.text)) {
+      throw this.err(c.line, t.col, `bad seed '${t.text}' (expected an integer such as 7 or 0x5eed)`);
+    }
+    this.expectEnd(c, 'the seed');
+    this.s.seed = t.text;
+  }
+
+  private nodes(c: Cursor): void {
+    if (c.line.tokens.length === 1) throw this.err(c.line, c.line.tokens[0].col, "'nodes' needs at least one node name");
+    for (; c.i < c.line.tokens.length; c.i++) {
+      const t = c.line.tokens[c.i];
+      if (t.quoted || !NODE_NAME.test(t.text)) {
+        throw this.err(c.line, t.col, `bad node name '${t.text}' (a node name is a lowercase letter then lowercase letters, digits, '_' or '-')`);
+      }
+      if (RESERVED_NODE_NAMES.includes(t.text)) throw this.err(c.line, t.col, `node name '${t.text}' is reserved (it is a predicate keyword)`);
+      if (this.nodeNames.has(t.text)) throw this.err(c.line, t.col, `duplicate node '${t.text}'`);
+      this.nodeNames.add(t.text);
+      this.s.nodes.push({ pos: this.pos(c.line, t), name: t.text });
+    }
+  }
+
+  private config(c: Cursor): void {
+    const kwTok = c.line.tokens[0];
+    const target = this.target(c.line, this.need(c, "config target (a node or '*')"));
+    const name = this.need(c, 'config name (e.g. repl-backlog-size)');
+    const first = this.need(c, `value for config '${name.text}'`);
+    const last = c.line.tokens[c.line.tokens.length - 1];
+    this.s.configs.push({ pos: this.pos(c.line, kwTok), target, name: name.text, value: c.line.text.slice(first.start, last.end) });
+  }
+
+  /** `link * OPTIONS` or `link A B OPTIONS`; options `latency DUR`, `jitter DUR`, `bandwidth RATE`. */
+  private linkArgs(c: Cursor, kwTok: Token): [LinkTarget, LinkModel] {
+    const a = this.need(c, "link target ('*' or two nodes)");
+    let target: LinkTarget;
+    if (Parser.is(a, '*')) target = '*';
+    else {
+      const an = this.node(c.line, a);
+      const b = this.need(c, 'second node of the link');
+      const bn = this.node(c.line, b);
+      if (an === bn) throw this.err(c.line, b.col, `a link joins two different nodes, not '${an}' to itself`);
+      target = [an, bn];
+    }
+    const model: LinkModel = {};
+    const seen = new Set<string>();
+    while (c.i < c.line.tokens.length) {
+      const o = c.line.tokens[c.i++];
+      if (o.quoted || !['latency', 'jitter', 'bandwidth'].includes(o.text)) {
+        throw this.err(c.line, o.col, `unknown link option '${o.text}' (expected latency, jitter or bandwidth)`);
+      }
+      if (seen.has(o.text)) throw this.err(c.line, o.col, `duplicate link option '${o.text}'`);
+      seen.add(o.text);
+      if (o.text === 'bandwidth') {
+        const v = this.need(c, "rate after 'bandwidth' (e.g. 1gbit)");
+        model.bandwidthBps = this.unit(c.line, v, parseRateBps(v.text));
+      } else {
+        const v = this.need(c, `duration after '${o.text}' (e.g. 1ms)`);
+        const us = this.unit(c.line, v, parseDurationUs(v.text));
+        if (o.text === 'latency') model.latencyUs = us;
+        else model.jitterUs = us;
+      }
+    }
+    if (seen.size === 0) throw this.err(c.line, kwTok.col, "'link' needs at least one of latency, jitter, bandwidth");
+    return [target, model];
+  }
+
+  /** `disk TARGET [write RATE] [read RATE]` */
+  private disk(c: Cursor): void {
+    const kwTok = c.line.tokens[0];
+    const target = this.target(c.line, this.need(c, "disk target (a node or '*')"));
+    const model: DiskModel = {};
+    const seen = new Set<string>();
+    while (c.i < c.line.tokens.length) {
+      const o = c.line.tokens[c.i++];
+      if (o.quoted || (o.text !== 'write' && o.text !== 'read')) {
+        throw this.err(c.line, o.col, `unknown disk option '${o.text}' (expected write or read)`);
+      }
+      if (seen.has(o.text)) throw this.err(c.line, o.col, `duplicate disk option '${o.text}'`);
+      seen.add(o.text);
+      const v = this.need(c, `rate after '${o.text}' (e.g. 500mb/s)`);
+      const bps = this.unit(c.line, v, parseRateBps(v.text));
+      if (o.text === 'write') model.writeBps = bps;
+      else model.readBps = bps;
+    }
+    if (seen.size === 0) throw this.err(c.line, kwTok.col, "'disk' needs write RATE and/or read RATE");
+    this.s.disks.push({ pos: this.pos(c.line, kwTok), target, model });
+  }
+
+  private at(c: Cursor, kwTok: Token): void {
+    if (this.s.nodes.length === 0) throw this.err(c.line, kwTok.col, "'at' before 'nodes': declare the nodes in the header");
+    const t = this.need(c, "time after 'at' (e.g. 'at 1s' or 'at +100ms')");
+    const relative = !t.quoted && t.text.startsWith('+');
+    const timeUs = this.unit(c.line, t, parseDurationUs(relative ? t.text.slice(1) : t.text));
+    this.expectEnd(c, 'the time');
+    if (relative) this.minTimeUs += timeUs;
+    else {
+      if (timeUs < this.minTimeUs) {
+        throw this.err(c.line, t.col, `'at ${t.text}' goes back in time: the clock is already at least ${formatDurationUs(this.minTimeUs)} here`);
+      }
+      this.minTimeUs = timeUs;
+    }
+    this.inBody = true;
+    this.s.body.push({ kind: 'at', pos: this.pos(c.line, kwTok), relative, timeUs });
+  }
+
+  private run(c: Cursor, kwTok: Token): void {
+    const t = this.need(c, "duration after 'run' (e.g. 'run 1s')");
+    const durUs = this.unit(c.line, t, parseDurationUs(t.text));
+    this.expectEnd(c, 'the duration');
+    this.minTimeUs += durUs;
+    this.s.body.push({ kind: 'run', pos: this.pos(c.line, kwTok), durUs });
+  }
+
+  private await(c: Cursor, kwTok: Token): void {
+    if (c.line.tokens.length === 1) throw this.err(c.line, this.endCol(c.line), "missing predicate after 'await'");
+    const pred = this.predicate(c);
+    const w = c.line.tokens[c.i];
+    if (w === undefined) throw this.err(c.line, kwTok.col, "'await' needs a time limit: add 'within DUR' at the end");
+    if (!Parser.is(w, 'within')) throw this.err(c.line, w.col, `expected 'within', 'and' or 'or', got '${rawToken(c.line, w)}'`);
+    c.i++;
+    const d = this.need(c, "duration after 'within' (e.g. 'within 10s')");
+    const withinUs = this.unit(c.line, d, parseDurationUs(d.text));
+    this.expectEnd(c, 'the duration');
+    this.s.body.push({ kind: 'await', pos: this.pos(c.line, kwTok), pred, withinUs });
+  }
+
+  private commandStep(c: Cursor, first: Token): Statement {
+    const node = this.node(c.line, { ...first, text: first.text.slice(0, -1) });
+    const args: string[] = [];
+    for (; c.i < c.line.tokens.length; c.i++) {
+      const t = c.line.tokens[c.i];
+      if (Parser.is(t, '=>')) {
+        throw this.err(c.line, t.col, `'=>' in a command step: to check the reply write 'expect ${first.text} ...'; to send '=>' quote it`);
+      }
+      args.push(t.text);
+    }
+    if (args.length === 0) throw this.err(c.line, this.endCol(c.line), `missing command after '${first.text}'`);
+    return { kind: 'command', pos: this.pos(c.line, first), node, args };
+  }
+
+  private keywordStep(kw: string, c: Cursor, kwTok: Token): Statement {
+    const pos = this.pos(c.line, kwTok);
+    switch (kw) {
+      case 'load': return this.load(c, pos);
+      case 'partition':
+      case 'heal': {
+        if (kw === 'heal' && c.line.tokens.length === 1) return { kind: 'heal-all', pos };
+        const arrow = c.line.tokens.findIndex((t) => Parser.is(t, '->'));
+        if (arrow >= 0) {
+          const [from, to] = this.oneWay(c, arrow);
+          return kw === 'partition' ? { kind: 'partition-one-way', pos, from, to } : { kind: 'heal-one-way', pos, from, to };
+        }
+        const groups = this.groups(c, kw);
+        return kw === 'partition' ? { kind: 'partition', pos, groups } : { kind: 'heal', pos, groups };
+      }
+      case 'kill-link': {
+        const a = this.node(c.line, this.need(c, "first node after 'kill-link'"));
+        const bt = this.need(c, "second node after 'kill-link'");
+        const b = this.node(c.line, bt);
+        if (a === b) throw this.err(c.line, bt.col, `'kill-link' needs two different nodes, not '${a}' twice`);
+        this.expectEnd(c, 'the two nodes');
+        return { kind: 'kill-link', pos, a, b };
+      }
+      case 'crash':
+      case 'poweroff':
+      case 'restart': {
+        const node = this.node(c.line, this.need(c, `node after '${kw}'`));
+        this.expectEnd(c, 'the node');
+        return { kind: kw, pos, node };
+      }
+      case 'pause': {
+        const node = this.node(c.line, this.need(c, "node after 'pause'"));
+        const d = this.need(c, "duration after 'pause NODE' (e.g. 'pause r1 2s')");
+        const durUs = this.unit(c.line, d, parseDurationUs(d.text));
+        this.expectEnd(c, 'the duration');
+        return { kind: 'pause', pos, node, durUs };
+      }
+      case 'let': {
+        const n = this.need(c, "name after 'let' (let NAME = VALUE)");
+        if (n.quoted || !VAR_NAME.test(n.text)) throw this.err(c.line, n.col, `bad variable name '${n.text}' (letters, digits and '_', not starting with a digit)`);
+        const eq = this.need(c, "'=' after the variable name (let NAME = VALUE)");
+        if (!Parser.is(eq, '=')) throw this.err(c.line, eq.col, `expected '=', got '${rawToken(c.line, eq)}' (let NAME = VALUE)`);
+        const value = this.operand(c, this.need(c, "value after '='"));
+        this.expectEnd(c, 'the value');
+        this.vars.add(n.text); // After the value: `let x = $x` needs an earlier x.
+        return { kind: 'let', pos, name: n.text, value };
+      }
+      case 'expect': {
+        if (c.line.tokens.length === 1) throw this.err(c.line, this.endCol(c.line), "missing predicate after 'expect'");
+        const pred = this.predicate(c);
+        const extra = c.line.tokens[c.i];
+        if (extra !== undefined) throw this.err(c.line, extra.col, `expected 'and' or 'or', got '${rawToken(c.line, extra)}'`);
+        return { kind: 'expect', pos, pred };
+      }
+      default:
+        throw this.err(c.line, kwTok.col, `unknown statement '${kw}'`); // unreachable: STEP_KEYWORDS
+    }
+  }
+
+  /** `load NODE COUNT [over DUR] [size BYTES] [keys N] [db N]` */
+  private load(c: Cursor, pos: Pos): Statement {
+    const node = this.node(c.line, this.need(c, "node after 'load'"));
+    const ct = this.need(c, "write count after 'load NODE' (e.g. 'load m 1000')");
+    const count = parseCount(ct.text);
+    if (ct.quoted || count === null || count === 0) throw this.err(c.line, ct.col, `bad write count '${ct.text}' (expected a positive integer)`);
+    const step = { kind: 'load' as const, pos, node, count, overUs: 0, sizeBytes: 16, keys: null as number | null, db: 0 };
+    const seen = new Set<string>();
+    while (c.i < c.line.tokens.length) {
+      const o = c.line.tokens[c.i++];
+      if (o.quoted || !['over', 'size', 'keys', 'db'].includes(o.text)) {
+        throw this.err(c.line, o.col, `bad load option '${o.text}' (expected over, size, keys or db)`);
+      }
+      if (seen.has(o.text)) throw this.err(c.line, o.col, `duplicate load option '${o.text}'`);
+      seen.add(o.text);
+      const v = this.need(c, `value after '${o.text}'`);
+      switch (o.text) {
+        case 'over': step.overUs = this.unit(c.line, v, parseDurationUs(v.text)); break;
+        case 'size': step.sizeBytes = this.unit(c.line, v, parseSizeBytes(v.text)); break;
+        case 'keys': {
+          const n = parseCount(v.text);
+          if (v.quoted || n === null || n === 0) throw this.err(c.line, v.col, `bad key count '${v.text}' (expected a positive integer)`);
+          step.keys = n;
+          break;
+        }
+        case 'db': {
+          const n = parseCount(v.text);
+          if (v.quoted || n === null) throw this.err(c.line, v.col, `bad db '${v.text}' (expected a database number such as 0)`);
+          step.db = n;
+          break;
+        }
+      }
+    }
+    return step;
+  }
+
+  /** `A -> B` where the arrow is token `arrow`. */
+  private oneWay(c: Cursor, arrow: number): [string, string] {
+    const toks = c.line.tokens;
+    const kw = toks[0].text;
+    if (arrow !== 2 || toks.length !== 4) {
+      const at = arrow !== 2 ? toks[arrow] : toks[4];
+      throw this.err(c.line, at.col, `a one-way ${kw} is '${kw} A -> B' with one node on each side`);
+    }
+    const from = this.node(c.line, toks[1]);
+    const to = this.node(c.line, toks[3]);
+    if (from === to) throw this.err(c.line, toks[3].col, `a one-way ${kw} needs two different nodes, not '${from}' twice`);
+    c.i = 4;
+    return [from, to];
+  }
+
+  /** `G1 | G2 [| G3...]`: at least two non-empty groups, no node in two of them. */
+  private groups(c: Cursor, kw: string): string[][] {
+    const groups: string[][] = [[]];
+    const where = new Map<string, number>();
+    let lastBar: Token = c.line.tokens[0];
+    for (; c.i < c.line.tokens.length; c.i++) {
+      const t = c.line.tokens[c.i];
+      if (Parser.is(t, '|')) {
+        if (groups[groups.length - 1].length === 0) throw this.err(c.line, t.col, `empty group in '${kw}' (a group is one or more node names)`);
+        groups.push([]);
+        lastBar = t;
+        continue;
+      }
+      if (!t.quoted && t.text.includes('|')) throw this.err(c.line, t.col, `put spaces around '|' in '${t.text}'`);
+      const name = this.node(c.line, t);
+      const g = where.get(name);
+      if (g !== undefined) {
+        throw this.err(c.line, t.col, g === groups.length - 1 ? `node '${name}' is listed twice in the same group` : `node '${name}' is in two groups`);
+      }
+      where.set(name, groups.length - 1);
+      groups[groups.length - 1].push(name);
+    }
+    if (groups[groups.length - 1].length === 0) {
+      if (groups.length === 1) throw this.err(c.line, this.endCol(c.line), `missing groups after '${kw}' (e.g. '${kw} m | r1 r2')`);
+      throw this.err(c.line, lastBar.col, `empty group in '${kw}' (a group is one or more node names)`);
+    }
+    if (groups.length < 2) throw this.err(c.line, c.line.tokens[0].col, `'${kw}' needs at least two groups separated by '|' (e.g. '${kw} m | r1 r2')`);
+    return groups;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Predicates
+
+  /** or := and ('or' and)*; stops at the end of the line or at an unquoted `within`. */
+  private predicate(c: Cursor): Predicate {
+    let left = this.conjunction(c);
+    while (Parser.is(c.line.tokens[c.i], 'or')) {
+      c.i++;
+      const right = this.conjunction(c);
+      left = { kind: 'or', pos: left.pos, left, right };
+    }
+    return left;
+  }
+
+  private conjunction(c: Cursor): Predicate {
+    let left = this.unary(c);
+    while (Parser.is(c.line.tokens[c.i], 'and')) {
+      c.i++;
+      const right = this.unary(c);
+      left = { kind: 'and', pos: left.pos, left, right };
+    }
+    return left;
+  }
+
+  private unary(c: Cursor): Predicate {
+    const t = c.line.tokens[c.i];
+    if (Parser.is(t, 'not')) {
+      c.i++;
+      return { kind: 'not', pos: this.pos(c.line, t), operand: this.unary(c) };
+    }
+    return this.atom(c);
+  }
+
+  private atom(c: Cursor): Predicate {
+    const t = this.need(c, 'predicate');
+    const pos = this.pos(c.line, t);
+    if (Parser.is(t, 'converged')) {
+      const nodes: string[] = [];
+      for (; c.i < c.line.tokens.length; c.i++) {
+        const n = c.line.tokens[c.i];
+        if (Parser.is(n, 'and') || Parser.is(n, 'or') || Parser.is(n, 'within')) break;
+        const name = this.node(c.line, n);
+        if (nodes.includes(name)) throw this.err(c.line, n.col, `node '${name}' is listed twice`);
+        nodes.push(name);
+      }
+      return { kind: 'converged', pos, nodes };
+    }
+    if (!t.quoted && t.text.length > 1 && t.text.endsWith(':')) return this.replyPredicate(c, t, pos);
+    if (!t.quoted && t.text.includes('.')) {
+      const left = this.field(c.line, t);
+      const opTok = c.line.tokens[c.i];
+      if (opTok === undefined || Parser.is(opTok, 'within') || Parser.is(opTok, 'and') || Parser.is(opTok, 'or')) {
+        throw this.err(c.line, t.col, `'${t.text}' needs a comparison, e.g. '${t.text} == 1' (operators: ${COMPARE_OPS.join(' ')})`);
+      }
+      c.i++;
+      if (opTok.quoted || !(COMPARE_OPS as readonly string[]).includes(opTok.text)) {
+        throw this.err(c.line, opTok.col, `unknown operator '${rawToken(c.line, opTok)}' (expected ${COMPARE_OPS.join(' ')})`);
+      }
+      const right = this.operand(c, this.need(c, `value after '${opTok.text}'`));
+      return { kind: 'compare', pos, left, op: opTok.text as CompareOp, right };
+    }
+    if (!t.quoted && this.nodeNames.has(t.text)) {
+      throw this.err(c.line, t.col, `expected a predicate after node '${t.text}': '${t.text}.FIELD OP VALUE' or '${t.text}: COMMAND... => REPLY'`);
+    }
+    throw this.err(
+      c.line,
+      t.col,
+      `expected a predicate (NODE.FIELD OP VALUE, NODE: COMMAND... => REPLY, converged [NODE...], not P), got '${rawToken(c.line, t)}'`,
+    );
+  }
+
+  /** `NODE: COMMAND ARGS... => REPLY`; `t` is the `NODE:` token, already consumed. */
+  private replyPredicate(c: Cursor, t: Token, pos: Pos): Predicate {
+    const node = this.node(c.line, { ...t, text: t.text.slice(0, -1) });
+    const args: string[] = [];
+    for (;;) {
+      const a = c.line.tokens[c.i];
+      if (a === undefined) throw this.err(c.line, t.col, `missing '=> REPLY' after the command (e.g. '${t.text} GET k => "v"')`);
+      c.i++;
+      if (Parser.is(a, '=>')) {
+        if (args.length === 0) throw this.err(c.line, a.col, `missing command between '${t.text}' and '=>'`);
+        break;
+      }
+      args.push(a.text);
+    }
+    const r = this.need(c, "reply after '=>' (OK, nil, an integer, a \"quoted string\" or error PREFIX)");
+    let expected: ExpectedReply;
+    if (r.quoted) expected = { kind: 'string', value: r.text };
+    else if (r.text === 'OK') expected = { kind: 'ok' };
+    else if (r.text === 'nil') expected = { kind: 'nil' };
+    else if (/^-?\d+$/.test(r.text) && Number.isSafeInteger(Number(r.text))) expected = { kind: 'integer', value: Number(r.text) };
+    else if (r.text === 'error') {
+      const p = this.need(c, "error prefix after 'error' (e.g. 'error READONLY')");
+      expected = { kind: 'error', prefix: p.text };
+    } else {
+      const hint = /^[A-Za-z]/.test(r.text) ? ` (a string reply must be quoted: "${r.text}")` : '';
+      throw this.err(c.line, r.col, `bad reply '${rawToken(c.line, r)}': expected OK, nil, an integer, a "quoted string" or error PREFIX${hint}`);
+    }
+    return { kind: 'reply', pos, node, args, expected };
+  }
+
+  /** `NODE.FIELD` */
+  private field(line: LexedLine, t: Token): FieldRef {
+    const dot = t.text.indexOf('.');
+    const nodeText = t.text.slice(0, dot);
+    const field = t.text.slice(dot + 1);
+    const node = this.node(line, { ...t, text: nodeText });
+    if (!FIELD_NAME.test(field)) {
+      throw this.err(line, t.col + dot + 1, `bad field name '${field}' after '${node}.' (an INFO field such as master_repl_offset)`);
+    }
+    return { kind: 'field', pos: this.pos(line, t), node, field };
+  }
+
+  /** A value: "string", $var, number, NODE.FIELD, or a bare word. */
+  private operand(c: Cursor, t: Token): Operand {
+    const pos = this.pos(c.line, t);
+    if (t.quoted) return { kind: 'string', pos, value: t.text };
+    if (t.text.startsWith('$')) {
+      const name = t.text.slice(1);
+      if (!VAR_NAME.test(name)) throw this.err(c.line, t.col, `bad variable '${t.text}' (expected $NAME)`);
+      if (!this.vars.has(name)) throw this.err(c.line, t.col, `'${t.text}' is used before any 'let ${name} = ...'`);
+      return { kind: 'var', pos, name };
+    }
+    if (NUMBER_LITERAL.test(t.text)) return { kind: 'number', pos, value: Number(t.text) };
+    if (/^[a-z][a-z0-9_-]*\./.test(t.text)) return this.field(c.line, t);
+    return { kind: 'word', pos, value: t.text };
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * Evaluating predicates and operands against a running world (SCENARIOS.md "Predicates").
+ * Every evaluation returns a verdict with the actual values, so a failing `expect` can say
+ * what it saw ("m.sync_full is 2, expected == 1"). INFO values are strings; two values that
+ * both read as numbers compare as numbers, anything else compares as text.
+ */
+import { assertNever } from '../assert.ts';
+import type { World } from '../world/world.ts';
+import type { Operand, Predicate, ExpectedReply, FieldRef } from './ast.ts';
+import type { Reply } from '../core/reply.ts';
+import { infoFields } from '../core/info.ts';
+import { formatReply } from '../core/resp.ts';
+
+export interface Verdict {
+  ok: boolean;
+  /** What was seen, for a failure message. */
+  detail: string;
+}
+
+export interface EvalContext {
+  readonly world: World;
+  readonly vars: Map<string, string>;
+  /** Run a command on NODE's scenario client; null if no reply came at once (paused, blocked, down). */
+  commandNow(node: string, args: string[]): Reply | null;
+}
+
+/** A field's value, or an explanation of why there is none. */
+export function fieldValue(ctx: EvalContext, f: FieldRef): { value: string } | { missing: string } {
+  const slot = ctx.world.slots.get(f.node);
+  const node = slot?.node ?? null;
+  if (node === null) return { missing: `${f.node} is down` };
+  const fields = infoFields(node);
+  const v = fields.get(f.field);
+  if (v === undefined) return { missing: `${f.node} has no INFO field '${f.field}'` };
+  return { value: v };
+}
+
+export function operandValue(ctx: EvalContext, o: Operand): { value: string } | { missing: string } {
+  switch (o.kind) {
+    case 'field': return fieldValue(ctx, o);
+    case 'number': return { value: String(o.value) };
+    case 'word': return { value: o.value };
+    case 'string': return { value: o.value };
+    case 'var': {
+      const v = ctx.vars.get(o.name);
+      return v === undefined ? { missing: `$${o.name} is not set` } : { value: v };
+    }
+    default: return assertNever(o);
+  }
+}
+
+function describe(o: Operand, v: string): string {
+  switch (o.kind) {
+    case 'field': return `${o.node}.${o.field} is ${v}`;
+    case 'var': return `$${o.name} is ${v}`;
+    case 'number': case 'word': case 'string': return v;
+    default: return assertNever(o);
+  }
+}
+
+const NUMERIC = /^-?\d+(\.\d+)?$/;
+
+export function compareValues(a: string, op: string, b: string): boolean {
+  const numeric = NUMERIC.test(a) && NUMERIC.test(b);
+  const c = numeric ? Math.sign(Number(a) - Number(b)) : a < b ? -1 : a > b ? 1 : 0;
+  switch (op) {
+    case '==': return c === 0;
+    case '!=': return c !== 0;
+    case '<': return c < 0;
+    case '<=': return c <= 0;
+    case '>': return c > 0;
+    case '>=': return c >= 0;
+    default: return false;
+  }
+}
+
+export function evalPredicate(ctx: EvalContext, p: Predicate): Verdict {
+  switch (p.kind) {
+    case 'compare': {
+      const l = fieldValue(ctx, p.left);
+      if ('missing' in l) return { ok: false, detail: l.missing };
+      const r = operandValue(ctx, p.right);
+      if ('missing' in r) return { ok: false, detail: r.missing };
+      const ok = compareValues(l.value, p.op, r.value);
+      const rightText = p.right.kind === 'field' || p.right.kind === 'var' ? describe(p.right, r.value) : r.value;
+      return { ok, detail: `${p.left.node}.${p.left.field} is ${l.value}; expected ${p.op} ${rightText}` };
+    }
+    case 'reply': {
+      const reply = ctx.commandNow(p.node, p.args);
+      if (reply === null) return { ok: false, detail: `${p.node} did not reply at once (paused, blocked or sleeping)` };
+      const ok = replyMatches(reply, p.expected);
+      return { ok, detail: `replied ${formatReply(reply)}; expected ${expectedText(p.expected)}` };
+    }
+    case 'converged': return converged(ctx, p.nodes);
+    case 'and': {
+      const l = evalPredicate(ctx, p.left);
+      if (!l.ok) return l;
+      return evalPredicate(ctx, p.right);
+    }
+    case 'or': {
+      const l = evalPredicate(ctx, p.left);
+      if (l.ok) return l;
+      const r = evalPredicate(ctx, p.right);
+      return r.ok ? r : { ok: false, detail: `${l.detail}; and ${r.detail}` };
+    }
+    case 'not': {
+      const v = evalPredicate(ctx, p.operand);
+      return { ok: !v.ok, detail: v.ok ? `it holds: ${v.detail}` : v.detail };
+    }
+    default: return assertNever(p);
+  }
+}
+
+export function replyMatches(r: Reply, e: ExpectedReply): boolean {
+  switch (e.kind) {
+    case 'ok': return r.kind === 'status' && r.text === 'OK';
+    case 'nil': return (r.kind === 'bulk' && r.value === null) || (r.kind === 'array' && r.items === null);
+    case 'integer': return r.kind === 'int' && r.value === e.value;
+    case 'string': return (r.kind === 'bulk' && r.value === e.value) || (r.kind === 'status' && r.text === e.value);
+    case 'error': return r.kind === 'error' && r.text.startsWith(e.prefix);
+    default: return assertNever(e);
+  }
+}
+
+function expectedText(e: ExpectedReply): string {
+  switch (e.kind) {
+    case 'ok': return 'OK';
+    case 'nil': return 'nil';
+    case 'integer': return String(e.value);
+    case 'string': return JSON.stringify(e.value);
+    case 'error': return `an error starting with ${e.prefix}`;
+    default: return assertNever(e);
+  }
+}
+
+/**
+ * `converged [NODE...]`: same master_replid and master_repl_offset, same DEBUG DIGEST, and every
+ * replica's link up. With no names: every node that is up.
+ */
+export function converged(ctx: EvalContext, names: readonly string[]): Verdict {
+  const list = names.length > 0 ? names : [...ctx.world.slots.keys()].filter((n) => ctx.world.slots.get(n)!.node !== null);
+  const rows: string[] = [];
+  let ok = true;
+  let replid: string | null = null;
+  let offset: number | null = null;
+  let digest: string | null = null;
+  for (const name of list) {
+    const node = ctx.world.slots.get(name)?.node ?? null;
+    if (node === null) {
+      ok = false;
+      rows.push(`${name} down`);
+      continue;
+    }
+    const d = node.digest();
+    const link = node.isReplica ? (node.replState === 'connected' ? ' link up' : ' link DOWN') : '';
+    rows.push(`${name} ${node.replid.slice(0, 8)}…:${node.masterReplOffset} digest ${d.slice(0, 8)}…${link}`);
+    if (node.isReplica && node.replState !== 'connected') ok = false;
+    if (replid === null) {
+      replid = node.replid;
+      offset = node.masterReplOffset;
+      digest = d;
+    } else if (node.replid !== replid || node.masterReplOffset !== offset || d !== digest) {
+      ok = false;
+    }
+  }
+  return { ok, detail: rows.join(', ') };
+}

@@ -1,0 +1,263 @@
+/**
+ * The scenario executor: builds a World from the header, then walks the body in file order,
+ * moving virtual time with `at`/`run`/`await` and doing each step at the instant reached
+ * (SCENARIOS.md). Checks (`expect`, `await`) are recorded with their verdicts; a failed check
+ * never stops the run. Bad config values are ScenarioErrors at their line (exit status 2).
+ * Extensions (documented in scenarios/README.md): `or`/`not` in predicates; `restart` of a
+ * running node is a crash followed by a start; an `at` already in the past runs its steps now.
+ */
+import { assertNever } from '../assert.ts';
+import { World, diskDefault } from '../world/world.ts';
+import type { TraceSink, DiskModel as WorldDisk } from '../world/world.ts';
+import { linkDefault } from '../net/network.ts';
+import type { LinkModel as NetLink } from '../net/network.ts';
+import { defaultConfig, applyStartupConfig, ConfigError } from '../core/config.ts';
+import type { Config } from '../core/config.ts';
+import { splitArgs, formatReply } from '../core/resp.ts';
+import type { Reply } from '../core/reply.ts';
+import { startLoad } from '../world/load.ts';
+import type { KeyCounter } from '../world/load.ts';
+import { ScenarioError } from './errors.ts';
+import type { Scenario, Statement, Predicate, LinkModel, LinkTarget, Pos } from './ast.ts';
+import { evalPredicate, operandValue } from './predicates.ts';
+import type { EvalContext, Verdict } from './predicates.ts';
+import { formatTimeUs } from '../trace/render.ts';
+
+export interface CheckResult {
+  readonly kind: 'expect' | 'await';
+  readonly line: number;
+  readonly text: string;
+  readonly ok: boolean;
+  readonly detail: string;
+  readonly atUs: number;
+}
+
+export interface RunOptions {
+  /** Overrides the file's `seed`. */
+  readonly seed?: string;
+  readonly trace: TraceSink | null;
+  readonly onCheck?: (r: CheckResult) => void;
+  /** For error messages (FILE:LINE:COL). */
+  readonly file?: string;
+  /** The file's text, to quote checks as written. */
+  readonly source?: string;
+}
+
+export interface RunResult {
+  readonly title: string | null;
+  readonly seed: string;
+  readonly checks: CheckResult[];
+  readonly passed: number;
+  readonly failed: number;
+  readonly virtualUs: number;
+  readonly events: number;
+}
+
+/** How long a blocking command may hold the script before the run gives up on it. */
+const BLOCKING_LIMIT_US = 600 * 1e6;
+
+export function runScenario(s: Scenario, o: RunOptions): RunResult {
+  return new Executor(s, o).run();
+}
+
+class Executor implements EvalContext {
+  readonly world: World;
+  readonly vars = new Map<string, string>();
+  private readonly checks: CheckResult[] = [];
+  private readonly cli = new Map<string, number>();
+  private readonly keyCounter: KeyCounter = { next: 0 };
+  private readonly seed: string;
+  private readonly lines: string[];
+  private defaultLink: NetLink = linkDefault;
+  private readonly pairLinks = new Map<string, NetLink>();
+
+  constructor(private readonly s: Scenario, private readonly o: RunOptions) {
+    this.seed = o.seed ?? s.seed ?? '1';
+    this.world = new World({ seed: this.seed, trace: o.trace });
+    this.lines = o.source !== undefined ? o.source.split('\n') : [];
+  }
+
+  private error(pos: Pos, message: string): ScenarioError {
+    return new ScenarioError(this.o.file ?? '<scenario>', pos.line, pos.col, message);
+  }
+
+  run(): RunResult {
+    this.setUp();
+    for (const st of this.s.body) this.statement(st);
+    const passed = this.checks.filter((c) => c.ok).length;
+    return {
+      title: this.s.title,
+      seed: this.seed,
+      checks: this.checks,
+      passed,
+      failed: this.checks.length - passed,
+      virtualUs: this.world.engine.nowUs,
+      events: this.world.engine.eventsRun,
+    };
+  }
+
+  private setUp(): void {
+    for (const l of this.s.links) this.applyLink(l.target, l.model);
+    for (const n of this.s.nodes) {
+      const config: Config = defaultConfig();
+      for (const c of this.s.configs) {
+        if (c.target !== '*' && c.target !== n.name) continue;
+        const args = splitArgs(c.value);
+        if (args === null) throw this.error(c.pos, `config ${c.name}: unbalanced quotes in '${c.value}'`);
+        try {
+          applyStartupConfig(config, c.name, args);
+        } catch (e) {
+          if (e instanceof ConfigError) throw this.error(c.pos, e.message);
+          throw e;
+        }
+      }
+      let disk: WorldDisk = diskDefault;
+      for (const d of this.s.disks) {
+        if (d.target !== '*' && d.target !== n.name) continue;
+        disk = {
+          writeBytesPerSec: d.model.writeBps !== undefined ? d.model.writeBps / 8 : disk.writeBytesPerSec,
+          readBytesPerSec: d.model.readBps !== undefined ? d.model.readBps / 8 : disk.readBytesPerSec,
+        };
+      }
+      this.world.addNode(n.name, config, disk);
+      this.cli.set(n.name, this.world.newClientId());
+    }
+    for (const n of this.s.nodes) this.world.slot(n.name).start();
+  }
+
+  private applyLink(target: LinkTarget, m: LinkModel): void {
+    const merge = (base: NetLink): NetLink => ({
+      latencyUs: m.latencyUs ?? base.latencyUs,
+      jitterUs: m.jitterUs ?? base.jitterUs,
+      bandwidthBitsPerSec: m.bandwidthBps ?? base.bandwidthBitsPerSec,
+    });
+    if (target === '*') {
+      this.defaultLink = merge(this.defaultLink);
+      this.world.net.setDefaultLink(this.defaultLink);
+      return;
+    }
+    const key = [...target].sort().join(' ');
+    const model = merge(this.pairLinks.get(key) ?? this.defaultLink);
+    this.pairLinks.set(key, model);
+    this.world.net.setLink(target[0], target[1], model);
+  }
+
+  private statement(st: Statement): void {
+    const w = this.world;
+    const now = w.engine.nowUs;
+    switch (st.kind) {
+      case 'at': {
+        const target = st.relative ? now + st.timeUs : st.timeUs;
+        if (target > now) w.engine.runUntil(target);
+        return;
+      }
+      case 'run':
+        w.engine.runUntil(now + st.durUs);
+        return;
+      case 'await': {
+        let last: Verdict = { ok: false, detail: '' };
+        const ok = w.engine.runUntilOr(() => (last = evalPredicate(this, st.pred)).ok, now + st.withinUs);
+        this.record('await', st.pos, st.pred, ok ? last : { ok: false, detail: `not within ${formatTimeUs(st.withinUs)}: ${last.detail}` });
+        return;
+      }
+      case 'expect':
+        this.record('expect', st.pos, st.pred, evalPredicate(this, st.pred));
+        return;
+      case 'command':
+        this.blockingCommand(st.node, st.args);
+        return;
+      case 'load':
+        w.trace({ kind: 'note', node: st.node, text: `load: ${st.count} writes of ${st.sizeBytes} bytes over ${formatTimeUs(st.overUs)}` });
+        startLoad(w, { node: st.node, count: st.count, overUs: st.overUs, sizeBytes: st.sizeBytes, keys: st.keys, db: st.db === 0 ? null : st.db }, this.keyCounter);
+        return;
+      case 'partition':
+        w.net.partition(st.groups);
+        w.trace({ kind: 'fault', what: `partition ${st.groups.map((g) => g.join(' ')).join(' | ')}` });
+        return;
+      case 'partition-one-way':
+        w.net.partitionOneWay(st.from, st.to);
+        w.trace({ kind: 'fault', what: `partition ${st.from} -> ${st.to}` });
+        return;
+      case 'heal-all':
+        w.net.heal();
+        w.trace({ kind: 'fault', what: 'heal every partition' });
+        return;
+      case 'heal':
+        w.net.healGroups(st.groups);
+        w.trace({ kind: 'fault', what: `heal ${st.groups.map((g) => g.join(' ')).join(' | ')}` });
+        return;
+      case 'heal-one-way':
+        w.net.healOneWay(st.from, st.to);
+        w.trace({ kind: 'fault', what: `heal ${st.from} -> ${st.to}` });
+        return;
+      case 'kill-link':
+        w.trace({ kind: 'fault', what: `kill-link ${st.a} ${st.b}: every connection between them is reset` });
+        w.net.killLink(st.a, st.b);
+        return;
+      case 'crash':
+      case 'poweroff':
+        w.slot(st.node).stop(st.kind);
+        return;
+      case 'restart': {
+        const slot = w.slot(st.node);
+        if (slot.node !== null) slot.stop('crash');
+        w.trace({ kind: 'process', node: st.node, what: 'restart' });
+        slot.start();
+        return;
+      }
+      case 'pause':
+        w.slot(st.node).pause(st.durUs);
+        return;
+      case 'link':
+        this.applyLink(st.target, st.model);
+        w.trace({ kind: 'fault', what: `link ${st.target === '*' ? '*' : st.target.join(' ')} changed` });
+        return;
+      case 'let': {
+        const v = operandValue(this, st.value);
+        this.vars.set(st.name, 'value' in v ? v.value : '');
+        if ('missing' in v) w.trace({ kind: 'note', node: '-', text: `let ${st.name}: ${v.missing}; set to ""` });
+        return;
+      }
+      default:
+        assertNever(st);
+    }
+  }
+
+  /** A scenario command: the script waits for the reply while virtual time goes on. */
+  private blockingCommand(node: string, args: string[]): void {
+    const w = this.world;
+    const client = this.cli.get(node)!;
+    w.trace({ kind: 'command', node, client: 'cli', argv: args });
+    let reply: Reply | null = null;
+    w.slot(node).command(client, args, (r) => {
+      reply = r;
+      w.trace({ kind: 'reply', node, client: 'cli', reply: formatReply(r) });
+    });
+    if (reply !== null) return;
+    const got = w.engine.runUntilOr(() => reply !== null, w.engine.nowUs + BLOCKING_LIMIT_US);
+    if (!got) w.trace({ kind: 'note', node, text: `no reply to ${args[0]} within ${formatTimeUs(BLOCKING_LIMIT_US)}; the script goes on` });
+  }
+
+  /** EvalContext: a command whose reply must come at once (predicates). */
+  commandNow(node: string, args: string[]): Reply | null {
+    const slot = this.world.slot(node);
+    if (slot.paused) return null;
+    let reply: Reply | null = null;
+    slot.command(this.cli.get(node)!, args, (r) => (reply = r));
+    return reply;
+  }
+
+  private record(kind: 'expect' | 'await', pos: Pos, pred: Predicate, v: Verdict): void {
+    const text = this.quote(pos, kind, pred);
+    const r: CheckResult = { kind, line: pos.line, text, ok: v.ok, detail: v.detail, atUs: this.world.engine.nowUs };
+    this.checks.push(r);
+    this.world.trace({ kind: 'check', line: pos.line, ok: v.ok, text, detail: v.ok ? '' : v.detail });
+    this.o.onCheck?.(r);
+  }
+
+  private quote(pos: Pos, kind: string, pred: Predicate): string {
+    const line = this.lines[pos.line - 1];
+    if (line !== undefined) return line.replace(/\s+#.*$/, '').trim();
+    return `${kind} ${pred.kind}`;
+  }
+}

@@ -217,7 +217,6 @@ export function linkReceived(n: RedisNode, bytes: Uint8Array): void {
         const line = link.rx.readLine();
         if (line === null) return;
         if (line === '') break; // The master's keepalive while it prepares.
-        traceReply(n, line);
         if (line.startsWith('+FULLRESYNC')) {
           const [, id, off] = line.split(' ');
           n.masterReplidScratch = id !== undefined && id.length === 40 ? id : '';
@@ -232,6 +231,7 @@ export function linkReceived(n: RedisNode, bytes: Uint8Array): void {
           const id = line.length > 10 ? line.slice(10).trim() : null;
           return continueReceived(n, id);
         }
+        traceReply(n, line);
         if (line.startsWith('-NOMASTERLINK') || line.startsWith('-LOADING')) {
           return handshakeError(n, `master is not ready: ${line}`);
         }
@@ -255,7 +255,7 @@ function sendPsync(n: RedisNode): void {
   const cm = n.cachedMaster;
   const replid = cm ? cm.replid : '?';
   const offset = cm ? cm.reploff + 1 : -1;
-  sendHandshake(n, ['PSYNC', replid, String(offset)]);
+  n.host.send(n.link!.conn, encodeCommand(['PSYNC', replid, String(offset)]));
   if (n.host.tracing) n.host.trace({ kind: 'psync-sent', node: n.name, peer: peerName(n), replid, offset });
   setState(n, 'receive_psync_reply');
 }

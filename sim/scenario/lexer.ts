@@ -12,6 +12,7 @@
  *     error, as in redis-cli). A quote inside a bare word is an ordinary character (don't).
  *   - `#` at the start of a token, outside quotes, begins a comment that runs to the end of
  *     the line; a `#` inside a word (k#1) is an ordinary character, as in a shell.
+ *   - A `title` line is free text: see lexTitle().
  * Text is handled as latin1 (one char per byte): the CLI reads files as latin1, so quoted
  * strings are binary-safe. Columns are 1-based characters. Each token also keeps its start and
  * end offsets in the line so the parser can take "the rest of the line" as written (title,
@@ -115,13 +116,39 @@ function readSingle(text: string, from: number, line: number, file: string): [st
   throw new ScenarioError(file, line, from, "unterminated 'single quoted' string");
 }
 
+const TITLE_LINE = /^([ \t]*)title(?=[ \t]|$)/;
+/** A `#` that starts a comment in free text: at the start or after a space or tab. */
+const FREE_TEXT_COMMENT = /(^|[ \t])#/;
+
+/**
+ * A `title` line is free text, not tokens: quotes and apostrophes in it are just characters
+ * (`title The replica's "view"`), and only a `#` at a word start begins a comment. It lexes
+ * as the `title` keyword and one unquoted token holding the trimmed text (none if empty).
+ */
+function lexTitle(text: string, indent: number): Token[] {
+  const kw: Token = { text: 'title', quoted: false, col: indent + 1, start: indent, end: indent + 5 };
+  let rest = text.slice(kw.end);
+  const comment = FREE_TEXT_COMMENT.exec(rest);
+  if (comment !== null) rest = rest.slice(0, comment.index);
+  const trimmed = rest.trim();
+  if (trimmed === '') return [kw];
+  const start = kw.end + rest.indexOf(trimmed);
+  return [kw, { text: trimmed, quoted: false, col: start + 1, start, end: start + trimmed.length }];
+}
+
+/** True if `s` can follow `title ` and lex back as itself (lexTitle). */
+export function isTitleText(s: string): boolean {
+  return s !== '' && s === s.trim() && !/[\n\r]/.test(s) && !FREE_TEXT_COMMENT.test(s);
+}
+
 /** Lex a whole file; lines with no tokens (blank or comment-only) are left out. */
 export function lexScenario(text: string, file: string): LexedLine[] {
   const out: LexedLine[] = [];
   const lines = text.split('\n');
   for (let k = 0; k < lines.length; k++) {
     const raw = lines[k].endsWith('\r') ? lines[k].slice(0, -1) : lines[k];
-    const tokens = lexLine(raw, k + 1, file);
+    const title = TITLE_LINE.exec(raw);
+    const tokens = title !== null ? lexTitle(raw, title[1].length) : lexLine(raw, k + 1, file);
     if (tokens.length > 0) out.push({ line: k + 1, text: raw, tokens });
   }
   return out;
@@ -148,6 +175,7 @@ export function quoteIfNeeded(s: string, forceQuote = false): string {
     else if (c === '\r') out += '\\r';
     else if (c === '\t') out += '\\t';
     else if (code >= 0x20 && code <= 0x7e) out += c;
+    else if (code > 0xff) throw new RangeError(`quoteIfNeeded: char U+${code.toString(16)} is not a byte (strings are latin1)`);
     else out += '\\x' + code.toString(16).padStart(2, '0');
   }
   return out + '"';

@@ -196,9 +196,7 @@ class Parser {
   private title(c: Cursor): void {
     const kwTok = c.line.tokens[0];
     if (this.s.title !== null) throw this.err(c.line, kwTok.col, "duplicate 'title'");
-    const t = this.need(c, 'title text');
-    const last = c.line.tokens[c.line.tokens.length - 1];
-    this.s.title = c.line.text.slice(t.start, last.end);
+    this.s.title = this.need(c, 'title text').text; // lexTitle() made the rest one token.
   }
 
   private seed(c: Cursor): void {
@@ -443,6 +441,7 @@ class Parser {
   private oneWay(c: Cursor, arrow: number): [string, string] {
     const toks = c.line.tokens;
     const kw = toks[0].text;
+    if (arrow === 2 && toks.length === 3) throw this.err(c.line, this.endCol(c.line), `missing node after '->' ('${kw} A -> B')`);
     if (arrow !== 2 || toks.length !== 4) {
       const at = arrow !== 2 ? toks[arrow] : toks[4];
       throw this.err(c.line, at.col, `a one-way ${kw} is '${kw} A -> B' with one node on each side`);

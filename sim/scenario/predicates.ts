@@ -139,29 +139,20 @@ function expectedText(e: ExpectedReply): string {
  */
 export function converged(ctx: EvalContext, names: readonly string[]): Verdict {
   const list = names.length > 0 ? names : [...ctx.world.slots.keys()].filter((n) => ctx.world.slots.get(n)!.node !== null);
-  const rows: string[] = [];
-  let ok = true;
-  let replid: string | null = null;
-  let offset: number | null = null;
-  let digest: string | null = null;
-  for (const name of list) {
-    const node = ctx.world.slots.get(name)?.node ?? null;
-    if (node === null) {
-      ok = false;
-      rows.push(`${name} down`);
-      continue;
-    }
-    const d = node.digest();
-    const link = node.isReplica ? (node.replState === 'connected' ? ' link up' : ' link DOWN') : '';
-    rows.push(`${name} ${node.replid.slice(0, 8)}…:${node.masterReplOffset} digest ${d.slice(0, 8)}…${link}`);
-    if (node.isReplica && node.replState !== 'connected') ok = false;
-    if (replid === null) {
-      replid = node.replid;
-      offset = node.masterReplOffset;
-      digest = d;
-    } else if (node.replid !== replid || node.masterReplOffset !== offset || d !== digest) {
-      ok = false;
-    }
+  const nodes = list.map((name) => ({ name, node: ctx.world.slots.get(name)?.node ?? null }));
+  // Cheap facts first: the digests (a SHA1 per key) only when ids, offsets and links agree.
+  let ok = nodes.every(({ node }) => node !== null && (!node.isReplica || node.replState === 'connected'));
+  const first = nodes[0]?.node ?? null;
+  if (ok && first !== null) {
+    ok = nodes.every(({ node }) => node!.replid === first.replid && node!.masterReplOffset === first.masterReplOffset);
   }
+  const digests = ok ? nodes.map(({ node }) => node!.digest()) : null;
+  if (digests !== null) ok = digests.every((d) => d === digests[0]);
+  const rows = nodes.map(({ name, node }, i) => {
+    if (node === null) return `${name} down`;
+    const link = node.isReplica ? (node.replState === 'connected' ? ' link up' : ' link DOWN') : '';
+    const digest = digests !== null ? ` digest ${digests[i]!.slice(0, 8)}…` : '';
+    return `${name} ${node.replid.slice(0, 8)}…:${node.masterReplOffset}${digest}${link}`;
+  });
   return { ok, detail: rows.join(', ') };
 }

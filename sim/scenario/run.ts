@@ -22,6 +22,7 @@ import type { Scenario, Statement, Predicate, LinkModel, LinkTarget, Pos } from 
 import { evalPredicate, operandValue } from './predicates.ts';
 import type { EvalContext, Verdict } from './predicates.ts';
 import { formatTimeUs } from '../trace/render.ts';
+import { printPredicate } from './printer.ts';
 
 export interface CheckResult {
   readonly kind: 'expect' | 'await';
@@ -258,6 +259,6 @@ class Executor implements EvalContext {
   private quote(pos: Pos, kind: string, pred: Predicate): string {
     const line = this.lines[pos.line - 1];
     if (line !== undefined) return line.replace(/\s+#.*$/, '').trim();
-    return `${kind} ${pred.kind}`;
+    return `${kind} ${printPredicate(pred)}`;
   }
 }

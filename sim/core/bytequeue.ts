@@ -1,0 +1,144 @@
+/**
+ * ByteQueue: a FIFO of received bytes that can be read line by line or in exact counts.
+ *
+ * Theory of operation: the replica reads its master's handshake replies one line at a time
+ * (syncReadLine() in redis src/syncio.c / connSyncReadLine), then switches to reading the raw
+ * RDB payload by length or until an EOF mark (readSyncBulkPayload() in replication.c). Bytes
+ * arrive in arbitrary chunks, often 16-64 KB of a multi-MB payload, so the queue keeps the
+ * pushed chunks as they are (no concatenation on push) plus an offset into the first one.
+ * take() returns a view when the bytes lie in one chunk and copies only when it must span
+ * chunks. readLine() remembers how far it has already searched, so a line dribbling in byte
+ * by byte costs linear, not quadratic, time.
+ *
+ * Ownership: the queue keeps references to pushed chunks and take() may return views of
+ * them, so a caller must not mutate a chunk after pushing it.
+ */
+import { assert } from '../assert.ts';
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+export class ByteQueue {
+  private chunks: Uint8Array[] = [];
+  /** Index of the first live chunk in `chunks` (dead chunks are spliced out occasionally). */
+  private head = 0;
+  /** Bytes already consumed from chunks[head]. */
+  private headOffset = 0;
+  private totalBytes = 0;
+  /** readLine() found no \n in the first `scannedBytes` bytes; reset when bytes are consumed. */
+  private scannedBytes = 0;
+
+  /** Bytes buffered and not yet read. */
+  get length(): number {
+    return this.totalBytes;
+  }
+
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.totalBytes += chunk.length;
+  }
+
+  /** Discard everything (the link was closed). */
+  clear(): void {
+    this.chunks = [];
+    this.head = 0;
+    this.headOffset = 0;
+    this.totalBytes = 0;
+    this.scannedBytes = 0;
+  }
+
+  /** The byte at `index` from the front, without consuming it. */
+  peekByte(index: number): number {
+    assert(Number.isInteger(index) && index >= 0 && index < this.totalBytes, `ByteQueue.peekByte: ${index} out of range`);
+    let i = this.head;
+    let at = index + this.headOffset;
+    while (at >= this.chunks[i]!.length) {
+      at -= this.chunks[i]!.length;
+      i++;
+    }
+    return this.chunks[i]![at]!;
+  }
+
+  /** Position of the first `byte` at or after `from` (counted from the front), or -1. */
+  indexOf(byte: number, from = 0): number {
+    let base = -this.headOffset; // Queue position of chunks[i][0].
+    for (let i = this.head; i < this.chunks.length; i++) {
+      const chunk = this.chunks[i]!;
+      if (base + chunk.length > from) {
+        const start = Math.max(0, from - base);
+        const at = chunk.indexOf(byte, start);
+        if (at !== -1) return base + at;
+      }
+      base += chunk.length;
+    }
+    return -1;
+  }
+
+  /**
+   * One line, as syncReadLine() reads it: up to and including \n, returned as latin1 text
+   * without the \n and without one \r before it. Null when no complete line is buffered.
+   */
+  readLine(): string | null {
+    const nl = this.indexOf(LF, this.scannedBytes);
+    if (nl === -1) {
+      this.scannedBytes = this.totalBytes;
+      return null;
+    }
+    const raw = this.take(nl + 1);
+    const end = nl > 0 && raw[nl - 1] === CR ? nl - 1 : nl;
+    return raw.toString('latin1', 0, end);
+  }
+
+  /** Exactly n bytes from the front. The caller must have checked `length`. */
+  take(n: number): Buffer {
+    assert(Number.isInteger(n) && n >= 0, `ByteQueue.take: bad count ${n}`);
+    assert(n <= this.totalBytes, `ByteQueue.take: ${n} bytes asked, ${this.totalBytes} buffered`);
+    if (n === 0) return Buffer.alloc(0);
+    const first = this.chunks[this.head]!;
+    let out: Buffer;
+    if (first.length - this.headOffset >= n) {
+      // The common case: a view into one chunk, no copy.
+      out = Buffer.from(first.buffer, first.byteOffset + this.headOffset, n);
+      this.consume(n);
+      return out;
+    }
+    out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.chunks[this.head]!;
+      const avail = chunk.length - this.headOffset;
+      const want = Math.min(avail, n - filled);
+      out.set(chunk.subarray(this.headOffset, this.headOffset + want), filled);
+      filled += want;
+      this.consume(want);
+    }
+    return out;
+  }
+
+  /** Everything buffered. */
+  takeAll(): Buffer {
+    return this.take(this.totalBytes);
+  }
+
+  /** Advance past n bytes that lie within chunks[head]. */
+  private consume(n: number): void {
+    const chunk = this.chunks[this.head]!;
+    assert(this.headOffset + n <= chunk.length, 'ByteQueue.consume: crosses a chunk');
+    this.headOffset += n;
+    this.totalBytes -= n;
+    this.scannedBytes = Math.max(0, this.scannedBytes - n);
+    if (this.headOffset === chunk.length) {
+      this.head++;
+      this.headOffset = 0;
+      if (this.head === this.chunks.length) {
+        this.chunks = [];
+        this.head = 0;
+      } else if (this.head >= 64 && this.head * 2 >= this.chunks.length) {
+        // Drop dead chunk references now and then, so splicing is amortised O(1).
+        this.chunks.splice(0, this.head);
+        this.head = 0;
+      }
+    }
+  }
+}

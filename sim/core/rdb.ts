@@ -1,0 +1,407 @@
+/**
+ * RDB files, version 10 (what Redis 7.0 writes as "REDIS0010"), for a string-only keyspace.
+ *
+ * Theory of operation. writeRdb() mirrors rdbSaveRio() in redis src/rdb.c:
+ *   magic "REDIS0010"; AUX fields in the order the caller gives (Redis: redis-ver, redis-bits,
+ *   ctime, used-mem, [repl-stream-db, repl-id, repl-offset], aof-base); for each non-empty DB
+ *   SELECTDB <db>, RESIZEDB <keys> <expires>, then per key [EXPIRETIME_MS <int64 LE>], type 0,
+ *   key, value; EOF; and the CRC-64 of everything before it as 8 little-endian bytes.
+ * Every string goes through rdbSaveRawString()'s rules: a string of up to 11 bytes that
+ * string2ll() accepts and that fits 32 bits is stored as INT8/16/32 (so "64" and ctime values
+ * become integers, exactly as Redis writes them), anything else verbatim with its length.
+ * Simplification: no LZF compression on write (Redis compresses strings over 20 bytes when
+ * rdbcompression is on), so our files can be larger than Redis's for the same data. The
+ * result is still a valid RDB that redis-server and redis-check-rdb load.
+ *
+ * readRdb() mirrors rdbLoadRioWithLoadingCtx(): it accepts any RDB 1..10 file that holds only
+ * strings, with every length and string encoding (6/14/32/64-bit lengths, INT8/16/32, LZF),
+ * the opcodes AUX, SELECTDB, RESIZEDB, EXPIRETIME (seconds), EXPIRETIME_MS, IDLE and FREQ
+ * (skipped), MODULE_AUX (skipped the way redis-check-rdb does), FUNCTION/FUNCTION2 (skipped:
+ * we do not run functions), and verifies the checksum (a stored 0 means "checksum disabled").
+ * It does not expire keys: the caller decides, as Redis does per role.
+ * Divergence: Redis ignores bytes after the checksum; we refuse them, because in this
+ * simulator they can only mean a framing bug (e.g. an EOF mark left on the payload).
+ */
+import { assert } from '../assert.ts';
+import { Crc64 } from './crc64.ts';
+import { LzfError, lzfDecompress } from './lzf.ts';
+import { string2ll } from './resp.ts';
+
+export interface RdbEntry { key: string; value: string; expireAtMs: number } // -1 = no expiry
+export interface RdbDb { db: number; entries: RdbEntry[] }
+export interface RdbContents { aux: Array<[string, string]>; dbs: RdbDb[] } // aux in file order
+
+/** The file is not an RDB we can load. The message says why. */
+export class RdbFormatError extends Error {
+  override name = 'RdbFormatError';
+}
+
+export const RDB_VERSION = 10;
+
+// Opcodes and encodings from redis src/rdb.h.
+const OPCODE_FUNCTION2 = 245;
+const OPCODE_FUNCTION_PRE_GA = 246;
+const OPCODE_MODULE_AUX = 247;
+const OPCODE_IDLE = 248;
+const OPCODE_FREQ = 249;
+const OPCODE_AUX = 250;
+const OPCODE_RESIZEDB = 251;
+const OPCODE_EXPIRETIME_MS = 252;
+const OPCODE_EXPIRETIME = 253;
+const OPCODE_SELECTDB = 254;
+const OPCODE_EOF = 255;
+const TYPE_STRING = 0;
+const LEN_32BIT = 0x80;
+const LEN_64BIT = 0x81;
+const ENC_INT8 = 0;
+const ENC_INT16 = 1;
+const ENC_INT32 = 2;
+const ENC_LZF = 3;
+const MODULE_OPCODE_EOF = 0;
+const MODULE_OPCODE_SINT = 1;
+const MODULE_OPCODE_UINT = 2;
+const MODULE_OPCODE_FLOAT = 3;
+const MODULE_OPCODE_DOUBLE = 4;
+const MODULE_OPCODE_STRING = 5;
+
+// ---------------------------------------------------------------------------------------------
+// Writing.
+
+/** An append-only byte buffer that doubles when full. */
+class Writer {
+  buf = Buffer.allocUnsafe(4096);
+  at = 0;
+
+  private room(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + n));
+    this.buf.copy(bigger, 0, 0, this.at);
+    this.buf = bigger;
+  }
+
+  byte(b: number): void {
+    this.room(1);
+    this.buf[this.at++] = b;
+  }
+
+  latin1(s: string): void {
+    this.room(s.length);
+    this.at += this.buf.write(s, this.at, 'latin1');
+  }
+
+  /** rdbSaveLen(): 6-bit, 14-bit, 32-bit big-endian or 64-bit big-endian length. */
+  len(n: number): void {
+    assert(Number.isSafeInteger(n) && n >= 0, `rdb: bad length ${n}`);
+    this.room(9);
+    if (n < 1 << 6) {
+      this.buf[this.at++] = n;
+    } else if (n < 1 << 14) {
+      this.buf[this.at++] = 0x40 | (n >>> 8);
+      this.buf[this.at++] = n & 0xff;
+    } else if (n <= 0xffffffff) {
+      this.buf[this.at++] = LEN_32BIT;
+      this.buf.writeUInt32BE(n, this.at);
+      this.at += 4;
+    } else {
+      this.buf[this.at++] = LEN_64BIT;
+      this.buf.writeBigUInt64BE(BigInt(n), this.at);
+      this.at += 8;
+    }
+  }
+
+  /** rdbSaveRawString(): integer encoding when it applies, else length + bytes. */
+  string(s: string): void {
+    if (s.length <= 11) {
+      const v = string2ll(s);
+      if (v !== null && v >= -2147483648 && v <= 2147483647) {
+        // rdbEncodeInteger(): the smallest of INT8 / INT16 / INT32.
+        this.room(5);
+        if (v >= -128 && v <= 127) {
+          this.buf[this.at++] = 0xc0 | ENC_INT8;
+          this.buf.writeInt8(v, this.at);
+          this.at += 1;
+        } else if (v >= -32768 && v <= 32767) {
+          this.buf[this.at++] = 0xc0 | ENC_INT16;
+          this.buf.writeInt16LE(v, this.at);
+          this.at += 2;
+        } else {
+          this.buf[this.at++] = 0xc0 | ENC_INT32;
+          this.buf.writeInt32LE(v, this.at);
+          this.at += 4;
+        }
+        return;
+      }
+    }
+    this.len(s.length);
+    this.latin1(s);
+  }
+
+  /** rdbSaveMillisecondTime(): int64 little-endian. */
+  int64LE(v: number): void {
+    assert(Number.isSafeInteger(v), `rdb: bad time ${v}`);
+    this.room(8);
+    this.buf.writeBigInt64LE(BigInt(v), this.at);
+    this.at += 8;
+  }
+}
+
+/** The RDB file Redis 7.0 would write for this dataset (without LZF compression). */
+export function writeRdb(contents: RdbContents): Buffer {
+  const w = new Writer();
+  w.latin1(`REDIS${String(RDB_VERSION).padStart(4, '0')}`);
+  for (const [key, value] of contents.aux) {
+    w.byte(OPCODE_AUX);
+    w.string(key);
+    w.string(value);
+  }
+  const seenDbs = new Set<number>();
+  for (const db of contents.dbs) {
+    assert(Number.isSafeInteger(db.db) && db.db >= 0, `writeRdb: bad db number ${db.db}`);
+    assert(!seenDbs.has(db.db), `writeRdb: db ${db.db} listed twice`);
+    seenDbs.add(db.db);
+    if (db.entries.length === 0) continue; // rdbSaveDb() skips empty databases.
+    w.byte(OPCODE_SELECTDB);
+    w.len(db.db);
+    let expires = 0;
+    for (const e of db.entries) if (e.expireAtMs !== -1) expires++;
+    w.byte(OPCODE_RESIZEDB);
+    w.len(db.entries.length);
+    w.len(expires);
+    for (const e of db.entries) {
+      // rdbSaveKeyValuePair(): expire, then type, key, value. No IDLE/FREQ: maxmemory-policy noeviction.
+      if (e.expireAtMs !== -1) {
+        assert(e.expireAtMs >= 0, `writeRdb: negative expire ${e.expireAtMs} for a key`);
+        w.byte(OPCODE_EXPIRETIME_MS);
+        w.int64LE(e.expireAtMs);
+      }
+      w.byte(TYPE_STRING);
+      w.string(e.key);
+      w.string(e.value);
+    }
+  }
+  w.byte(OPCODE_EOF);
+  const crc = new Crc64().update(w.buf, 0, w.at);
+  const out = Buffer.allocUnsafe(w.at + 8);
+  w.buf.copy(out, 0, 0, w.at);
+  crc.writeLE(out, w.at);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading.
+
+class Reader {
+  at = 0;
+  constructor(readonly buf: Buffer) {}
+
+  need(n: number, what: string): void {
+    if (this.at + n > this.buf.length) throw new RdbFormatError(`unexpected end of file reading ${what} at offset ${this.at}`);
+  }
+
+  byte(what: string): number {
+    this.need(1, what);
+    return this.buf[this.at++]!;
+  }
+
+  /** rdbLoadLenByRef(): a length, or (encoded = true) a special string encoding number. */
+  lenOrEncoding(what: string): { value: number; encoded: boolean } {
+    const b = this.byte(what);
+    switch (b >>> 6) {
+      case 3: return { value: b & 0x3f, encoded: true };
+      case 0: return { value: b & 0x3f, encoded: false };
+      case 1: return { value: ((b & 0x3f) << 8) | this.byte(what), encoded: false };
+      default:
+        break;
+    }
+    if (b === LEN_32BIT) {
+      this.need(4, what);
+      const v = this.buf.readUInt32BE(this.at);
+      this.at += 4;
+      return { value: v, encoded: false };
+    }
+    if (b === LEN_64BIT) {
+      this.need(8, what);
+      const v = this.buf.readBigUInt64BE(this.at);
+      this.at += 8;
+      if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new RdbFormatError(`length ${v} too large in ${what}`);
+      return { value: Number(v), encoded: false };
+    }
+    throw new RdbFormatError(`Unknown length encoding ${b >>> 6} in rdbLoadLen() (${what}, byte 0x${b.toString(16)})`);
+  }
+
+  len(what: string): number {
+    const { value, encoded } = this.lenOrEncoding(what);
+    if (encoded) throw new RdbFormatError(`unexpected string encoding where a length was expected (${what})`);
+    return value;
+  }
+
+  /** rdbGenericLoadStringObject(): raw, integer-encoded or LZF-compressed, as a binary string. */
+  string(what: string): string {
+    const { value, encoded } = this.lenOrEncoding(what);
+    if (!encoded) {
+      this.need(value, what);
+      const s = this.buf.toString('latin1', this.at, this.at + value);
+      this.at += value;
+      return s;
+    }
+    switch (value) {
+      case ENC_INT8: {
+        this.need(1, what);
+        const v = this.buf.readInt8(this.at);
+        this.at += 1;
+        return String(v);
+      }
+      case ENC_INT16: {
+        this.need(2, what);
+        const v = this.buf.readInt16LE(this.at);
+        this.at += 2;
+        return String(v);
+      }
+      case ENC_INT32: {
+        this.need(4, what);
+        const v = this.buf.readInt32LE(this.at);
+        this.at += 4;
+        return String(v);
+      }
+      case ENC_LZF: {
+        const compressedBytes = this.len(what);
+        const plainBytes = this.len(what);
+        this.need(compressedBytes, what);
+        let plain: Buffer;
+        try {
+          plain = lzfDecompress(this.buf.subarray(this.at, this.at + compressedBytes), plainBytes);
+        } catch (e) {
+          if (!(e instanceof LzfError)) throw e;
+          throw new RdbFormatError(`Invalid LZF compressed string (${what}): ${e.message}`);
+        }
+        this.at += compressedBytes;
+        return plain.toString('latin1');
+      }
+      default:
+        throw new RdbFormatError(`Unknown RDB string encoding type ${value} (${what})`);
+    }
+  }
+
+  skip(n: number, what: string): void {
+    this.need(n, what);
+    this.at += n;
+  }
+}
+
+/**
+ * Skips a module AUX payload the way redis-check-rdb does (rdbLoadCheckModuleValue()): a
+ * sequence of typed values ending with the module EOF opcode.
+ */
+function skipModuleAux(r: Reader): void {
+  r.len('module id');
+  const whenOpcode = r.len('module aux when opcode');
+  if (whenOpcode !== MODULE_OPCODE_UINT) throw new RdbFormatError('bad when_opcode in MODULE_AUX');
+  r.len('module aux when');
+  for (;;) {
+    const op = r.len('module value opcode');
+    switch (op) {
+      case MODULE_OPCODE_EOF: return;
+      case MODULE_OPCODE_SINT:
+      case MODULE_OPCODE_UINT: r.len('module integer'); break;
+      case MODULE_OPCODE_FLOAT: r.skip(4, 'module float'); break;
+      case MODULE_OPCODE_DOUBLE: r.skip(8, 'module double'); break;
+      case MODULE_OPCODE_STRING: r.string('module string'); break;
+      default: throw new RdbFormatError(`unknown module value opcode ${op} in MODULE_AUX`);
+    }
+  }
+}
+
+/** Parse an RDB file. Throws RdbFormatError on anything we cannot load. */
+export function readRdb(bytes: Uint8Array): RdbContents {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  const r = new Reader(buf);
+  r.need(9, 'the signature');
+  if (buf.toString('latin1', 0, 5) !== 'REDIS') throw new RdbFormatError('Wrong signature trying to load DB from file');
+  const versionText = buf.toString('latin1', 5, 9);
+  const version = /^[0-9]{4}$/.test(versionText) ? Number(versionText) : 0;
+  if (version < 1 || version > RDB_VERSION) throw new RdbFormatError(`Can't handle RDB format version ${versionText}`);
+  r.at = 9;
+
+  const contents: RdbContents = { aux: [], dbs: [] };
+  const dbsByNumber = new Map<number, { db: RdbDb; keys: Set<string> }>();
+  const selectDb = (n: number): { db: RdbDb; keys: Set<string> } => {
+    let d = dbsByNumber.get(n);
+    if (d === undefined) {
+      d = { db: { db: n, entries: [] }, keys: new Set() };
+      dbsByNumber.set(n, d);
+      contents.dbs.push(d.db);
+    }
+    return d;
+  };
+  let current: { db: RdbDb; keys: Set<string> } | null = null;
+  let currentDb = 0;
+  let expireAtMs = -1; // Set by an expire opcode for the next key only.
+
+  for (;;) {
+    const type = r.byte('a type or opcode');
+    switch (type) {
+      case OPCODE_EXPIRETIME: {
+        r.need(4, 'EXPIRETIME');
+        expireAtMs = buf.readInt32LE(r.at) * 1000;
+        r.at += 4;
+        continue;
+      }
+      case OPCODE_EXPIRETIME_MS: {
+        r.need(8, 'EXPIRETIME_MS');
+        const v = buf.readBigInt64LE(r.at);
+        r.at += 8;
+        if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) throw new RdbFormatError(`expire time ${v} out of range`);
+        expireAtMs = Number(v);
+        continue;
+      }
+      case OPCODE_FREQ: r.skip(1, 'FREQ'); continue; // LFU counter: we do not evict.
+      case OPCODE_IDLE: r.len('IDLE'); continue; // LRU idle time: we do not evict.
+      case OPCODE_SELECTDB: currentDb = r.len('SELECTDB'); current = null; continue;
+      case OPCODE_RESIZEDB: r.len('RESIZEDB db size'); r.len('RESIZEDB expires size'); continue;
+      case OPCODE_AUX: {
+        const key = r.string('AUX key');
+        const value = r.string('AUX value');
+        contents.aux.push([key, value]);
+        continue;
+      }
+      case OPCODE_MODULE_AUX: skipModuleAux(r); continue;
+      case OPCODE_FUNCTION2: r.string('FUNCTION2 payload'); continue;
+      case OPCODE_FUNCTION_PRE_GA: {
+        r.string('FUNCTION name');
+        r.string('FUNCTION engine');
+        if (r.len('FUNCTION description flag') !== 0) r.string('FUNCTION description');
+        r.string('FUNCTION blob');
+        continue;
+      }
+      case OPCODE_EOF: {
+        if (version >= 5) {
+          const crcEnd = r.at;
+          r.need(8, 'the checksum');
+          const stored = buf.readBigUInt64LE(r.at);
+          r.at += 8;
+          // A stored 0 means the writer ran with rdbchecksum no: Redis skips the check.
+          if (stored !== 0n) {
+            const expected = new Crc64().update(buf, 0, crcEnd).value;
+            if (stored !== expected) {
+              throw new RdbFormatError(`Wrong RDB checksum expected: (${expected.toString(16)}) got: (${stored.toString(16)})`);
+            }
+          }
+        }
+        if (r.at !== buf.length) throw new RdbFormatError(`${buf.length - r.at} bytes after the end of the RDB`);
+        return contents;
+      }
+      case TYPE_STRING: {
+        const key = r.string('a key');
+        const value = r.string('a string value');
+        if (current === null) current = selectDb(currentDb);
+        if (current.keys.has(key)) throw new RdbFormatError(`RDB has duplicated key '${key}' in DB ${currentDb}`);
+        current.keys.add(key);
+        current.db.entries.push({ key, value, expireAtMs });
+        expireAtMs = -1;
+        continue;
+      }
+      default:
+        throw new RdbFormatError(`unsupported value type ${type}`);
+    }
+  }
+}

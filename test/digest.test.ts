@@ -5,6 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import net from 'node:net';
 import { Keyspace } from '../sim/core/keyspace.ts';
 import { debugDigest, debugDigestValue } from '../sim/core/digest.ts';
@@ -120,7 +123,7 @@ describe.skipIf(!haveRedis)('digest: equal to redis-server 7.0 DEBUG DIGEST', ()
     proc = spawn('redis-server', [
       '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no',
       '--enable-debug-command', 'yes',
-    ], { stdio: 'ignore' });
+    ], { stdio: 'ignore', cwd: mkdtempSync(join(tmpdir(), 'psync-sim-redis-')) }); // its dump.rdb goes there, not into the repo
     client = new MiniClient(await connect(port));
     expect(await client.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0')).toBe('+OK');
   }, 20_000);

@@ -5,6 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import net from 'node:net';
 import { Keyspace } from '../sim/core/keyspace.ts';
 import type { DataContext, ExpiryView } from '../sim/core/keyspace.ts';
@@ -491,7 +494,7 @@ describe.skipIf(!haveRedis)('real server: replies and propagation equal redis-se
     proc = spawn('redis-server', [
       '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no',
       '--enable-debug-command', 'yes', '--repl-diskless-sync', 'no', '--repl-ping-replica-period', '3600',
-    ], { stdio: 'ignore' });
+    ], { stdio: 'ignore', cwd: mkdtempSync(join(tmpdir(), 'psync-sim-redis-')) }); // its dump.rdb goes there, not into the repo
     client = new RespClient(await connect(port));
     // The active expire cycle would delete our expired keys at random moments.
     expect(await client.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0')).toEqual(OK);

@@ -3,7 +3,7 @@
  * Prints each expect/await with its line as it passes or fails, then `N passed, N failed` alone
  * on the last line. Exit status: 0 all passed, 1 an expectation failed, 2 a file is invalid.
  */
-import { readFileSync, statSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Chalk } from 'chalk';
@@ -41,6 +41,7 @@ export function palette(c: InstanceType<typeof Chalk>): Palette {
 export function expandFiles(paths: string[]): string[] {
   const out: string[] = [];
   const walk = (p: string): void => {
+    if (!existsSync(p)) throw new Error(`no such file or folder: ${p}`);
     if (statSync(p).isDirectory()) {
       for (const e of readdirSync(p).sort()) {
         const q = join(p, e);

@@ -339,6 +339,7 @@ function transferDone(n: RedisNode, link: LinkInProgress): void {
   const offset = n.masterInitialOffset;
   const m = n.createClient(link.conn, peerName(n));
   m.isMaster = true;
+  m.parser!.fromMaster = true;
   m.reploff = m.readReploff = offset;
   m.replid = n.masterReplidScratch;
   m.db = streamDb;
@@ -379,6 +380,7 @@ function continueReceived(n: RedisNode, newId: string | null): void {
   if (n.host.tracing) n.host.trace({ kind: 'continue-received', node: n.name, peer: peerName(n), replid: newId, why });
   const m = n.createClient(link.conn, peerName(n));
   m.isMaster = true;
+  m.parser!.fromMaster = true;
   m.reploff = m.readReploff = cm.reploff;
   m.replid = cm.replid;
   m.db = cm.db;

@@ -9,6 +9,7 @@
  * feeding replicas) and replica.ts (the link to our master); info.ts renders INFO and ROLE.
  * The node never throws for bad input from a peer or a user: it replies with Redis's error.
  */
+import { assert } from '../assert.ts';
 import type { Host, ConnId, ClientId, ChildId } from './host.ts';
 import type { Config } from './config.ts';
 import { configGet, configSet } from './config.ts';
@@ -18,7 +19,7 @@ import type { Reply } from './reply.ts';
 import { OK, err, errWrongArgs, errSyntax, status, bulk, int, array, NIL } from './reply.ts';
 import { encodeReply, encodeCommand, RespProtocolError } from './resp.ts';
 import { Keyspace } from './keyspace.ts';
-import type { DataContext, ExpiryView } from './keyspace.ts';
+import type { DataContext } from './keyspace.ts';
 import { dataCommands, activeExpireCycle } from './commands.ts';
 import { debugDigest } from './digest.ts';
 import type { Backlog } from './backlog.ts';
@@ -346,16 +347,27 @@ export class RedisNode {
     this.callData(c, data!, argv);
   }
 
+  /**
+   * One context and one effects list per node, reused by every data command: the hot path
+   * allocates no closure per command. call() is never re-entered while a command runs.
+   */
+  private readonly effects: string[][] = [];
+  private readonly dataCtx: DataContext = {
+    ks: this.ks,
+    db: 0,
+    nowMs: 0,
+    view: 'master',
+    propagate: (argv: string[]) => void this.effects.push(argv),
+  };
+
   private callData(c: Client, cmd: { run(ctx: DataContext, argv: string[]): Reply }, argv: string[]): void {
-    const view: ExpiryView = !this.isReplica ? 'master' : c.isMaster ? 'replica-master-link' : 'replica-client';
-    const effects: string[][] = [];
-    const ctx: DataContext = {
-      ks: this.ks,
-      db: c.db,
-      nowMs: this.host.unixMs(),
-      view,
-      propagate: (a: string[]) => effects.push(a),
-    };
+    const ctx = this.dataCtx;
+    const effects = this.effects;
+    assert(effects.length === 0, 'callData: re-entered');
+    ctx.ks = this.ks;
+    ctx.db = c.db;
+    ctx.nowMs = this.host.unixMs();
+    ctx.view = !this.isReplica ? 'master' : c.isMaster ? 'replica-master-link' : 'replica-client';
     const reply = cmd.run(ctx, argv);
     if (effects.length > 0) {
       this.dirty += effects.length;
@@ -366,6 +378,7 @@ export class RedisNode {
         if (effects.length > 1) master.feedCommand(this, -1, ['EXEC']);
         c.woff = this.masterReplOffset;
       }
+      effects.length = 0;
     }
     this.addReply(c, reply);
   }

@@ -111,9 +111,8 @@ export class NodeSlot implements Host, SocketOwner {
   private epoch = 0;
   private pausedUntilUs = -1;
   private pausedInput: Array<() => void> = [];
-  /** Sends made while the process sleeps inside a command (DEBUG SLEEP) leave when it wakes. */
+  /** Output made while the process is frozen (inside DEBUG SLEEP) leaves when it wakes. */
   private sleepingOutbox: Array<() => void> = [];
-  private sleeping = false;
   /** Per local client, the callbacks of its commands in flight, in order (replies come in order). */
   private readonly replyTo = new Map<ClientId, Array<(reply: Reply) => void>>();
   private readonly children = new Map<ChildId, Timer>();
@@ -220,13 +219,7 @@ export class NodeSlot implements Host, SocketOwner {
     }
     input();
     if (this.node !== node) return;
-    if (this.paused) {
-      // The input put the process to sleep (DEBUG SLEEP): its writes leave when it wakes.
-      this.sleeping = true;
-      node.beforeSleep();
-      this.sleeping = false;
-      return;
-    }
+    // If the input put the process to sleep (DEBUG SLEEP), these writes leave when it wakes.
     node.beforeSleep();
   }
 
@@ -286,7 +279,7 @@ export class NodeSlot implements Host, SocketOwner {
   }
 
   send(conn: ConnId, bytes: Uint8Array): void {
-    if (this.sleeping) {
+    if (this.paused) {
       this.sleepingOutbox.push(() => this.world.net.send(conn, bytes));
       return;
     }
@@ -295,7 +288,7 @@ export class NodeSlot implements Host, SocketOwner {
 
   close(conn: ConnId): void {
     if (conn < 0) return; // An unresolved host's socket: nothing to close.
-    if (this.sleeping) {
+    if (this.paused) {
       this.sleepingOutbox.push(() => this.world.net.close(conn));
       return;
     }
@@ -333,7 +326,7 @@ export class NodeSlot implements Host, SocketOwner {
   }
 
   reply(client: ClientId, reply: Reply): void {
-    if (this.sleeping) {
+    if (this.paused) {
       this.sleepingOutbox.push(() => this.reply(client, reply));
       return;
     }

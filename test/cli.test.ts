@@ -1,0 +1,83 @@
+/**
+ * The `psync-sim run` contract (SCENARIOS.md "Running"): exit status 0/1/2, `N passed, N failed`
+ * alone on the last line, FILE:LINE:COL for a bad file and never a stack trace, --json lines.
+ */
+import { describe, it, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+const dir = mkdtempSync(join(tmpdir(), 'psync-sim-cli-'));
+
+function cli(...args: string[]): { status: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'sim/cli.ts', ...args], {
+    cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined },
+  });
+  return { status: r.status, out: r.stdout, err: r.stderr };
+}
+
+function file(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+const lastLine = (s: string): string => s.trimEnd().split('\n').pop()!;
+
+describe('cli: psync-sim run', () => {
+  it('exit 0 and "N passed, 0 failed" when every check holds', () => {
+    const p = file('ok.scn', 'nodes m r1\nat 0s\n  r1: REPLICAOF m 6379\nawait converged within 10s\nexpect m.connected_slaves == 1\n');
+    const r = cli('run', p);
+    expect(r.status).toBe(0);
+    expect(lastLine(r.out)).toBe('2 passed, 0 failed');
+    expect(r.out).not.toMatch(/\x1b\[/); // NO_COLOR and not a TTY: no escape codes
+  });
+
+  it('exit 1 with the actual value when an expectation fails, and the run goes on', () => {
+    const p = file('fail.scn', 'nodes m\nat 0s\nexpect m.role == slave\nexpect m.connected_slaves == 0\n');
+    const r = cli('run', p);
+    expect(r.status).toBe(1);
+    expect(r.out).toContain('m.role is master; expected == slave');
+    expect(lastLine(r.out)).toBe('1 passed, 1 failed');
+  });
+
+  it('exit 2 with FILE:LINE:COL and no stack trace for an invalid file', () => {
+    const p = file('bad.scn', 'nodes m r1\nat 0s\n  r1: REPLICAOF m 6379\nawait converged withn 10s\n');
+    const r = cli('run', p);
+    expect(r.status).toBe(2);
+    expect(r.out + r.err).toMatch(new RegExp(`${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:4:\\d+: `));
+    expect(r.out + r.err).not.toMatch(/\n\s+at .*\.ts:\d+/);
+  });
+
+  it('exit 2 for a config name Redis does not know, at its line', () => {
+    const p = file('badconfig.scn', 'nodes m\nconfig m repl-backlog-sise 1mb\nat 0s\nexpect m.role == master\n');
+    const r = cli('run', p);
+    expect(r.status).toBe(2);
+    expect(r.out).toContain(`${p}:2:`);
+    expect(r.out).toContain("unknown config 'repl-backlog-sise'");
+  });
+
+  it('exit 2 with a message for a missing file', () => {
+    const r = cli('run', join(dir, 'nope.scn'));
+    expect(r.status).toBe(2);
+    expect(r.err).toContain('no such file or folder');
+  });
+
+  it('--json writes one JSON object per trace event', () => {
+    const p = file('json.scn', 'nodes m r1\nat 0s\n  r1: REPLICAOF m 6379\nawait converged within 10s\n');
+    const out = join(dir, 'trace.jsonl');
+    expect(cli('run', p, '--json', out).status).toBe(0);
+    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.length).toBeGreaterThan(10);
+    expect(lines.some((e) => e.kind === 'psync-decision')).toBe(true);
+    expect(lines.every((e) => Number.isInteger(e.atUs))).toBe(true);
+  });
+
+  it('--help lists the commands', () => {
+    const r = cli('--help');
+    expect(r.status).toBe(0);
+    expect(r.out).toContain('psync-sim run <files..>');
+  });
+});

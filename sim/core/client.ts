@@ -9,6 +9,7 @@
  */
 import type { ConnId, ClientId } from './host.ts';
 import { CommandParser } from './resp.ts';
+import type { Reply } from './reply.ts';
 
 /** Master's view of a replica client (§5.1). */
 export type ReplicaState = 'wait_bgsave_start' | 'wait_bgsave_end' | 'send_bulk' | 'online';
@@ -27,6 +28,18 @@ export class Client {
   /** The master's offset right after this client's last propagated write (WAIT). */
   woff = 0;
   lastInteractionUs: number;
+  /** A local client's commands not yet run (it was blocked when they came). */
+  pendingLocal: string[][] = [];
+  /** MULTI: the queued commands, or null outside a transaction. */
+  multi: string[][] | null = null;
+  /** A queued command was rejected: EXEC will answer EXECABORT. */
+  multiDirty = false;
+  /** Inside EXEC: replies are collected here instead of being sent. */
+  replyCapture: Reply[] | null = null;
+  /** WAIT numreplicas timeout: blocked until enough replicas ACK `offset`, or the deadline. */
+  blockedWait: { numreplicas: number; offset: number; deadlineUs: number } | null = null;
+  /** When the replica's output buffer first went over the soft limit (0 = it is not over). */
+  obufSoftSinceUs = 0;
   createdUs: number;
 
   // --- As a replica attached to us ---
@@ -50,6 +63,8 @@ export class Client {
   readReploff = 0;
   reploff = 0;
   replid = '';
+  /** Bytes executed but not yet counted in reploff: an open MULTI from the master. */
+  unappliedBytes = 0;
 
   constructor(
     readonly id: number,

@@ -12,7 +12,7 @@ import { ZERO_REPLID } from './node.ts';
 import type { Client } from './client.ts';
 import { Backlog } from './backlog.ts';
 import { encodeCommand } from './resp.ts';
-import { OK, err, errSyntax, errNotInteger } from './reply.ts';
+import { OK, err, errSyntax, errNotInteger, int } from './reply.ts';
 import { writeRdb } from './rdb.ts';
 import type { RdbContents } from './rdb.ts';
 import { replicationUnsetMaster } from './replica.ts';
@@ -101,10 +101,97 @@ export function feedStream(n: RedisNode, bytes: Uint8Array): void {
   backlog.append(bytes);
   n.masterReplOffset += bytes.length;
   assert(backlog.endOffset === n.masterReplOffset, 'backlog invariant: offset + histlen - 1 == master_repl_offset');
-  for (const r of n.replicas) {
-    // A replica waiting for a BGSAVE to start gets its stream from the fork point on (§5.3).
-    if (r.replState !== 'wait_bgsave_start') n.queueBytes(r, bytes);
+  queueStreamToReplicas(n, bytes);
+}
+
+/**
+ * Queue stream bytes for every replica past WAIT_BGSAVE_START (a replica waiting for a BGSAVE to
+ * start gets its stream from the fork point on, §5.3), then enforce the output buffer limits.
+ */
+export function queueStreamToReplicas(n: RedisNode, bytes: Uint8Array): void {
+  const rs = n.replicas;
+  for (let i = 0; i < rs.length; i++) {
+    const r = rs[i]!;
+    if (r.replState === 'wait_bgsave_start') continue;
+    n.queueBytes(r, bytes);
+    if (r.outputHeld) checkOutputBufferLimits(n, r);
   }
+}
+
+/**
+ * checkClientOutputBufferLimits() for class replica (§10.4): hard limit at once, soft limit when
+ * exceeded for longer than soft-seconds. 7.x never cuts below repl-backlog-size, so a PSYNC the
+ * backlog can serve is not killed. The client is closed asynchronously (freeClientAsync).
+ * Simplification: only output the node holds counts (a replica waiting for its RDB or its first
+ * ACK); the simulated socket has no send buffer limit, so a slow online replica is never cut.
+ */
+function checkOutputBufferLimits(n: RedisNode, r: Client): void {
+  const lim = n.config.obufReplica;
+  const pending = r.outBytes;
+  let hard = lim.hardBytes;
+  if (hard > 0 && hard < n.config.replBacklogSizeBytes) hard = n.config.replBacklogSizeBytes;
+  let why: string | null = null;
+  if (hard > 0 && pending >= hard) why = `output buffer ${pending} bytes reached the hard limit ${hard}`;
+  if (lim.softBytes > 0 && pending >= lim.softBytes) {
+    const now = n.host.nowUs();
+    if (r.obufSoftSinceUs === 0) r.obufSoftSinceUs = now;
+    else if (now - r.obufSoftSinceUs > lim.softSeconds * 1e6) {
+      why ??= `output buffer over the soft limit ${lim.softBytes} bytes for more than ${lim.softSeconds}s`;
+    }
+  } else {
+    r.obufSoftSinceUs = 0;
+  }
+  if (why !== null) n.freeClientAsync(r, `client-output-buffer-limit replica: ${why}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// WAIT and GETACK (§10.6).
+
+export function countAcked(n: RedisNode, offset: number): number {
+  let count = 0;
+  for (const r of n.replicas) if (r.replState === 'online' && r.replAckOff >= offset) count++;
+  return count;
+}
+
+/** WAIT numreplicas timeout: block until that many replicas ACKed this client's last write. */
+export function waitCommand(n: RedisNode, c: Client, argv: string[]): void {
+  if (n.isReplica) {
+    return n.addReply(c, err('ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.'));
+  }
+  const numreplicas = Number(argv[1]);
+  if (!/^-?\d+$/.test(argv[1]!)) return n.addReply(c, errNotInteger);
+  if (!/^-?\d+$/.test(argv[2]!)) return n.addReply(c, err('ERR timeout is not an integer or out of range'));
+  const timeoutMs = Number(argv[2]);
+  if (timeoutMs < 0) return n.addReply(c, err('ERR timeout is negative'));
+  const offset = c.woff;
+  const acked = countAcked(n, offset);
+  // Enough already, or inside EXEC where a client cannot block: answer now.
+  if (acked >= numreplicas || c.replyCapture !== null) return n.addReply(c, int(acked));
+  c.blockedWait = { numreplicas, offset, deadlineUs: timeoutMs === 0 ? 0 : n.host.nowUs() + timeoutMs * 1000 };
+  n.waitingClients.add(c);
+  // beforeSleep will send REPLCONF GETACK * so the replicas answer at once.
+  n.getackPending = true;
+}
+
+/** processClientsWaitingReplicas() and the WAIT timeouts, from beforeSleep. */
+export function processClientsWaitingReplicas(n: RedisNode): void {
+  const now = n.host.nowUs();
+  for (const c of n.waitingClients) {
+    const w = c.blockedWait!;
+    const acked = countAcked(n, w.offset);
+    if (acked >= w.numreplicas || (w.deadlineUs !== 0 && now >= w.deadlineUs)) {
+      c.blockedWait = null;
+      n.waitingClients.delete(c);
+      n.addReply(c, int(acked));
+      // What the client sent while it was blocked runs now.
+      n.processInputBuffer(c);
+    }
+  }
+}
+
+/** REPLCONF GETACK *, in the stream (it advances the offset by 37 bytes). */
+export function sendGetack(n: RedisNode): void {
+  feedCommand(n, -1, ['REPLCONF', 'GETACK', '*']);
 }
 
 // ---------------------------------------------------------------------------------------------

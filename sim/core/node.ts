@@ -152,10 +152,22 @@ export class RedisNode {
       replica.masterStreamReceived(this, c, bytes);
       return;
     }
+    c.parser!.feed(bytes);
+    this.processInputBuffer(c);
+  }
+
+  /**
+   * processInputBuffer(): run every complete command a client sent, unless it is blocked (WAIT):
+   * then the rest waits in its buffer until it is unblocked, as in Redis.
+   */
+  processInputBuffer(c: Client): void {
+    if (c.local !== null) {
+      while (c.pendingLocal.length > 0 && c.blockedWait === null && !this.exited) this.processCommand(c, c.pendingLocal.shift()!);
+      return;
+    }
     const parser = c.parser!;
-    parser.feed(bytes);
     for (;;) {
-      if (c.closed || c.closeAfterReply) return;
+      if (c.closed || c.closeAfterReply || c.blockedWait !== null) return;
       let parsed;
       try {
         parsed = parser.next();
@@ -197,7 +209,8 @@ export class RedisNode {
       this.localClients.set(clientId, c);
     }
     c.lastInteractionUs = this.host.nowUs();
-    this.processCommand(c, argv);
+    c.pendingLocal.push(argv);
+    this.processInputBuffer(c);
   }
 
   /** serverCron(), called `hz` times per second. */
@@ -226,8 +239,30 @@ export class RedisNode {
     master.childDone(this, child, ok);
   }
 
-  /** beforeSleep(): write pending output (handleClientsWithPendingWrites). */
+  /** Clients blocked in WAIT. */
+  readonly waitingClients = new Set<Client>();
+  /** A client blocked in WAIT during this iteration: send REPLCONF GETACK * (get_ack_from_slaves). */
+  getackPending = false;
+  /** Clients to free at the end of this iteration (freeClientAsync). */
+  private readonly toFree: Array<{ c: Client; why: string }> = [];
+
+  freeClientAsync(c: Client, why: string): void {
+    if (!c.closed) this.toFree.push({ c, why });
+  }
+
+  /**
+   * beforeSleep(): WAIT bookkeeping, GETACK, asynchronous frees, then write pending output
+   * (handleClientsWithPendingWrites), in Redis's order.
+   */
   beforeSleep(): void {
+    if (this.waitingClients.size > 0) master.processClientsWaitingReplicas(this);
+    if (this.getackPending) {
+      this.getackPending = false;
+      if (!this.isReplica) master.sendGetack(this);
+    }
+    if (this.toFree.length > 0) {
+      for (const { c, why } of this.toFree.splice(0)) this.freeClient(c, why);
+    }
     if (this.pendingWrite.size === 0) return;
     for (const c of this.pendingWrite) {
       if (c.closed || c.conn === null) continue;
@@ -241,6 +276,10 @@ export class RedisNode {
   // Output.
 
   addReply(c: Client, reply: Reply): void {
+    if (c.replyCapture !== null) {
+      c.replyCapture.push(reply); // Inside EXEC: collected into one array reply.
+      return;
+    }
     if (c.local !== null) {
       this.host.reply(c.local, reply);
       return;
@@ -276,6 +315,10 @@ export class RedisNode {
       if (closeSocket) this.host.close(c.conn);
     }
     this.pendingWrite.delete(c);
+    if (c.blockedWait !== null) {
+      c.blockedWait = null;
+      this.waitingClients.delete(c);
+    }
     if (c.isMaster) {
       replica.masterClientFreed(this, c, why);
       return;
@@ -307,7 +350,7 @@ export class RedisNode {
   // ------------------------------------------------------------------------------------------
   // Commands.
 
-  /** processCommand(): lookup, arity, the replica and stale-data gates, then call(). */
+  /** processCommand(): lookup, arity, the replica and stale-data gates, MULTI queueing, call(). */
   processCommand(c: Client, argv: string[]): void {
     this.statCommandsProcessed++;
     const name = argv[0]!.toLowerCase();
@@ -315,72 +358,88 @@ export class RedisNode {
     const data = server ? undefined : dataCommands.get(name);
     if (!server && !data) {
       const args = argv.slice(1, 21).map((a) => `'${a}' `).join('');
-      this.addReply(c, err(`ERR unknown command '${argv[0]}', with args beginning with: ${args}`));
-      return;
+      return this.rejectCommand(c, err(`ERR unknown command '${argv[0]}', with args beginning with: ${args}`));
     }
     const arity = server ? server.arity : data!.arity;
-    if ((arity > 0 && argv.length !== arity) || argv.length < -arity) {
-      this.addReply(c, errWrongArgs(name));
-      return;
-    }
+    if ((arity > 0 && argv.length !== arity) || argv.length < -arity) return this.rejectCommand(c, errWrongArgs(name));
     const isWrite = server ? server.write : data!.write;
     // A read-only replica refuses writes from anyone but its master (processCommand, §6).
     if (isWrite && this.isReplica && this.config.replicaReadOnly && !c.isMaster) {
-      this.addReply(c, err("READONLY You can't write against a read only replica."));
-      return;
+      return this.rejectCommand(c, err("READONLY You can't write against a read only replica."));
     }
     // replica-serve-stale-data no: only a few commands run while the link is down.
-    if (this.isReplica && this.replState !== 'connected' && !this.config.replicaServeStaleData && !c.isMaster) {
-      if (!server || !server.staleOk) {
-        this.addReply(c, err('MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to \'no\'.'));
-        return;
-      }
+    if (this.isReplica && this.replState !== 'connected' && !this.config.replicaServeStaleData && !c.isMaster &&
+        (!server || !server.staleOk)) {
+      return this.rejectCommand(c, err("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."));
     }
     if (isWrite && !c.isMaster && master.minReplicasRefuse(this)) {
-      this.addReply(c, err('NOREPLICAS Not enough good replicas to write.'));
-      return;
+      return this.rejectCommand(c, err('NOREPLICAS Not enough good replicas to write.'));
     }
-    if (server) {
-      server.run(this, c, argv);
-      return;
+    // Inside MULTI every command but the transaction's own is queued (queueMultiCommand).
+    if (c.multi !== null && !TRANSACTION_COMMANDS.has(name)) {
+      c.multi.push(argv);
+      return this.addReply(c, QUEUED);
     }
-    this.callData(c, data!, argv);
+    this.call(c, argv);
+    this.propagatePending(c);
+  }
+
+  /** rejectCommand(): reply the error; inside MULTI it also dooms the transaction (EXECABORT). */
+  private rejectCommand(c: Client, reply: Reply): void {
+    if (c.multi !== null) c.multiDirty = true;
+    this.addReply(c, reply);
+  }
+
+  /** call(): run one command; its effects wait in `effects` for propagatePending(). */
+  call(c: Client, argv: string[]): void {
+    const name = argv[0]!.toLowerCase();
+    const server = SERVER_COMMANDS.get(name);
+    if (server) return server.run(this, c, argv);
+    const data = dataCommands.get(name);
+    assert(data !== undefined, `call: unknown command ${name}`);
+    const ctx = this.dataCtx;
+    ctx.ks = this.ks;
+    ctx.db = c.db;
+    ctx.nowMs = this.host.unixMs();
+    ctx.view = !this.isReplica ? 'master' : c.isMaster ? 'replica-master-link' : 'replica-client';
+    this.addReply(c, data.run(ctx, argv));
   }
 
   /**
    * One context and one effects list per node, reused by every data command: the hot path
-   * allocates no closure per command. call() is never re-entered while a command runs.
+   * allocates no closure per command.
    */
   private readonly effects: string[][] = [];
+  private readonly effectsDb: number[] = [];
   private readonly dataCtx: DataContext = {
     ks: this.ks,
     db: 0,
     nowMs: 0,
     view: 'master',
-    propagate: (argv: string[]) => void this.effects.push(argv),
+    propagate: (argv: string[]) => {
+      this.effects.push(argv);
+      this.effectsDb.push(this.dataCtx.db);
+    },
   };
 
-  private callData(c: Client, cmd: { run(ctx: DataContext, argv: string[]): Reply }, argv: string[]): void {
-    const ctx = this.dataCtx;
+  /**
+   * propagatePendingCommands(): the effects of one execution unit (a command, or a whole EXEC)
+   * go to the stream; more than one is wrapped in MULTI/EXEC, SELECTs inside (§6). A replica's
+   * own writes are never propagated: it proxies its master's stream instead.
+   */
+  private propagatePending(c: Client): void {
     const effects = this.effects;
-    assert(effects.length === 0, 'callData: re-entered');
-    ctx.ks = this.ks;
-    ctx.db = c.db;
-    ctx.nowMs = this.host.unixMs();
-    ctx.view = !this.isReplica ? 'master' : c.isMaster ? 'replica-master-link' : 'replica-client';
-    const reply = cmd.run(ctx, argv);
-    if (effects.length > 0) {
-      this.dirty += effects.length;
-      if (!this.isReplica) {
-        // An execution unit with several effects is wrapped in MULTI/EXEC (§6).
-        if (effects.length > 1) master.feedCommand(this, -1, ['MULTI']);
-        for (const e of effects) master.feedCommand(this, c.db, e);
-        if (effects.length > 1) master.feedCommand(this, -1, ['EXEC']);
-        c.woff = this.masterReplOffset;
-      }
-      effects.length = 0;
+    if (effects.length === 0) return;
+    this.dirty += effects.length;
+    if (!this.isReplica) {
+      const wrap = effects.length > 1;
+      if (wrap) master.feedCommand(this, -1, ['MULTI']);
+      for (let i = 0; i < effects.length; i++) master.feedCommand(this, this.effectsDb[i]!, effects[i]!);
+      if (wrap) master.feedCommand(this, -1, ['EXEC']);
+      c.woff = this.masterReplOffset;
     }
-    this.addReply(c, reply);
+    effects.length = 0;
+    this.effectsDb.length = 0;
   }
 
   /** A full snapshot of the dataset as RDB bytes, with the replication aux fields (§12). */
@@ -445,12 +504,45 @@ const SERVER_COMMANDS = new Map<string, ServerCommand>([
     n.addReply(c, OK);
   })],
   ['bgsave', cmd(-1, (n, c) => master.bgsaveCommand(n, c))],
+  ['multi', cmd(1, (n, c) => {
+    if (c.multi !== null) return n.addReply(c, err('ERR MULTI calls can not be nested'));
+    c.multi = [];
+    c.multiDirty = false;
+    n.addReply(c, OK);
+  })],
+  ['exec', cmd(1, (n, c) => execCommand(n, c))],
+  ['discard', cmd(1, (n, c) => {
+    if (c.multi === null) return n.addReply(c, err('ERR DISCARD without MULTI'));
+    c.multi = null;
+    c.multiDirty = false;
+    n.addReply(c, OK);
+  })],
+  ['wait', cmd(3, (n, c, argv) => master.waitCommand(n, c, argv))],
   ['lastsave', cmd(1, (n, c) => n.addReply(c, int(n.lastSaveUnixSec)))],
   ['time', cmd(1, (n, c) => {
     const us = n.host.unixMs() * 1000;
     n.addReply(c, array([bulk(String(Math.floor(us / 1e6))), bulk(String(us % 1e6))]));
   })],
 ]);
+
+/** MULTI, EXEC and DISCARD are never queued; neither are WATCH-family commands in Redis. */
+const TRANSACTION_COMMANDS: ReadonlySet<string> = new Set(['multi', 'exec', 'discard']);
+const QUEUED: Reply = status('QUEUED');
+
+/** execCommand(): run the queued commands as one execution unit; one array reply. */
+function execCommand(n: RedisNode, c: Client): void {
+  if (c.multi === null) return n.addReply(c, err('ERR EXEC without MULTI'));
+  const queued = c.multi;
+  const dirty = c.multiDirty;
+  c.multi = null;
+  c.multiDirty = false;
+  if (dirty) return n.addReply(c, err('EXECABORT Transaction discarded because of previous errors.'));
+  const replies: Reply[] = [];
+  c.replyCapture = replies;
+  for (const argv of queued) n.call(c, argv);
+  c.replyCapture = null;
+  n.addReply(c, array(replies));
+}
 
 function configCommand(n: RedisNode, c: Client, argv: string[]): void {
   const sub = argv[1]!.toLowerCase();

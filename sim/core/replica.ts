@@ -19,7 +19,7 @@ import { ByteQueue } from './bytequeue.ts';
 import { encodeCommand, RespProtocolError } from './resp.ts';
 import { OK, err, status } from './reply.ts';
 import { readRdb, RdbFormatError } from './rdb.ts';
-import { createBacklog, freeBacklog, shiftReplicationId, clearReplicationId2 } from './master.ts';
+import { createBacklog, freeBacklog, shiftReplicationId, clearReplicationId2, queueStreamToReplicas } from './master.ts';
 
 /** The link while it is not yet a master client: connecting, handshake, transfer. */
 export interface LinkInProgress {
@@ -422,10 +422,16 @@ export function masterStreamReceived(n: RedisNode, m: Client, bytes: Uint8Array)
     }
     if (parsed === null) return;
     if (parsed.argv.length > 0) n.processCommand(m, parsed.argv);
-    m.reploff += parsed.sizeBytes;
-    proxyApplied(n, n.streamRaw.take(parsed.sizeBytes));
-    assert(n.masterReplOffset === m.reploff, 'replica: master_repl_offset must equal the applied reploff');
+    m.unappliedBytes += parsed.sizeBytes;
     if (m.closed || n.exited) return;
+    // Inside MULTI nothing is applied until EXEC runs: the offset stays and nothing is proxied,
+    // so a cut link re-requests the whole transaction (§1.8, fixes 22be435ef and 189a12afb).
+    if (m.multi !== null) continue;
+    const applied = m.unappliedBytes;
+    m.unappliedBytes = 0;
+    m.reploff += applied;
+    proxyApplied(n, n.streamRaw.take(applied));
+    assert(n.masterReplOffset === m.reploff, 'replica: master_repl_offset must equal the applied reploff');
   }
 }
 
@@ -435,7 +441,7 @@ function proxyApplied(n: RedisNode, bytes: Uint8Array): void {
   assert(b !== null, 'replica without a backlog while streaming');
   b.append(bytes);
   n.masterReplOffset += bytes.length;
-  for (const r of n.replicas) if (r.replState !== 'wait_bgsave_start') n.queueBytes(r, bytes);
+  queueStreamToReplicas(n, bytes);
 }
 
 /**

@@ -162,7 +162,13 @@ class Executor implements EvalContext {
         return;
       }
       case 'expect':
-        this.record('expect', st.pos, st.pred, evalPredicate(this, st.pred));
+        // An expect may wait for a blocking command's reply (WAIT, DEBUG SLEEP), as a step does.
+        this.blockingAllowed = true;
+        try {
+          this.record('expect', st.pos, st.pred, evalPredicate(this, st.pred));
+        } finally {
+          this.blockingAllowed = false;
+        }
         return;
       case 'command':
         this.blockingCommand(st.node, st.args);
@@ -239,12 +245,22 @@ class Executor implements EvalContext {
     if (!got) w.trace({ kind: 'note', node, text: `no reply to ${args[0]} within ${formatTimeUs(BLOCKING_LIMIT_US)}; the script goes on` });
   }
 
-  /** EvalContext: a command whose reply must come at once (predicates). */
+  /** True while an `expect` is evaluated: its commands may block; inside `await` they may not. */
+  private blockingAllowed = false;
+
+  /**
+   * EvalContext: run a predicate's command. In an `expect` the script waits for the reply like a
+   * step; in an `await` (evaluated after every event) it must come at once, and is not sent at
+   * all to a paused node, whose input would only pile up.
+   */
   commandNow(node: string, args: string[]): Reply | null {
     const slot = this.world.slot(node);
-    if (slot.paused) return null;
+    if (!this.blockingAllowed && slot.paused) return null;
     let reply: Reply | null = null;
     slot.command(this.cli.get(node)!, args, (r) => (reply = r));
+    if (reply === null && this.blockingAllowed) {
+      this.world.engine.runUntilOr(() => reply !== null, this.world.engine.nowUs + BLOCKING_LIMIT_US);
+    }
     return reply;
   }
 

@@ -1,0 +1,226 @@
+/**
+ * Differential fidelity: psync-sim against the real redis-server 7.0.15.
+ *
+ * For each seed, a random script of string commands (test/support/script-gen.ts) runs twice:
+ *   - real: a fresh master and replica (redis-server, each in its own temp dir), REPLICAOF, wait
+ *     for `master_link_status:up`, the script on the master through one connection, then wait
+ *     until the replica's master_repl_offset equals the master's;
+ *   - sim: the same story as a scenario text, whose `expect` lines are the real server's values
+ *     (offsets, sync counters, DEBUG DIGEST of both nodes), run with runScenario. The script's
+ *     replies are taken from the trace ('reply' events of client 'cli' on node m) and compared
+ *     with the real replies, both rendered with formatReply().
+ * So the comparison is itself a scenario: on a mismatch the message prints the seed and the
+ * .scn text (each step carries the real reply as a comment) and saves it for
+ * `npx tsx sim/cli.ts run FILE --trace`.
+ *
+ * Fresh servers per seed rather than one pair reused with FLUSHALL: REPLICAOF connects at once,
+ * so a pair is up in ~50 ms, and a fresh pair is exactly what the scenario builds: offsets start
+ * at 0, sync_full is 1, and the first write of the stream carries a SELECT (a reused master
+ * would remember the last DB it propagated and skip it). Absolute offsets then compare directly.
+ *
+ * Seeds: PSYNC_DIFF_SEED_COUNT (default 24) seeds named `${PSYNC_DIFF_SEED_BASE ?? 'd'}-<i>`;
+ * set another base to explore new scripts.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseScenario } from '../sim/scenario/parser.ts';
+import { runScenario } from '../sim/scenario/run.ts';
+import type { CheckResult } from '../sim/scenario/run.ts';
+import { formatReply } from '../sim/core/resp.ts';
+import { quoteIfNeeded } from '../sim/scenario/lexer.ts';
+import type { Reply } from '../sim/core/reply.ts';
+import { haveRedisServer, startRedis, stopAllRedis, waitFor, RespClient } from './support/real-redis.ts';
+import type { RealServer } from './support/real-redis.ts';
+import { generateScript } from './support/script-gen.ts';
+
+const SEED_COUNT = Number(process.env.PSYNC_DIFF_SEED_COUNT ?? 24);
+const SEED_BASE = process.env.PSYNC_DIFF_SEED_BASE ?? 'd';
+const SEEDS = Array.from({ length: SEED_COUNT }, (_, i) => `${SEED_BASE}-${i}`);
+
+/** The configuration both sides share (the scenario's `config *` lines say the same). */
+const SERVER_ARGS = [
+  '--repl-ping-replica-period', '3600', // No PING in the stream while the script runs.
+  '--repl-diskless-sync-delay', '0',
+  '--enable-debug-command', 'yes',
+];
+
+/** What the real pair did with a script. */
+interface RealRun {
+  readonly baseOffset: number; // the master's offset when the link came up, before the script
+  readonly masterOffset: number;
+  readonly replicaOffset: number;
+  readonly syncFull: string;
+  readonly syncPartialOk: string;
+  readonly syncPartialErr: string;
+  readonly masterDigest: string;
+  readonly replicaDigest: string;
+  readonly replies: Reply[];
+}
+
+const intField = (info: Map<string, string>, name: string): number => {
+  const v = info.get(name);
+  if (v === undefined || !/^\d+$/.test(v)) throw new Error(`INFO field ${name} is ${String(v)}`);
+  return Number(v);
+};
+
+async function digestOf(c: RespClient): Promise<string> {
+  const r = await c.call('DEBUG', 'DIGEST');
+  if (r.kind !== 'status') throw new Error(`DEBUG DIGEST replied ${formatReply(r)}`);
+  return r.text;
+}
+
+async function runReal(script: readonly string[][]): Promise<RealRun> {
+  const [master, replica]: RealServer[] = await Promise.all([startRedis(SERVER_ARGS), startRedis(SERVER_ARGS)]);
+  try {
+    const r = await replica.client.call('REPLICAOF', '127.0.0.1', String(master.port));
+    if (r.kind !== 'status') throw new Error(`REPLICAOF replied ${formatReply(r)}`);
+    await waitFor('the replica link to come up', async () => (await replica.client.infoField('replication', 'master_link_status')) === 'up');
+    const baseOffset = intField(await master.client.info('replication'), 'master_repl_offset');
+
+    // The script goes through its own connection, as the scenario's `m:` client (DB 0 at first).
+    const cli = await RespClient.connect(master.port);
+    const replies: Reply[] = [];
+    try {
+      for (const argv of script) replies.push(await cli.call(...argv));
+    } finally {
+      cli.close();
+    }
+
+    let masterOffset = -1;
+    let replicaOffset = -2;
+    await waitFor('the replica to reach the master offset', async () => {
+      masterOffset = intField(await master.client.info('replication'), 'master_repl_offset');
+      replicaOffset = intField(await replica.client.info('replication'), 'master_repl_offset');
+      return masterOffset === replicaOffset;
+    });
+    const stats = await master.client.info('stats');
+    return {
+      baseOffset,
+      masterOffset,
+      replicaOffset,
+      syncFull: String(intField(stats, 'sync_full')),
+      syncPartialOk: String(intField(stats, 'sync_partial_ok')),
+      syncPartialErr: String(intField(stats, 'sync_partial_err')),
+      masterDigest: await digestOf(master.client),
+      replicaDigest: await digestOf(replica.client),
+      replies,
+    };
+  } finally {
+    master.stop();
+    replica.stop();
+  }
+}
+
+/** A step or expect argument as the scenario lexer reads it back. */
+const scnArgs = (argv: readonly string[]): string => argv.map((a) => quoteIfNeeded(a)).join(' ');
+const oneLine = (s: string): string => s.replace(/\n/g, ' | ');
+
+/** The comparison as a scenario: the story, with the real server's values as expectations. */
+function buildScenario(seed: string, script: readonly string[][], real: RealRun): string {
+  const lines = [
+    `title Differential seed ${seed}: ${script.length} commands against redis-server 7.0.15`,
+    `# Generated by test/differential.test.ts; every value expected below was read from the real server.`,
+    `# Replay: npx tsx sim/cli.ts run FILE --trace`,
+    'seed 1',
+    'nodes m r1',
+    'config * repl-ping-replica-period 3600',
+    'config * repl-diskless-sync-delay 0',
+    '',
+    'at 1s',
+    '  r1: REPLICAOF m 6379',
+    'await r1.master_link_status == up within 10s',
+    `  expect m.master_repl_offset == ${real.baseOffset}`,
+  ];
+  script.forEach((argv, i) => lines.push(`  m: ${scnArgs(argv)}   # ${i + 1}, real: ${oneLine(formatReply(real.replies[i]!))}`));
+  lines.push(
+    'await converged within 5s',
+    `  expect m.master_repl_offset == ${real.masterOffset}   # the script's delta: ${real.masterOffset - real.baseOffset}`,
+    `  expect r1.master_repl_offset == ${real.replicaOffset}`,
+    `  expect m.sync_full == ${real.syncFull}`,
+    `  expect m.sync_partial_ok == ${real.syncPartialOk}`,
+    `  expect m.sync_partial_err == ${real.syncPartialErr}`,
+    `  expect m: DEBUG DIGEST => "${real.masterDigest}"`,
+    `  expect r1: DEBUG DIGEST => "${real.replicaDigest}"`,
+    '',
+  );
+  return lines.join('\n');
+}
+
+interface SimRun {
+  readonly checks: CheckResult[];
+  readonly replies: string[];
+}
+
+function runSim(text: string, file: string): SimRun {
+  const scenario = parseScenario(text, file);
+  const replies: string[] = [];
+  const result = runScenario(scenario, {
+    file,
+    source: text,
+    trace: ({ event }) => {
+      if (event.kind === 'reply' && event.node === 'm' && event.client === 'cli') replies.push(event.reply);
+    },
+  });
+  return { checks: result.checks, replies };
+}
+
+/** Every disagreement between the real run and the simulated one, one line each. */
+function compare(script: readonly string[][], real: RealRun, sim: SimRun): string[] {
+  const problems: string[] = [];
+  // The real pair must agree with itself, or the oracle is broken, not the simulator.
+  if (real.masterDigest !== real.replicaDigest) problems.push(`real master and replica digests differ: ${real.masterDigest} vs ${real.replicaDigest}`);
+  if (sim.replies.length !== script.length) problems.push(`sim gave ${sim.replies.length} replies to ${script.length} commands`);
+  script.forEach((argv, i) => {
+    const want = formatReply(real.replies[i]!);
+    const got = sim.replies[i];
+    if (got !== want) problems.push(`step ${i + 1} m: ${scnArgs(argv)}\n    real: ${oneLine(want)}\n    sim:  ${got === undefined ? '(no reply)' : oneLine(got)}`);
+  });
+  for (const c of sim.checks) {
+    if (!c.ok) problems.push(`line ${c.line}: ${c.text}\n    ${c.detail}`);
+  }
+  return problems;
+}
+
+describe.skipIf(!haveRedisServer)('differential: psync-sim against redis-server 7.0.15', () => {
+  afterAll(() => stopAllRedis());
+
+  it('generates the same script for the same seed, another for another seed', () => {
+    expect(generateScript('same')).toEqual(generateScript('same'));
+    expect(generateScript('same')).not.toEqual(generateScript('other'));
+    const lengths = SEEDS.map((s) => generateScript(s).length);
+    expect(Math.min(...lengths)).toBeGreaterThanOrEqual(30);
+    expect(Math.max(...lengths)).toBeLessThanOrEqual(80);
+  });
+
+  for (const seed of SEEDS) {
+    // Concurrent (vitest's maxConcurrency, 5 by default): each seed has its own pair of servers,
+    // and most of a seed's wall time is the real master waiting for the replica's next
+    // once-a-second REPLCONF ACK before it streams (diskless sync, Redis 7.0).
+    it.concurrent(`seed ${seed}: replies, offsets, sync counters and digests agree`, async ({ expect }) => {
+      const script = generateScript(seed);
+      const real = await runReal(script);
+      expect(real.replies.length).toBe(script.length);
+      // A script always writes something, so the offsets must have moved: the test can fail.
+      expect(real.masterOffset).toBeGreaterThan(real.baseOffset);
+      const file = `differential-${seed}.scn`;
+      const text = buildScenario(seed, script, real);
+      const sim = runSim(text, file);
+      expect(sim.checks.length).toBeGreaterThanOrEqual(9);
+      const problems = compare(script, real, sim);
+      if (problems.length > 0) {
+        const path = join(tmpdir(), `psync-sim-${file}`);
+        writeFileSync(path, text, 'latin1');
+        const message = [
+          `seed ${seed}: psync-sim disagrees with redis-server 7.0.15 (${problems.length} difference(s))`,
+          ...problems.map((p) => `  - ${p}`),
+          `replay: npx tsx sim/cli.ts run ${path} --trace`,
+          '--- scenario ---',
+          text,
+        ].join('\n');
+        expect.fail(message);
+      }
+    }, 15_000);
+  }
+});

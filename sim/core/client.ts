@@ -38,6 +38,14 @@ export class Client {
   replyCapture: Reply[] | null = null;
   /** WAIT numreplicas timeout: blocked until enough replicas ACK `offset`, or the deadline. */
   blockedWait: { numreplicas: number; offset: number; deadlineUs: number } | null = null;
+  /** A write postponed while the node fails over; it runs when the failover ends. */
+  postponed: string[] | null = null;
+
+  /** Blocked clients run nothing else until unblocked; their later commands wait. */
+  get blocked(): boolean {
+    return this.blockedWait !== null || this.postponed !== null;
+  }
+
   /** When the replica's output buffer first went over the soft limit (0 = it is not over). */
   obufSoftSinceUs = 0;
   createdUs: number;

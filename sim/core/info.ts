@@ -133,7 +133,7 @@ function replicationLines(n: RedisNode): string[] {
   });
   const b = n.backlog;
   out.push(
-    'master_failover_state:no-failover',
+    `master_failover_state:${n.failoverState}`,
     `master_replid:${n.replid}`,
     `master_replid2:${n.replid2}`,
     `master_repl_offset:${n.masterReplOffset}`,

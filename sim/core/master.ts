@@ -208,6 +208,7 @@ export function syncCommand(n: RedisNode, c: Client, argv: string[]): void {
     if (argv[1]!.toLowerCase() !== n.replid) return n.addReply(c, err('ERR PSYNC FAILOVER replid must match my replid.'));
     replicationUnsetMaster(n, `PSYNC FAILOVER from ${c.peer}`);
   }
+  if (n.failoverState !== 'no-failover') return n.addReply(c, err("NOMASTERLINK Can't SYNC while failing over"));
   // A chained replica serves syncs only while its own link is up (§4 step 4, §11).
   if (n.isReplica && n.replState !== 'connected') {
     return n.addReply(c, err("NOMASTERLINK Can't SYNC while not connected with my master"));
@@ -501,7 +502,9 @@ export function masterCron(n: RedisNode): void {
   const now = n.host.nowUs();
   const cfg = n.config;
   // PING the replicas every repl-ping-replica-period seconds; it is part of the stream.
-  if (n.replicationCronLoops % cfg.replPingReplicaPeriodSec === 0 && n.replicas.length > 0) {
+  // Not while writes are paused by a FAILOVER with a TIMEOUT: the PING would move the offset.
+  const pausedForFailover = n.failoverEndUs !== 0 && n.failoverState !== 'no-failover';
+  if (n.replicationCronLoops % cfg.replPingReplicaPeriodSec === 0 && n.replicas.length > 0 && !pausedForFailover) {
     feedCommand(n, n.slaveseldb, ['PING']);
   }
   // Replicas waiting for an RDB get a bare newline, outside the stream, to keep the link alive.

@@ -27,6 +27,8 @@ import type { ReplState } from '../trace/events.ts';
 import * as master from './master.ts';
 import * as replica from './replica.ts';
 import { infoCommand, roleReply } from './info.ts';
+import { failoverCommand, updateFailoverStatus } from './failover.ts';
+import type { FailoverState } from './failover.ts';
 import { saveRdbToDisk, loadRdbFromDisk } from './persist.ts';
 
 export const ZERO_REPLID = '0'.repeat(40);
@@ -67,6 +69,14 @@ export class RedisNode {
   replDownSinceUs = 0;
   /** The master stream's raw bytes not yet applied, so exactly the applied bytes are proxied. */
   readonly streamRaw = new ByteQueue();
+
+  // --- Coordinated failover (failover.ts) ---
+  failoverState: FailoverState = 'no-failover';
+  failoverEndUs = 0;
+  failoverForce = false;
+  failoverTarget: { host: string; port: number } | null = null;
+  /** Clients whose write waits for the failover to end (CLIENT_PAUSE_WRITE). */
+  private readonly pausedWriters: Client[] = [];
 
   // --- Children (BGSAVE) ---
   child: { id: ChildId; target: 'disk' | 'sockets'; forReplication: boolean; rdb: Buffer } | null = null;
@@ -162,12 +172,12 @@ export class RedisNode {
    */
   processInputBuffer(c: Client): void {
     if (c.local !== null) {
-      while (c.pendingLocal.length > 0 && c.blockedWait === null && !this.exited) this.processCommand(c, c.pendingLocal.shift()!);
+      while (c.pendingLocal.length > 0 && !c.blocked && !this.exited) this.processCommand(c, c.pendingLocal.shift()!);
       return;
     }
     const parser = c.parser!;
     for (;;) {
-      if (c.closed || c.closeAfterReply || c.blockedWait !== null) return;
+      if (c.closed || c.closeAfterReply || c.blocked) return;
       let parsed;
       try {
         parsed = parser.next();
@@ -217,12 +227,13 @@ export class RedisNode {
   cron(): void {
     if (this.exited) return;
     const nowMs = this.host.unixMs();
-    if (!this.isReplica) {
+    if (!this.isReplica && this.failoverState === 'no-failover') {
       const expired = activeExpireCycle(this.ks, nowMs, (db, argv) => this.propagate(db, argv));
       this.statExpiredKeys += expired;
     }
-    // run_with_period(1000): every hz loops, starting with the first.
-    const period = Math.max(1, Math.round(this.config.hz));
+    // run_with_period(1000): every hz loops, starting with the first; run_with_period(100)
+    // while a FAILOVER is under way, so the handshake with the target progresses quickly.
+    const period = Math.max(1, Math.round(this.config.hz / (this.failoverState !== 'no-failover' ? 10 : 1)));
     if (this.cronloops % period === 0) this.replicationCron();
     master.checkSavePoints(this);
     this.cronloops++;
@@ -256,6 +267,7 @@ export class RedisNode {
    */
   beforeSleep(): void {
     if (this.waitingClients.size > 0) master.processClientsWaitingReplicas(this);
+    if (this.failoverState === 'waiting-for-sync') updateFailoverStatus(this);
     if (this.getackPending) {
       this.getackPending = false;
       if (!this.isReplica) master.sendGetack(this);
@@ -372,6 +384,12 @@ export class RedisNode {
         (!server || !server.staleOk)) {
       return this.rejectCommand(c, err("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."));
     }
+    // During a FAILOVER, client writes wait (pauseClients(..., CLIENT_PAUSE_WRITE)).
+    if (isWrite && this.failoverState !== 'no-failover' && !c.isMaster && c.replState === null && c.multi === null) {
+      c.postponed = argv;
+      this.pausedWriters.push(c);
+      return;
+    }
     if (isWrite && !c.isMaster && master.minReplicasRefuse(this)) {
       return this.rejectCommand(c, err('NOREPLICAS Not enough good replicas to write.'));
     }
@@ -382,6 +400,17 @@ export class RedisNode {
     }
     this.call(c, argv);
     this.propagatePending(c);
+  }
+
+  /** unpauseClients(PAUSE_DURING_FAILOVER): the postponed writes run now, in order. */
+  unpauseWriters(): void {
+    for (const c of this.pausedWriters.splice(0)) {
+      const argv = c.postponed;
+      c.postponed = null;
+      if (argv === null || c.closed) continue;
+      this.processCommand(c, argv);
+      this.processInputBuffer(c);
+    }
   }
 
   /** rejectCommand(): reply the error; inside MULTI it also dooms the transaction (EXECABORT). */
@@ -517,6 +546,7 @@ const SERVER_COMMANDS = new Map<string, ServerCommand>([
     c.multiDirty = false;
     n.addReply(c, OK);
   })],
+  ['failover', cmd(-1, (n, c, argv) => failoverCommand(n, c, argv))],
   ['wait', cmd(3, (n, c, argv) => master.waitCommand(n, c, argv))],
   ['lastsave', cmd(1, (n, c) => n.addReply(c, int(n.lastSaveUnixSec)))],
   ['time', cmd(1, (n, c) => {

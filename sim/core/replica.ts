@@ -19,6 +19,7 @@ import { ByteQueue } from './bytequeue.ts';
 import { encodeCommand, RespProtocolError } from './resp.ts';
 import { OK, err, status } from './reply.ts';
 import { readRdb, RdbFormatError } from './rdb.ts';
+import { abortFailover, clearFailoverState } from './failover.ts';
 import { createBacklog, freeBacklog, shiftReplicationId, clearReplicationId2, queueStreamToReplicas } from './master.ts';
 
 /** The link while it is not yet a master client: connecting, handshake, transfer. */
@@ -55,6 +56,7 @@ function peerName(n: RedisNode): string {
 
 export function replicaofCommand(n: RedisNode, c: Client, argv: string[]): void {
   if (c.replState !== null) return n.addReply(c, err('ERR Command is not valid when client is a replica.'));
+  if (n.failoverState !== 'no-failover') return n.addReply(c, err('ERR REPLICAOF not allowed while failing over.'));
   if (argv[1]!.toLowerCase() === 'no' && argv[2]!.toLowerCase() === 'one') {
     if (n.masterhost !== null) replicationUnsetMaster(n, `REPLICAOF NO ONE`);
     return n.addReply(c, OK);
@@ -222,6 +224,7 @@ export function linkReceived(n: RedisNode, bytes: Uint8Array): void {
           n.masterReplidScratch = id !== undefined && id.length === 40 ? id : '';
           n.masterInitialOffset = Number(off ?? -1);
           if (n.host.tracing) n.host.trace({ kind: 'fullresync-received', node: n.name, peer: peerName(n), replid: n.masterReplidScratch, offset: n.masterInitialOffset });
+          if (n.failoverState === 'failover-in-progress') clearFailoverState(n, 'the target answered +FULLRESYNC: failover done');
           // The cached master is kept until the new data is loaded (fix #9398).
           link.format = null;
           setState(n, 'transfer');
@@ -229,9 +232,14 @@ export function linkReceived(n: RedisNode, bytes: Uint8Array): void {
         }
         if (line.startsWith('+CONTINUE')) {
           const id = line.length > 10 ? line.slice(10).trim() : null;
-          return continueReceived(n, id);
+          continueReceived(n, id);
+          if (n.failoverState === 'failover-in-progress') clearFailoverState(n, 'the target answered +CONTINUE: failover done');
+          return;
         }
         traceReply(n, line);
+        if (n.failoverState === 'failover-in-progress') {
+          return abortFailover(n, 'Failover target rejected psync request');
+        }
         if (line.startsWith('-NOMASTERLINK') || line.startsWith('-LOADING')) {
           return handshakeError(n, `master is not ready: ${line}`);
         }
@@ -255,7 +263,10 @@ function sendPsync(n: RedisNode): void {
   const cm = n.cachedMaster;
   const replid = cm ? cm.replid : '?';
   const offset = cm ? cm.reploff + 1 : -1;
-  n.host.send(n.link!.conn, encodeCommand(['PSYNC', replid, String(offset)]));
+  // An old master handing over in a FAILOVER asks its target to promote itself (§9.5).
+  const argv = ['PSYNC', replid, String(offset)];
+  if (n.failoverState === 'failover-in-progress') argv.push('FAILOVER');
+  n.host.send(n.link!.conn, encodeCommand(argv));
   if (n.host.tracing) n.host.trace({ kind: 'psync-sent', node: n.name, peer: peerName(n), replid, offset });
   setState(n, 'receive_psync_reply');
 }

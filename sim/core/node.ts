@@ -119,7 +119,7 @@ export class RedisNode {
   /** Process start after construction: load persisted data, then follow `replicaof` (§12). */
   start(): void {
     loadRdbFromDisk(this);
-    if (this.config.replicaof) replica.replicationSetMaster(this, this.config.replicaof.host, this.config.replicaof.port, 'startup config');
+    if (this.config.replicaof) replica.startAsReplica(this, this.config.replicaof.host, this.config.replicaof.port);
   }
 
   get isReplica(): boolean {

@@ -89,6 +89,18 @@ export function replicationSetMaster(n: RedisNode, host: string, port: number, w
   connectWithMaster(n);
 }
 
+/**
+ * `replicaof` in the startup config: the node boots as a replica in state CONNECT and the first
+ * replicationCron connects. Unlike REPLICAOF at run time it does not offer its own history: it
+ * has a cached master only if its RDB carried replication info (§12), else it asks PSYNC ? -1.
+ */
+export function startAsReplica(n: RedisNode, host: string, port: number): void {
+  n.masterhost = host;
+  n.masterport = port;
+  if (n.host.tracing) n.host.trace({ kind: 'role', node: n.name, role: 'replica', master: `${host}:${port}` });
+  setState(n, 'connect');
+}
+
 /** replicationUnsetMaster(): REPLICAOF NO ONE — promotion (§9.4). */
 export function replicationUnsetMaster(n: RedisNode, why: string): void {
   if (n.masterhost === null) return;

@@ -194,10 +194,10 @@ describe.skipIf(!haveRedisServer)('differential: psync-sim against redis-server 
     expect(Math.max(...lengths)).toBeLessThanOrEqual(80);
   });
 
+  // Each seed has its own pair of servers, so seeds run concurrently (vitest's maxConcurrency,
+  // 5 by default): most of a seed's wall time is the real master holding the stream until the
+  // replica's next once-a-second REPLCONF ACK (diskless sync, Redis 7.0).
   for (const seed of SEEDS) {
-    // Concurrent (vitest's maxConcurrency, 5 by default): each seed has its own pair of servers,
-    // and most of a seed's wall time is the real master waiting for the replica's next
-    // once-a-second REPLCONF ACK before it streams (diskless sync, Redis 7.0).
     it.concurrent(`seed ${seed}: replies, offsets, sync counters and digests agree`, async ({ expect }) => {
       const script = generateScript(seed);
       const real = await runReal(script);
@@ -223,4 +223,22 @@ describe.skipIf(!haveRedisServer)('differential: psync-sim against redis-server 
       }
     }, 15_000);
   }
+
+  it.concurrent('the comparison catches a wrong reply, offset and digest (a corrupted real run)', async ({ expect }) => {
+    const script = generateScript('self-test');
+    const real = await runReal(script);
+    const corrupted: RealRun = {
+      ...real,
+      masterOffset: real.masterOffset + 1,
+      masterDigest: real.masterDigest.replace(/^./, (c) => (c === '0' ? '1' : '0')),
+      replies: [{ kind: 'error', text: 'ERR not what the simulator says' }, ...real.replies.slice(1)],
+    };
+    const text = buildScenario('self-test', script, corrupted);
+    const problems = compare(script, corrupted, runSim(text, 'self-test.scn'));
+    expect(problems.some((p) => p.startsWith('step 1 ') && p.includes('ERR not what the simulator says'))).toBe(true);
+    expect(problems.some((p) => p.includes(`expect m.master_repl_offset == ${real.masterOffset + 1}`))).toBe(true);
+    expect(problems.some((p) => p.includes(`expect m: DEBUG DIGEST => "${corrupted.masterDigest}"`))).toBe(true);
+    expect(problems.some((p) => p.includes('real master and replica digests differ'))).toBe(true);
+    expect(problems.length).toBe(4);
+  }, 15_000);
 });

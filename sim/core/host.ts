@@ -39,7 +39,12 @@ export interface Host {
   killChild(child: ChildId): void;
 
   /** Durable storage, named files (dump.rdb, appendonly.aof). Survives crash and restart. */
+  /** Replace a file durably (write a temp file, fsync, rename), as rdbSave() does. */
   writeFile(name: string, bytes: Uint8Array): void;
+  /** write(): append to the machine's page cache; a process crash keeps it, a power-off does not. */
+  appendFile(name: string, bytes: Uint8Array): void;
+  /** fsync(): what was appended is on the disk now. */
+  fsyncFile(name: string): void;
   readFile(name: string): Uint8Array | null;
 
   /** Reply to a local client (network clients get bytes via send()). */

@@ -30,6 +30,7 @@ import { infoCommand, roleReply } from './info.ts';
 import { failoverCommand, updateFailoverStatus } from './failover.ts';
 import type { FailoverState } from './failover.ts';
 import { saveRdbToDisk, loadRdbFromDisk } from './persist.ts';
+import { feedAof, flushAof, aofCron, loadAof, rewriteAof } from './aof.ts';
 
 export const ZERO_REPLID = '0'.repeat(40);
 
@@ -78,6 +79,12 @@ export class RedisNode {
   /** Clients whose write waits for the failover to end (CLIENT_PAUSE_WRITE). */
   private readonly pausedWriters: Client[] = [];
 
+  // --- AOF (aof.ts) ---
+  aofOn = false;
+  aofBuf: Buffer[] = [];
+  aofSelectedDb = -1;
+  aofLastFsyncUs = 0;
+
   // --- Children (BGSAVE) ---
   child: { id: ChildId; target: 'disk' | 'sockets'; forReplication: boolean; rdb: Buffer } | null = null;
   rdbBgsaveInProgress = false;
@@ -118,7 +125,9 @@ export class RedisNode {
 
   /** Process start after construction: load persisted data, then follow `replicaof` (§12). */
   start(): void {
-    loadRdbFromDisk(this);
+    // With appendonly yes the AOF is the dataset when it exists, and it carries no history (§12).
+    if (!(this.config.appendonly && loadAof(this))) loadRdbFromDisk(this);
+    if (this.config.appendonly) rewriteAof(this);
     if (this.config.replicaof) replica.startAsReplica(this, this.config.replicaof.host, this.config.replicaof.port);
   }
 
@@ -236,6 +245,7 @@ export class RedisNode {
     const period = Math.max(1, Math.round(this.config.hz / (this.failoverState !== 'no-failover' ? 10 : 1)));
     if (this.cronloops % period === 0) this.replicationCron();
     master.checkSavePoints(this);
+    aofCron(this);
     this.cronloops++;
   }
 
@@ -272,6 +282,7 @@ export class RedisNode {
       this.getackPending = false;
       if (!this.isReplica) master.sendGetack(this);
     }
+    flushAof(this);
     if (this.toFree.length > 0) {
       for (const { c, why } of this.toFree.splice(0)) this.freeClient(c, why);
     }
@@ -460,6 +471,7 @@ export class RedisNode {
     const effects = this.effects;
     if (effects.length === 0) return;
     this.dirty += effects.length;
+    if (this.aofOn) for (let i = 0; i < effects.length; i++) feedAof(this, this.effectsDb[i]!, effects[i]!);
     if (!this.isReplica) {
       const wrap = effects.length > 1;
       if (wrap) master.feedCommand(this, -1, ['MULTI']);
@@ -594,6 +606,8 @@ function configCommand(n: RedisNode, c: Client, argv: string[]): void {
       const e = configSet(n.config, argv[i]!, argv[i + 1]!);
       if (e !== null) return n.addReply(c, err(e));
       if (n.config.replBacklogSizeBytes !== before) master.resizeBacklog(n);
+      if (n.config.appendonly && !n.aofOn) rewriteAof(n);
+      if (!n.config.appendonly) n.aofOn = false;
     }
     return n.addReply(c, OK);
   }

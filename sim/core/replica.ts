@@ -20,6 +20,7 @@ import { encodeCommand, RespProtocolError } from './resp.ts';
 import { OK, err, status } from './reply.ts';
 import { readRdb, RdbFormatError } from './rdb.ts';
 import { abortFailover, clearFailoverState } from './failover.ts';
+import { rewriteAof } from './aof.ts';
 import { createBacklog, freeBacklog, shiftReplicationId, clearReplicationId2, queueStreamToReplicas } from './master.ts';
 
 /** The link while it is not yet a master client: connecting, handshake, transfer. */
@@ -378,6 +379,8 @@ function transferDone(n: RedisNode, link: LinkInProgress): void {
     n.host.trace({ kind: 'rdb-loaded', node: n.name, keys, sizeBytes: rdb.length, replid: n.replid, offset });
     n.host.trace({ kind: 'replid-change', node: n.name, replid: n.replid, replid2: n.replid2, secondOffset: n.secondReplidOffset, why: "full sync done: this node now follows its master's history" });
   }
+  // The AOF was stopped for the load; it restarts with a rewrite of the new dataset (§12).
+  if (n.config.appendonly) rewriteAof(n);
   // EOF mode: ACK at once; it releases the master's buffered stream (§5.4).
   if (link.format === 'eof') n.host.send(m.conn!, encodeCommand(['REPLCONF', 'ACK', String(offset)]));
   const rest = link.rx.takeAll();

@@ -106,7 +106,11 @@ export class World {
 export class NodeSlot implements Host, SocketOwner {
   node: RedisNode | null = null;
   status: ProcessStatus = 'crashed';
-  readonly disk = new Map<string, Uint8Array>();
+  /**
+   * Files: what is on the platter (`durable`) and what a write() put in the machine's page cache
+   * (`cached`). A process crash loses nothing written; a power-off loses the page cache.
+   */
+  readonly disk = new Map<string, { durable: Uint8Array[]; cached: Uint8Array[] }>();
   /** Bumped at every process start; timers of an older process do nothing. */
   private epoch = 0;
   private pausedUntilUs = -1;
@@ -152,7 +156,10 @@ export class NodeSlot implements Host, SocketOwner {
     this.node = null;
     this.epoch++;
     this.status = how === 'poweroff' ? 'poweroff' : 'crashed';
-    if (how === 'poweroff') this.world.net.poweroffHost(this.name);
+    if (how === 'poweroff') {
+      this.world.net.poweroffHost(this.name);
+      for (const f of this.disk.values()) f.cached = [];
+    }
     else this.world.net.crashHost(this.name);
     for (const t of this.children.values()) t.cancel();
     this.children.clear();
@@ -318,11 +325,28 @@ export class NodeSlot implements Host, SocketOwner {
   }
 
   writeFile(name: string, bytes: Uint8Array): void {
-    this.disk.set(name, bytes);
+    // rdbSave(): write a temp file, fsync, rename: durable at once.
+    this.disk.set(name, { durable: [bytes], cached: [] });
+  }
+
+  appendFile(name: string, bytes: Uint8Array): void {
+    const f = this.disk.get(name);
+    if (f === undefined) this.disk.set(name, { durable: [], cached: [bytes] });
+    else f.cached.push(bytes);
+  }
+
+  fsyncFile(name: string): void {
+    const f = this.disk.get(name);
+    if (f === undefined || f.cached.length === 0) return;
+    f.durable.push(...f.cached);
+    f.cached = [];
   }
 
   readFile(name: string): Uint8Array | null {
-    return this.disk.get(name) ?? null;
+    const f = this.disk.get(name);
+    if (f === undefined) return null;
+    const parts = [...f.durable, ...f.cached];
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
 
   reply(client: ClientId, reply: Reply): void {

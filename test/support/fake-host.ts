@@ -36,6 +36,11 @@ export class FakeHost implements Host {
   }
   killChild(): void {}
   writeFile(name: string, bytes: Uint8Array): void { this.files.set(name, bytes); }
+  appendFile(name: string, bytes: Uint8Array): void {
+    const old = this.files.get(name);
+    this.files.set(name, old ? Buffer.concat([old, bytes]) : bytes);
+  }
+  fsyncFile(): void {}
   readFile(name: string): Uint8Array | null { return this.files.get(name) ?? null; }
   reply(client: ClientId, reply: Reply): void { this.replies.push({ client, reply }); }
   sleep(): void {}

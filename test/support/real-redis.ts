@@ -31,6 +31,8 @@ export interface RealServer {
 }
 
 const started = new Set<RealServer>();
+// A worker that exits without running afterAll (a crash, a timeout) must not leave servers behind.
+process.once('exit', () => stopAllRedis());
 
 /** Stop every server started by this module and not yet stopped (afterAll, failure paths). */
 export function stopAllRedis(): void {

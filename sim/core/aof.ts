@@ -1,0 +1,86 @@
+/**
+ * The append-only file (appendonly yes): every write the node executes, as the commands it
+ * propagates, appended to `appendfilename`; `appendfsync` decides when it reaches the disk, and so
+ * what a power-off loses (always: nothing; everysec: up to a second; no: everything since the last
+ * rewrite — a process crash loses nothing already written). At boot the AOF, when present, is
+ * the dataset and carries no replication history: the node starts a new history and its replicas
+ * must full-sync (REDIS-REPLICATION.md §12).
+ * Simplifications: one file of RESP commands (not 7.0's multi-part base + incr files with an RDB
+ * preamble); a rewrite is instantaneous (no BGREWRITEAOF child); fsync "no" never syncs.
+ */
+import type { RedisNode } from './node.ts';
+import { encodeCommand, CommandParser, RespProtocolError } from './resp.ts';
+import { dataCommands } from './commands.ts';
+import type { DataContext } from './keyspace.ts';
+
+/** feedAppendOnlyFile(): queue one executed write, with a SELECT when the DB changes. */
+export function feedAof(n: RedisNode, db: number, argv: readonly string[]): void {
+  if (!n.aofOn) return;
+  if (db !== n.aofSelectedDb) {
+    n.aofBuf.push(encodeCommand(['SELECT', String(db)]));
+    n.aofSelectedDb = db;
+  }
+  n.aofBuf.push(encodeCommand(argv));
+}
+
+/** flushAppendOnlyFile(), from beforeSleep: write the buffer; fsync now if appendfsync always. */
+export function flushAof(n: RedisNode): void {
+  if (!n.aofOn || n.aofBuf.length === 0) return;
+  n.host.appendFile(n.config.appendfilename, Buffer.concat(n.aofBuf));
+  n.aofBuf = [];
+  if (n.config.appendfsync === 'always') n.host.fsyncFile(n.config.appendfilename);
+}
+
+/** appendfsync everysec: one fsync per second, from the cron. */
+export function aofCron(n: RedisNode): void {
+  if (!n.aofOn || n.config.appendfsync !== 'everysec') return;
+  const now = n.host.nowUs();
+  if (now - n.aofLastFsyncUs >= 1e6) {
+    n.host.fsyncFile(n.config.appendfilename);
+    n.aofLastFsyncUs = now;
+  }
+}
+
+/** rewriteAppendOnlyFile(): the whole dataset as commands, replacing the file durably. */
+export function rewriteAof(n: RedisNode): void {
+  const parts: Buffer[] = [];
+  for (let db = 0; db < n.ks.dbs.length; db++) {
+    const map = n.ks.dbs[db]!;
+    if (map.size === 0) continue;
+    parts.push(encodeCommand(['SELECT', String(db)]));
+    for (const [key, e] of map) {
+      parts.push(encodeCommand(['SET', key, e.value]));
+      if (e.expireAtMs !== -1) parts.push(encodeCommand(['PEXPIREAT', key, String(e.expireAtMs)]));
+    }
+  }
+  n.host.writeFile(n.config.appendfilename, Buffer.concat(parts));
+  n.aofBuf = [];
+  n.aofSelectedDb = -1;
+  n.aofOn = true;
+  n.aofLastFsyncUs = n.host.nowUs();
+  if (n.host.tracing) n.host.trace({ kind: 'note', node: n.name, text: `AOF rewritten: ${n.ks.totalKeys()} keys` });
+}
+
+/** loadAppendOnlyFiles(): replay the file; returns false when there is none. */
+export function loadAof(n: RedisNode): boolean {
+  const bytes = n.host.readFile(n.config.appendfilename);
+  if (bytes === null) return false;
+  const parser = new CommandParser();
+  parser.feed(bytes);
+  const ctx: DataContext = { ks: n.ks, db: 0, nowMs: n.host.unixMs(), view: 'replica-master-link', propagate: () => {} };
+  let commands = 0;
+  try {
+    for (let cmd = parser.next(); cmd !== null; cmd = parser.next()) {
+      const name = cmd.argv[0]?.toLowerCase();
+      if (name === undefined) continue;
+      if (name === 'select') ctx.db = Number(cmd.argv[1]);
+      else dataCommands.get(name)?.run(ctx, cmd.argv);
+      commands++;
+    }
+  } catch (e) {
+    if (!(e instanceof RespProtocolError)) throw e;
+  }
+  // A torn last command (power lost mid-write) is dropped, as aof-load-truncated yes does.
+  if (n.host.tracing) n.host.trace({ kind: 'note', node: n.name, text: `loaded ${commands} commands from ${n.config.appendfilename}` + (parser.pendingBytes > 0 ? `; a truncated tail of ${parser.pendingBytes} bytes was dropped` : '') });
+  return true;
+}

@@ -85,6 +85,9 @@ export class RedisNode {
   aofSelectedDb = -1;
   aofLastFsyncUs = 0;
 
+  /** SHUTDOWN waiting for lagging replicas (§10.7), or null. */
+  shutdownPending: { save: boolean; deadlineUs: number } | null = null;
+
   // --- Children (BGSAVE) ---
   child: { id: ChildId; target: 'disk' | 'sockets'; forReplication: boolean; rdb: Buffer } | null = null;
   rdbBgsaveInProgress = false;
@@ -278,6 +281,16 @@ export class RedisNode {
   beforeSleep(): void {
     if (this.waitingClients.size > 0) master.processClientsWaitingReplicas(this);
     if (this.failoverState === 'waiting-for-sync') updateFailoverStatus(this);
+    if (this.shutdownPending !== null) {
+      // Every replica caught up, or shutdown-timeout passed: save and exit now.
+      const p = this.shutdownPending;
+      const caughtUp = this.replicas.every((r) => r.replAckOff === this.masterReplOffset); // isReadyToShutdown()
+      if (caughtUp || this.host.nowUs() >= p.deadlineUs) {
+        this.shutdownPending = null;
+        finishShutdown(this, p.save);
+        return;
+      }
+    }
     if (this.getackPending) {
       this.getackPending = false;
       if (!this.isReplica) master.sendGetack(this);
@@ -396,7 +409,7 @@ export class RedisNode {
       return this.rejectCommand(c, err("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."));
     }
     // During a FAILOVER, client writes wait (pauseClients(..., CLIENT_PAUSE_WRITE)).
-    if (isWrite && this.failoverState !== 'no-failover' && !c.isMaster && c.replState === null && c.multi === null) {
+    if (isWrite && (this.failoverState !== 'no-failover' || this.shutdownPending !== null) && !c.isMaster && c.replState === null && c.multi === null) {
       c.postponed = argv;
       this.pausedWriters.push(c);
       return;
@@ -672,23 +685,71 @@ function debugCommand(n: RedisNode, c: Client, argv: string[]): void {
     return n.addReply(c, OK);
   }
   if (sub === 'set-active-expire' && argv.length === 3) return n.addReply(c, OK);
+  if (sub === 'populate' && argv.length >= 3 && argv.length <= 5) return debugPopulate(n, c, argv);
   n.addReply(c, err(`ERR unknown subcommand '${argv[1]}'. Try DEBUG HELP.`));
 }
 
 /** SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE]: save if asked or if save points exist, then exit. */
+/**
+ * DEBUG POPULATE count [prefix] [size]: keys prefix:0..count-1 with values "value:<j>" (or that
+ * text in a zero-filled value of `size` bytes); existing keys are kept. Never propagated, as in
+ * Redis: it is a way to make a master and its replicas differ on purpose.
+ */
+function debugPopulate(n: RedisNode, c: Client, argv: string[]): void {
+  const count = parseIntArg(argv[2]!);
+  if (count === null || count < 0) return n.addReply(c, err('ERR value is out of range, must be positive'));
+  const prefix = argv[3] ?? 'key';
+  const size = argv[4] !== undefined ? parseIntArg(argv[4]) : 0;
+  if (size === null || size < 0) return n.addReply(c, err('ERR value is out of range, must be positive'));
+  for (let j = 0; j < count; j++) {
+    const key = `${prefix}:${j}`;
+    if (n.ks.get(c.db, key) !== undefined) continue;
+    const text = `value:${j}`;
+    const value = size === 0 ? text : (text + '\0'.repeat(Math.max(0, size - text.length))).slice(0, size);
+    n.ks.set(c.db, key, value, -1);
+  }
+  n.addReply(c, OK);
+}
+
+/**
+ * SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT] (§10.7, 7.0): a master whose replicas lag first
+ * pauses writes, sends REPLCONF GETACK * and waits up to shutdown-timeout seconds for them to
+ * catch up (NOW skips the wait); then it saves (if asked, or if save points exist) and exits.
+ */
 function shutdownCommand(n: RedisNode, c: Client, argv: string[]): void {
   let save: boolean | null = null;
+  let now = false;
+  let abort = false;
   for (const a of argv.slice(1)) {
     const t = a.toLowerCase();
     if (t === 'nosave') save = false;
     else if (t === 'save') save = true;
-    else if (t === 'now' || t === 'force' || t === 'abort') continue;
+    else if (t === 'now') now = true;
+    else if (t === 'force') continue;
+    else if (t === 'abort') abort = true;
     else return n.addReply(c, errSyntax);
   }
+  if (abort) {
+    if (argv.length !== 2 || n.shutdownPending === null) return n.addReply(c, err('ERR No shutdown in progress.'));
+    n.shutdownPending = null;
+    n.unpauseWriters();
+    return n.addReply(c, OK);
+  }
   if (save === null) save = n.config.save.length > 0;
+  const lagging = !n.isReplica && n.replicas.some((r) => r.replAckOff !== n.masterReplOffset);
+  if (!now && lagging && n.config.shutdownTimeoutSec > 0) {
+    n.shutdownPending = { save, deadlineUs: n.host.nowUs() + n.config.shutdownTimeoutSec * 1e6 };
+    n.getackPending = true;
+    if (n.host.tracing) n.host.trace({ kind: 'note', node: n.name, text: `SHUTDOWN waits up to ${n.config.shutdownTimeoutSec}s for lagging replicas` });
+    return;
+  }
+  finishShutdown(n, save);
+}
+
+/** finishShutdown(): save if asked, then the process exits and the OS closes its sockets. */
+export function finishShutdown(n: RedisNode, save: boolean): void {
   if (save) saveRdbToDisk(n);
   n.exited = true;
-  // Redis closes every connection as the process exits; a local client sees the link drop.
   n.host.exit();
 }
 

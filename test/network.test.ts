@@ -132,17 +132,30 @@ describe('net: connect', () => {
     ]);
   });
 
-  it('net: connect: across a partition → no answer, even after healing (the SYN is lost)', () => {
+  it('net: connect: across a partition → no answer while it lasts; the held SYN completes after the heal', () => {
     const sim = new Sim(1);
     sim.net.listen('b', PORT);
     sim.net.partition([['a'], ['b']]);
     const c = sim.net.connect('a', 'b', PORT);
     sim.engine.runUntil(5_000_000);
-    sim.net.heal();
-    sim.engine.runUntil(10_000_000);
     expect(sim.events).toEqual([]);
     expect(sim.net.connectionsOf('a')).toEqual([{ sock: c, peerHost: 'b', state: 'connecting', side: 'client' }]);
+    sim.net.heal();
+    sim.engine.runUntil(10_000_000);
+    // Released one latency after the heal, as TCP's SYN retransmission would (without its backoff).
+    expect(sim.events.map((e) => `${e.atUs} ${e.host} ${e.kind}`)).toEqual(['5001000 b accepted', '5002000 a connected']);
+  });
+
+  it('net: connect: a client that gave up during the partition resets the side its late SYN opened', () => {
+    const sim = new Sim(1);
+    sim.net.listen('b', PORT);
+    sim.net.partition([['a'], ['b']]);
+    const c = sim.net.connect('a', 'b', PORT);
+    sim.engine.runUntil(1_000_000);
     sim.net.close(c);
+    sim.net.heal();
+    sim.engine.runUntil(2_000_000);
+    expect(sim.events.map((e) => `${e.host} ${e.kind}`)).toEqual(['b accepted', 'b reset']);
     expect(sim.net.connectionsOf('a')).toEqual([]);
   });
 

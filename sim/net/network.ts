@@ -9,8 +9,10 @@
  * - connect: the SYN arrives after one latency; a listening host accepts (owner.accepted)
  *   and its SYN-ACK reaches the client one latency later (owner.connected); a host whose
  *   machine is up but where nothing listens (or whose process crashed) answers 'refused'; a
- *   powered-off host answers nothing, and a SYN that meets a partition is lost, not held
- *   (Simplification: no SYN retransmission; the client times out and closes, as Redis does).
+ *   powered-off host answers nothing, and a SYN that meets a partition gets no answer while the
+ *   partition lasts; it is held like data and completes after the heal if the client still
+ *   waits, which is what SYN retransmission achieves in TCP (Simplification: at once, not at
+ *   the next exponential-backoff retry).
  * - close: FIN follows the data already sent; the peer sees closed('eof') after the last byte.
  * - abort, or data reaching a socket that no longer exists: RST, and the peer sees
  *   closed('reset'). An aborting end drops what it had not delivered yet.
@@ -374,12 +376,8 @@ export class Network {
   private pipeDue(pipe: Pipe<End>): void {
     pipe.timer = null;
     if (this.blocked(pipe.from.host, pipe.to.host)) {
-      if (pipe.headKind() === 'syn') {
-        // A SYN into a partition is lost: the client hears nothing (see the file comment).
-        pipe.dropHead();
-        this.arm(pipe);
-        return;
-      }
+      // Held, SYNs included: a real client retransmits its SYN, so a connect that is still
+      // pending when the partition heals completes then (see the file comment).
       pipe.held = true;
       this.heldPipes.add(pipe);
       this.stats.chunksHeld++;

@@ -338,19 +338,22 @@ function lastBytes(chunks: Buffer[], n: number): string {
 function transferDone(n: RedisNode, link: LinkInProgress): void {
   let rdb = Buffer.concat(link.payload, link.payloadBytes);
   if (link.format === 'eof') rdb = rdb.subarray(0, rdb.length - link.eofMark.length);
+  // repl-diskless-load (§5.5): swapdb parses into a temporary dataset and gives up the old
+  // history only once the new one loaded; disabled (and on-empty-db with data, which falls back
+  // to it) drops the cached master, sub-replicas and backlog, then flushes, before parsing.
+  const mode = n.config.replDisklessLoad;
+  const swapdb = mode === 'swapdb' || (mode === 'on-empty-db' && n.ks.totalKeys() === 0);
+  if (!swapdb) attachToNewMaster(n);
   let contents;
   try {
     contents = readRdb(rdb);
   } catch (e) {
     if (!(e instanceof RdbFormatError)) throw e;
-    if (n.host.tracing) n.host.trace({ kind: 'note', node: n.name, text: `failed to load the RDB from the master: ${e.message}` });
+    if (n.host.tracing) n.host.trace({ kind: 'note', node: n.name, text: `failed to load the RDB from the master: ${e.message}` + (swapdb ? '; the old dataset is kept' : '') });
     cancelHandshake(n, true, 'bad RDB');
     return;
   }
-  // Our old history is gone: no PSYNC against it, for us or for our sub-replicas (#2694).
-  n.cachedMaster = null;
-  disconnectReplicas(n, 'this node full-synced from its master: its old history is gone');
-  freeBacklog(n, 'full sync: the old history is discarded');
+  if (swapdb) attachToNewMaster(n);
   n.ks.flushAll();
   let keys = 0;
   for (const db of contents.dbs) {
@@ -385,6 +388,17 @@ function transferDone(n: RedisNode, link: LinkInProgress): void {
   if (link.format === 'eof') n.host.send(m.conn!, encodeCommand(['REPLCONF', 'ACK', String(offset)]));
   const rest = link.rx.takeAll();
   if (rest.length > 0) masterStreamReceived(n, m, rest);
+}
+
+/**
+ * replicationAttachToNewMaster(): our old history is gone, so nobody may PSYNC against it: not
+ * us (cached master), not our sub-replicas (disconnected), not via our backlog (freed) (#2694).
+ */
+function attachToNewMaster(n: RedisNode): void {
+  n.cachedMaster = null;
+  disconnectReplicas(n, 'this node full-synced from its master: its old history is gone');
+  freeBacklog(n, 'full sync: the old history is discarded');
+  n.ks.flushAll();
 }
 
 /** +CONTINUE: resurrect the cached master; shift ids if the master's history has a new id (§3). */

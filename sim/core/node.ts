@@ -101,6 +101,8 @@ export class RedisNode {
   statExpiredKeys = 0;
   statRejectedConn = 0;
   rdbLastLoadKeysExpired = 0;
+  /** DEBUG SET-ACTIVE-EXPIRE 0 turns the active expire cycle off (tests use it). */
+  activeExpireEnabled = true;
 
   // --- Clients ---
   private nextClientId = 1;
@@ -239,7 +241,7 @@ export class RedisNode {
   cron(): void {
     if (this.exited) return;
     const nowMs = this.host.unixMs();
-    if (!this.isReplica && this.failoverState === 'no-failover') {
+    if (!this.isReplica && this.failoverState === 'no-failover' && this.activeExpireEnabled) {
       const expired = activeExpireCycle(this.ks, nowMs, (db, argv) => this.propagate(db, argv));
       this.statExpiredKeys += expired;
     }
@@ -684,7 +686,10 @@ function debugCommand(n: RedisNode, c: Client, argv: string[]): void {
     master.clearReplicationId2(n);
     return n.addReply(c, OK);
   }
-  if (sub === 'set-active-expire' && argv.length === 3) return n.addReply(c, OK);
+  if (sub === 'set-active-expire' && argv.length === 3) {
+    n.activeExpireEnabled = argv[2] !== '0';
+    return n.addReply(c, OK);
+  }
   if (sub === 'populate' && argv.length >= 3 && argv.length <= 5) return debugPopulate(n, c, argv);
   n.addReply(c, err(`ERR unknown subcommand '${argv[1]}'. Try DEBUG HELP.`));
 }

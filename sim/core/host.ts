@@ -31,8 +31,9 @@ export interface Host {
   close(conn: ConnId): void;
 
   /**
-   * Fork a child that writes `sizeBytes` of RDB (to disk, or to replica sockets, which the parent
-   * already wrote). The host calls node.childDone(child, ok) when it would have exited.
+   * Fork a child that writes `sizeBytes` of RDB, to disk or to replica sockets. For sockets the
+   * host calls node.childProgress(child, producedBytes) as the child produces the payload (the
+   * parent relays it); node.childDone(child, ok) when the child would have exited.
    */
   fork(target: ChildTarget, sizeBytes: number): ChildId;
   /** Kill a running child (no childDone follows). */

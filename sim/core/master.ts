@@ -339,21 +339,18 @@ export function startBgsaveForReplication(n: RedisNode): void {
       setupFullResync(n, r, offset);
     }
     const rdb = rdbSnapshot(n);
-    // rdbSaveToSlavesSockets(): $EOF:<mark>\r\n, the RDB, the mark again (§5.4).
+    // rdbSaveToSlavesSockets(): $EOF:<mark>\r\n, the RDB, the mark again (§5.4), relayed to the
+    // replicas as the child produces it (childProgress), not all at once.
     const mark = n.host.randomHex(40);
     const payload = Buffer.concat([enc(`$EOF:${mark}\r\n`), rdb, enc(mark)]);
-    for (const r of waiting) {
-      n.writeDirect(r, payload);
-      if (n.host.tracing) n.host.trace({ kind: 'rdb-sent', node: n.name, peer: r.peer, format: 'eof', sizeBytes: rdb.length });
-    }
     const id = n.host.fork('sockets', payload.length);
-    n.child = { id, target: 'sockets', forReplication: true, rdb };
+    n.child = { id, target: 'sockets', forReplication: true, rdb, payload, targets: waiting, relayedBytes: 0 };
     n.rdbBgsaveInProgress = true; // A socket child is an RDB child too (child_type == CHILD_TYPE_RDB).
     traceBgsave(n, 'sockets', rdb.length, waiting, offset);
   } else {
     const rdb = rdbSnapshot(n);
     const id = n.host.fork('disk', rdb.length);
-    n.child = { id, target: 'disk', forReplication: true, rdb };
+    n.child = { id, target: 'disk', forReplication: true, rdb, payload: null, targets: [], relayedBytes: 0 };
     n.rdbBgsaveInProgress = true;
     traceBgsave(n, 'disk', rdb.length, waiting, offset);
     for (const r of waiting) {
@@ -367,10 +364,28 @@ function traceBgsave(n: RedisNode, target: 'disk' | 'sockets', sizeBytes: number
   if (n.host.tracing) n.host.trace({ kind: 'bgsave-start', node: n.name, target, sizeBytes, replicas: rs.map((r) => r.peer), offset });
 }
 
+/**
+ * rdbPipeReadHandler(): relay what a socket child has produced so far to every replica still
+ * reading it. A replica that went away meanwhile is simply skipped.
+ */
+export function childProgress(n: RedisNode, id: number, producedBytes: number): void {
+  const child = n.child;
+  if (child === null || child.id !== id || child.payload === null) return;
+  const upTo = Math.min(producedBytes, child.payload.length);
+  if (upTo <= child.relayedBytes) return;
+  const slice = child.payload.subarray(child.relayedBytes, upTo);
+  for (const r of child.targets) if (!r.closed && r.replState === 'wait_bgsave_end') n.writeDirect(r, slice);
+  if (child.relayedBytes === 0 && n.host.tracing) {
+    for (const r of child.targets) n.host.trace({ kind: 'rdb-sent', node: n.name, peer: r.peer, format: 'eof', sizeBytes: child.rdb.length });
+  }
+  child.relayedBytes = upTo;
+}
+
 /** The BGSAVE child exited: updateSlavesWaitingBgsave() (§5.4). */
 export function childDone(n: RedisNode, id: number, ok: boolean): void {
   const child = n.child;
   if (child === null || child.id !== id) return;
+  if (ok && child.payload !== null) childProgress(n, id, child.payload.length);
   n.child = null;
   n.rdbBgsaveInProgress = false;
   if (n.host.tracing) n.host.trace({ kind: 'bgsave-done', node: n.name, ok });
@@ -411,7 +426,7 @@ export function bgsaveCommand(n: RedisNode, c: Client): void {
   if (n.child !== null) return n.addReply(c, err('ERR Background save already in progress'));
   const rdb = rdbSnapshot(n);
   const id = n.host.fork('disk', rdb.length);
-  n.child = { id, target: 'disk', forReplication: false, rdb };
+  n.child = { id, target: 'disk', forReplication: false, rdb, payload: null, targets: [], relayedBytes: 0 };
   n.rdbBgsaveInProgress = true;
   n.addReply(c, { kind: 'status', text: 'Background saving started' });
 }
@@ -424,7 +439,7 @@ export function checkSavePoints(n: RedisNode): void {
     if (n.dirty >= p.changes && nowSec - n.lastSaveUnixSec > p.seconds) {
       const rdb = rdbSnapshot(n);
       const id = n.host.fork('disk', rdb.length);
-      n.child = { id, target: 'disk', forReplication: false, rdb };
+      n.child = { id, target: 'disk', forReplication: false, rdb, payload: null, targets: [], relayedBytes: 0 };
       n.rdbBgsaveInProgress = true;
       return;
     }

@@ -89,7 +89,16 @@ export class RedisNode {
   shutdownPending: { save: boolean; deadlineUs: number } | null = null;
 
   // --- Children (BGSAVE) ---
-  child: { id: ChildId; target: 'disk' | 'sockets'; forReplication: boolean; rdb: Buffer } | null = null;
+  child: {
+    id: ChildId;
+    target: 'disk' | 'sockets';
+    forReplication: boolean;
+    rdb: Buffer;
+    /** Sockets: the framed payload ($EOF:<mark>, RDB, mark), its readers, and how much was relayed. */
+    payload: Buffer | null;
+    targets: Client[];
+    relayedBytes: number;
+  } | null = null;
   rdbBgsaveInProgress = false;
 
   // --- Stats (INFO stats) ---
@@ -265,6 +274,12 @@ export class RedisNode {
     master.childDone(this, child, ok);
   }
 
+  /** A socket BGSAVE child has produced `producedBytes` of its payload so far. */
+  childProgress(child: ChildId, producedBytes: number): void {
+    if (this.exited) return;
+    master.childProgress(this, child, producedBytes);
+  }
+
   /** Clients blocked in WAIT. */
   readonly waitingClients = new Set<Client>();
   /** A client blocked in WAIT during this iteration: send REPLCONF GETACK * (get_ack_from_slaves). */
@@ -425,7 +440,9 @@ export class RedisNode {
       return this.addReply(c, QUEUED);
     }
     this.call(c, argv);
-    this.propagatePending(c);
+    this.propagatePending();
+    // Every command, reads included, moves the client's WAIT target (processCommand after call()).
+    c.woff = this.masterReplOffset;
   }
 
   /** unpauseClients(PAUSE_DURING_FAILOVER): the postponed writes run now, in order. */
@@ -479,20 +496,21 @@ export class RedisNode {
 
   /**
    * propagatePendingCommands(): the effects of one execution unit (a command, or a whole EXEC)
-   * go to the stream; more than one is wrapped in MULTI/EXEC, SELECTs inside (§6). A replica's
-   * own writes are never propagated: it proxies its master's stream instead.
+   * go to the stream; more than one is wrapped in MULTI/EXEC. In 7.0.15 the MULTI carries the
+   * first effect's DB, so a needed SELECT precedes it (§6 describes later versions, where it
+   * goes inside; the byte count is the same). A replica's own writes are never propagated: it
+   * proxies its master's stream instead.
    */
-  private propagatePending(c: Client): void {
+  private propagatePending(): void {
     const effects = this.effects;
     if (effects.length === 0) return;
     this.dirty += effects.length;
     if (this.aofOn) for (let i = 0; i < effects.length; i++) feedAof(this, this.effectsDb[i]!, effects[i]!);
     if (!this.isReplica) {
       const wrap = effects.length > 1;
-      if (wrap) master.feedCommand(this, -1, ['MULTI']);
+      if (wrap) master.feedCommand(this, this.effectsDb[0]!, ['MULTI']);
       for (let i = 0; i < effects.length; i++) master.feedCommand(this, this.effectsDb[i]!, effects[i]!);
       if (wrap) master.feedCommand(this, -1, ['EXEC']);
-      c.woff = this.masterReplOffset;
     }
     effects.length = 0;
     this.effectsDb.length = 0;

@@ -9,7 +9,7 @@
  * queues up in order and runs when it wakes. A restart builds a new RedisNode from the startup
  * config and the disk; an `epoch` counter makes timers of a dead process harmless.
  */
-import { assert, maybe } from '../assert.ts';
+import { assert } from '../assert.ts';
 import { Engine } from '../engine/engine.ts';
 import type { Timer } from '../engine/engine.ts';
 import { RandomStreams } from '../engine/random.ts';
@@ -26,6 +26,8 @@ import type { TraceEvent, Stamped } from '../trace/events.ts';
 /** The node's unix clock starts at 2026-01-01T00:00:00Z (DESIGN.md, determinism contract). */
 export const EPOCH_UNIX_MS = Date.UTC(2026, 0, 1); // determinism-ok: a constant, not a clock read
 export const REDIS_PORT = 6379;
+/** A socket BGSAVE child hands the parent this much RDB at a time (Redis relays a pipe's reads). */
+export const CHILD_PROGRESS_BYTES = 64 * 1024;
 
 export interface DiskModel {
   /** BGSAVE and SAVE speed, bytes per second. */
@@ -304,18 +306,27 @@ export class NodeSlot implements Host, SocketOwner {
 
   fork(target: ChildTarget, sizeBytes: number): ChildId {
     const id = this.nextChildId++;
-    const durUs = Math.max(100, Math.round((sizeBytes / this.diskModel.writeBytesPerSec) * 1e6));
+    const usPerByte = 1e6 / this.diskModel.writeBytesPerSec;
     const epoch = this.epoch;
-    const t = this.world.engine.schedule(durUs, () => {
+    // The child writes the RDB at the disk's write speed. A socket child reports its progress
+    // every CHILD_PROGRESS_BYTES so the parent relays the RDB as it is produced; if the process
+    // dies first, the rest is never sent (a replica sees the link close mid-transfer).
+    let produced = 0;
+    const step = (): void => {
       if (epoch !== this.epoch) return;
-      this.children.delete(id);
       const node = this.node;
-      if (node !== null) this.deliver(() => node.childDone(id, true));
-    });
-    this.children.set(id, t);
-    // Simplification: a socket child is timed like a disk one (it produces the RDB at the
-    // disk's write speed); the network then paces the bytes to the replicas.
-    maybe(target === 'sockets');
+      if (node === null) return;
+      produced = Math.min(sizeBytes, produced + CHILD_PROGRESS_BYTES);
+      if (target === 'sockets' && produced < sizeBytes) {
+        this.deliver(() => node.childProgress(id, produced));
+        this.children.set(id, this.world.engine.schedule(Math.max(1, Math.round(CHILD_PROGRESS_BYTES * usPerByte)), step));
+        return;
+      }
+      this.children.delete(id);
+      this.deliver(() => node.childDone(id, true));
+    };
+    const firstBytes = target === 'sockets' ? Math.min(sizeBytes, CHILD_PROGRESS_BYTES) : sizeBytes;
+    this.children.set(id, this.world.engine.schedule(Math.max(100, Math.round(firstBytes * usPerByte)), step));
     return id;
   }
 

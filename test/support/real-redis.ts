@@ -2,7 +2,8 @@
  * Real redis-server processes for differential tests, and a tiny RESP2 client over node:net.
  *
  * Theory of operation. startRedis() picks a free port (the OS hands one out, we release it and
- * give it to redis-server: a small race, retried), starts `redis-server` in the foreground in its
+ * give it to redis-server: a small race, retried; INFO's process_id proves the connection reached
+ * our process and not another test's), starts `redis-server` in the foreground in its
  * own temporary directory (so nothing it writes, dump.rdb included, lands in the repository) and
  * connects. stop() kills it with SIGKILL and removes the directory; every started server is also
  * remembered so stopAllRedis() can clean up after a failed test. The client parses replies with
@@ -52,6 +53,13 @@ export async function startRedis(extraArgs: readonly string[] = []): Promise<Rea
     proc.once('exit', () => (exited = true));
     try {
       const client = await RespClient.connect(port, () => exited);
+      // Two starts may draw the same free port: the loser's process exits (address in use), but
+      // its client may already have connected to the winner. Make sure we talk to our own.
+      const pid = (await client.info('server')).get('process_id');
+      if (pid !== String(proc.pid)) {
+        client.close();
+        throw new Error(`port ${port} is served by process ${String(pid)}, not by ours (${String(proc.pid)})`);
+      }
       let stopped = false;
       const server: RealServer = {
         port, dir, proc, client,
@@ -198,6 +206,17 @@ export class RespClient {
       this.waiting.push({ resolve, reject });
       this.sock.write(encodeRequest(argv));
     });
+  }
+
+  /**
+   * Several commands in one socket write, so they reach the server in one read and run in one
+   * event-loop iteration (nothing, not even a replica's ACK, is processed between them).
+   */
+  pipeline(...argvs: string[][]): Promise<Reply[]> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    const replies = argvs.map(() => new Promise<Reply>((resolve, reject) => this.waiting.push({ resolve, reject })));
+    this.sock.write(Buffer.concat(argvs.map((argv) => encodeRequest(argv))));
+    return Promise.all(replies);
   }
 
   /** INFO [section] as a map of its `name:value` lines. */

@@ -11,8 +11,21 @@
  * reason there is no TTL/PTTL and no EXPIRE GT/LT (their answers depend on milliseconds that
  * pass between two commands on the real server and not in the simulator). A few commands are
  * deliberately wrong (syntax errors, a zero EX) so error replies are compared too.
- * Not generated: MULTI/EXEC, WAIT (not implemented in the simulator yet), and DB 15, which the
- * differential test keeps for itself.
+ *
+ * Transactions: now and then a MULTI block of 2-5 commands, sometimes with a read or a no-op
+ * write inside (a transaction with a single effect is propagated as that write alone, more
+ * than one as MULTI ... EXEC), a nested MULTI (an error that does not doom the transaction),
+ * ended by EXEC, or by DISCARD, or made to fail with EXECABORT by a command refused while
+ * queued (unknown name or wrong arity: processCommand() calls flagTransaction()). Runtime
+ * errors inside EXEC (SET NX XX, SELECT 16) come from the ordinary generators.
+ * WAIT: `WAIT 1 <ms>` only ever directly after a write that always propagates (SET without
+ * conditions, MSET), and the runner must send the two in one TCP write. Why: WAIT compares
+ * the client's `woff` with the replica's last ACK, and Redis sets woff after every command
+ * (processCommand()); only if the write just before is still unacknowledged is the answer
+ * certain to block and send REPLCONF GETACK * (37 bytes of stream). After a read or a no-op
+ * write, whether the replica's once-a-second ACK came in between is a matter of wall time.
+ * No WAIT inside MULTI: there Redis answers at once with whatever is acknowledged so far.
+ * Not generated: DB 15, which the differential test keeps for itself.
  */
 import seedrandom from 'seedrandom';
 
@@ -25,6 +38,10 @@ export interface ScriptOptions {
   readonly dbCount: number;
   /** Chance, per command, of a FLUSHDB (it empties the game, so keep it rare). */
   readonly flushdbProbability: number;
+  /** Chance, per command, of a MULTI ... EXEC|DISCARD block instead (when it fits). */
+  readonly transactionProbability: number;
+  /** Chance, per command, of an unconditional write followed by `WAIT 1 <ms>` instead. */
+  readonly waitProbability: number;
 }
 
 export const scriptOptionsDefault: ScriptOptions = {
@@ -33,6 +50,8 @@ export const scriptOptionsDefault: ScriptOptions = {
   keys: ['k0', 'k1', 'k2', 'k3', 'k 4', 'k\xe95'],
   dbCount: 3,
   flushdbProbability: 0.015,
+  transactionProbability: 0.06,
+  waitProbability: 0.04,
 };
 
 /** The seconds in an hour: the shortest TTL a script sets. */
@@ -146,6 +165,64 @@ const GENERATORS: ReadonlyArray<readonly [number, (d: Draw, o: ScriptOptions) =>
 ];
 const WEIGHT_TOTAL = GENERATORS.reduce((s, [w]) => s + w, 0);
 
+/** One command drawn by weight from GENERATORS. */
+function oneCommand(d: Draw, o: ScriptOptions): string[] {
+  let r = d.int(0, WEIGHT_TOTAL - 1);
+  for (const [weight, gen] of GENERATORS) {
+    if (r < weight) return gen(d, o);
+    r -= weight;
+  }
+  throw new Error('oneCommand: weights do not add up'); // unreachable: r < WEIGHT_TOTAL
+}
+
+/** A key no script ever writes: writes to it are no-ops that are not propagated. */
+const ABSENT_KEY = 'absent';
+
+/** Commands that do nothing and so propagate nothing (reads, or writes that find nothing to do). */
+function noOp(d: Draw, o: ScriptOptions): string[] {
+  switch (d.int(0, 4)) {
+    case 0: return ['GET', d.pick(o.keys)];
+    case 1: return ['EXISTS', ...someKeys(d, o.keys, 2)];
+    case 2: return ['DEL', ABSENT_KEY];
+    case 3: return ['PERSIST', ABSENT_KEY];
+    default: return ['EXPIRE', ABSENT_KEY, String(HOUR_SECONDS)];
+  }
+}
+
+/** Refused while queued (processCommand() → flagTransaction()), so EXEC answers EXECABORT. */
+function queuedError(d: Draw, o: ScriptOptions): string[] {
+  switch (d.int(0, 3)) {
+    case 0: return ['NOSUCHCOMMAND', d.pick(o.keys)];
+    case 1: return ['GET'];
+    case 2: return ['INCR', d.pick(o.keys), '1'];
+    default: return ['SET', d.pick(o.keys)];
+  }
+}
+
+/** MULTI, `bodyMax` commands at most (2 at least), then EXEC or DISCARD. */
+function transaction(d: Draw, o: ScriptOptions, bodyMax: number): string[][] {
+  const body: string[][] = [];
+  for (let i = d.int(2, Math.min(5, bodyMax)); i > 0; i--) body.push(oneCommand(d, o));
+  const at = (): number => d.int(0, body.length - 1);
+  if (d.chance(0.4)) body[at()] = noOp(d, o);
+  if (d.chance(0.05)) body[at()] = ['MULTI']; // "ERR MULTI calls can not be nested"; not fatal.
+  const end = d.int(0, 9);
+  if (end === 0) return [['MULTI'], ...body, ['DISCARD']];
+  if (end === 1) body[at()] = queuedError(d, o);
+  return [['MULTI'], ...body, [d.pick(['EXEC', 'exec'])]];
+}
+
+/** Writes that always change the dataset, so they are always propagated. */
+function certainWrite(d: Draw, o: ScriptOptions): string[] {
+  if (d.chance(0.7)) return ['SET', d.pick(o.keys), value(d)];
+  const argv = ['MSET'];
+  for (let i = d.int(1, 3); i > 0; i--) argv.push(d.pick(o.keys), value(d));
+  return argv;
+}
+
+/** WAIT timeouts: long enough for a loaded machine; WAIT returns at the ACK, not at the timeout. */
+const WAIT_TIMEOUTS_MS = ['2000', '3000', '5000'];
+
 /** A script: one argv per command, in order. Same seed and options, same script. */
 export function generateScript(seed: string, options: ScriptOptions = scriptOptionsDefault): string[][] {
   if (!(options.commandsMin >= 1 && options.commandsMax >= options.commandsMin)) throw new RangeError('generateScript: bad command bounds');
@@ -154,17 +231,15 @@ export function generateScript(seed: string, options: ScriptOptions = scriptOpti
   const script: string[][] = [];
   const count = d.int(options.commandsMin, options.commandsMax);
   while (script.length < count) {
+    const room = count - script.length;
     if (d.chance(options.flushdbProbability)) {
       script.push(['FLUSHDB', ...(d.chance(0.3) ? [d.pick(['ASYNC', 'SYNC', 'sync'])] : [])]);
-      continue;
-    }
-    let r = d.int(0, WEIGHT_TOTAL - 1);
-    for (const [weight, gen] of GENERATORS) {
-      if (r < weight) {
-        script.push(gen(d, options));
-        break;
-      }
-      r -= weight;
+    } else if (room >= 4 && d.chance(options.transactionProbability)) {
+      script.push(...transaction(d, options, room - 2));
+    } else if (room >= 2 && d.chance(options.waitProbability)) {
+      script.push(certainWrite(d, options), ['WAIT', '1', d.pick(WAIT_TIMEOUTS_MS)]);
+    } else {
+      script.push(oneCommand(d, options));
     }
   }
   return script;

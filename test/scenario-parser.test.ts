@@ -403,7 +403,7 @@ describe('scenario parser: errors say FILE:LINE:COL: what is wrong', () => {
     ['time going backwards', H + 'at 2s\nrun 1s\nat 2500ms\n', "4:4: 'at 2500ms' goes back in time: the clock is already at least 3s here"],
     ['unknown operator', B + 'expect m.x = 1\n', "3:12: unknown operator '=' (expected == != < <= > >=)"],
     ['field without operator', B + 'expect m.role\n', "3:8: 'm.role' needs a comparison, e.g. 'm.role == 1' (operators: == != < <= > >=)"],
-    ['bad load option', B + 'load m 10 during 1s\n', "3:11: bad load option 'during' (expected over, size, keys or db)"],
+    ['bad load option', B + 'load m 10 during 1s\n', "3:11: bad load option 'during' (expected over, size, keys, db or ttl)"],
     ['duplicate load option', B + 'load m 10 size 1 size 2\n', "3:18: duplicate load option 'size'"],
     ['bad load count', B + 'load m lots\n', "3:8: bad write count 'lots' (expected a positive integer)"],
     ['load option without value', B + 'load m 10 keys\n', "3:16: missing value after 'keys'"],
@@ -588,5 +588,24 @@ at 20s
     }
     expect(accepted).toBeGreaterThan(100);
     expect(refused).toBeGreaterThan(100);
+  });
+});
+
+describe('scenario: load ttl (an extension)', () => {
+  it('parses, prints and round-trips `ttl DUR`', () => {
+    const s = parseScenario('nodes m\nat 0s\n  load m 10 ttl 250ms\n', 'x.scn');
+    const step = s.body[1];
+    expect(step).toMatchObject({ kind: 'load', count: 10, ttlUs: 250_000 });
+    expect(printScenario(s)).toContain('load m 10 ttl 250ms');
+    expect(parseScenario(printScenario(s), 'x.scn').body[1]).toMatchObject({ ttlUs: 250_000 });
+  });
+  it('refuses a ttl that is not whole milliseconds', () => {
+    let message = '';
+    try {
+      parseScenario('nodes m\nat 0s\n  load m 10 ttl 1500us\n', 'x.scn');
+    } catch (e) {
+      message = (e as ScenarioError).format();
+    }
+    expect(message).toMatch(/^x\.scn:3:17: bad ttl '1500us'/);
   });
 });

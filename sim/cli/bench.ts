@@ -29,7 +29,7 @@ export function benchReplication(seconds = 60, writesPerSec = 10_000): BenchFigu
   const startUs = world.engine.nowUs;
   const startEvents = world.engine.eventsRun;
   const t0 = performance.now();
-  startLoad(world, { node: 'm', count: seconds * writesPerSec, overUs: seconds * 1e6, sizeBytes: 64, keys: 100_000, db: null }, { next: 0 });
+  startLoad(world, { node: 'm', count: seconds * writesPerSec, overUs: seconds * 1e6, sizeBytes: 64, keys: 100_000, db: null, ttlMs: null }, { next: 0 });
   world.engine.runUntil(startUs + seconds * 1e6 + 1_000_000);
   const wallMs = performance.now() - t0;
   const offsets = ['m', 'r1', 'r2'].map((n) => world.slot(n).node!.masterReplOffset);

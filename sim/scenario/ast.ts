@@ -121,7 +121,7 @@ export interface CommandStep {
   args: string[];
 }
 
-/** `load NODE COUNT [over DUR] [size BYTES] [keys N] [db N]`, defaults filled in. */
+/** `load NODE COUNT [over DUR] [size BYTES] [keys N] [db N] [ttl DUR]`, defaults filled in. */
 export interface LoadStep {
   kind: 'load';
   pos: Pos;
@@ -131,6 +131,8 @@ export interface LoadStep {
   sizeBytes: number; // default 16
   keys: number | null; // null: a fresh key:<n> per write
   db: number; // default 0
+  /** Extension: `ttl DUR` makes every write `SET key value PX <ms>`; absent = no expiry. */
+  ttlUs?: number;
 }
 
 /** `partition G1 | G2 [| G3...]`: at least two non-empty, disjoint groups. */

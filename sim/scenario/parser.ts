@@ -28,6 +28,7 @@ import type {
   LinkModel,
   LinkTarget,
   DiskModel,
+  LoadStep,
   Operand,
   Pos,
   Predicate,
@@ -401,18 +402,18 @@ class Parser {
     }
   }
 
-  /** `load NODE COUNT [over DUR] [size BYTES] [keys N] [db N]` */
+  /** `load NODE COUNT [over DUR] [size BYTES] [keys N] [db N] [ttl DUR]` (ttl: an extension) */
   private load(c: Cursor, pos: Pos): Statement {
     const node = this.node(c.line, this.need(c, "node after 'load'"));
     const ct = this.need(c, "write count after 'load NODE' (e.g. 'load m 1000')");
     const count = parseCount(ct.text);
     if (ct.quoted || count === null || count === 0) throw this.err(c.line, ct.col, `bad write count '${ct.text}' (expected a positive integer)`);
-    const step = { kind: 'load' as const, pos, node, count, overUs: 0, sizeBytes: 16, keys: null as number | null, db: 0 };
+    const step: LoadStep = { kind: 'load', pos, node, count, overUs: 0, sizeBytes: 16, keys: null, db: 0 };
     const seen = new Set<string>();
     while (c.i < c.line.tokens.length) {
       const o = c.line.tokens[c.i++];
-      if (o.quoted || !['over', 'size', 'keys', 'db'].includes(o.text)) {
-        throw this.err(c.line, o.col, `bad load option '${o.text}' (expected over, size, keys or db)`);
+      if (o.quoted || !['over', 'size', 'keys', 'db', 'ttl'].includes(o.text)) {
+        throw this.err(c.line, o.col, `bad load option '${o.text}' (expected over, size, keys, db or ttl)`);
       }
       if (seen.has(o.text)) throw this.err(c.line, o.col, `duplicate load option '${o.text}'`);
       seen.add(o.text);
@@ -430,6 +431,12 @@ class Parser {
           const n = parseCount(v.text);
           if (v.quoted || n === null) throw this.err(c.line, v.col, `bad db '${v.text}' (expected a database number such as 0)`);
           step.db = n;
+          break;
+        }
+        case 'ttl': {
+          const us = this.unit(c.line, v, parseDurationUs(v.text));
+          if (us < 1000 || us % 1000 !== 0) throw this.err(c.line, v.col, `bad ttl '${v.text}' (writes use PX: a whole number of milliseconds, at least 1ms)`);
+          step.ttlUs = us;
           break;
         }
       }

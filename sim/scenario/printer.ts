@@ -75,6 +75,7 @@ export function printStatement(st: Statement): string {
       if (st.sizeBytes !== 16) line += ` size ${formatSizeBytes(st.sizeBytes)}`;
       if (st.keys !== null) line += ` keys ${count(st.keys, 1)}`;
       if (st.db !== 0) line += ` db ${count(st.db, 0)}`;
+      if (st.ttlUs !== undefined) line += ` ttl ${formatDurationUs(st.ttlUs)}`;
       return INDENT + line;
     }
     case 'partition':

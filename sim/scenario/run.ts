@@ -175,7 +175,7 @@ class Executor implements EvalContext {
         return;
       case 'load':
         w.trace({ kind: 'note', node: st.node, text: `load: ${st.count} writes of ${st.sizeBytes} bytes over ${formatTimeUs(st.overUs)}` });
-        startLoad(w, { node: st.node, count: st.count, overUs: st.overUs, sizeBytes: st.sizeBytes, keys: st.keys, db: st.db === 0 ? null : st.db }, this.keyCounter);
+        startLoad(w, { node: st.node, count: st.count, overUs: st.overUs, sizeBytes: st.sizeBytes, keys: st.keys, db: st.db === 0 ? null : st.db, ttlMs: st.ttlUs === undefined ? null : st.ttlUs / 1000 }, this.keyCounter);
         return;
       case 'partition':
         w.net.partition(st.groups);

@@ -2,7 +2,8 @@
  * The write load generator behind `load NODE COUNT [over DUR] [size BYTES] [keys N] [db N]`:
  * COUNT `SET key value` commands sent by a client of their own, evenly over DUR (all at once
  * when DUR is 0), values of BYTES seeded random bytes. Without `keys` every write sets a new key
- * `key:<n>`, n counting across the whole run; with `keys N` keys are drawn from key:0..key:N-1.
+ * `key:<n>`, n counting across the whole run; with `keys N` keys are drawn from key:0..key:N-1;
+ * with `ttl DUR` (an extension) each write is SET ... PX <ms>.
  * One event is scheduled at a time (not COUNT of them), so a long load costs no memory.
  */
 import type { World } from './world.ts';
@@ -15,6 +16,8 @@ export interface LoadSpec {
   readonly sizeBytes: number;
   readonly keys: number | null;
   readonly db: number | null;
+  /** Every write sets this expiry (SET ... PX ms), or null for none. */
+  readonly ttlMs: number | null;
 }
 
 export interface LoadStats {
@@ -49,7 +52,9 @@ export function startLoad(world: World, spec: LoadSpec, counter: KeyCounter): Lo
     const n = spec.keys === null ? counter.next++ : rng.int(spec.keys);
     const at = rng.int(POOL_SLACK);
     stats.sent++;
-    slot.command(client, ['SET', `key:${n}`, pool.slice(at, at + spec.sizeBytes)], onReply);
+    const argv = ['SET', `key:${n}`, pool.slice(at, at + spec.sizeBytes)];
+    if (spec.ttlMs !== null) argv.push('PX', String(spec.ttlMs));
+    slot.command(client, argv, onReply);
   };
   if (spec.db !== null) slot.command(client, ['SELECT', String(spec.db)], () => {});
   if (spec.count === 0) return stats;

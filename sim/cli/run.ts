@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { Chalk } from 'chalk';
 import { parseScenario } from '../scenario/parser.ts';
 import { ScenarioError } from '../scenario/errors.ts';
+import { AssertionError } from '../assert.ts';
 import { runScenario } from '../scenario/run.ts';
 import type { CheckResult, RunResult } from '../scenario/run.ts';
 import type { Stamped } from '../trace/events.ts';
@@ -118,6 +119,14 @@ export function runCommand(o: RunCommandOptions): number {
         },
       });
     } catch (e) {
+      if (e instanceof AssertionError) {
+        // A broken assertion is a psync-sim bug, not the file's: say so, with how to replay it.
+        print(c.red(`${file}: internal error (a psync-sim bug, please report it): ${e.message}`));
+        print(c.dim(`  replay: psync-sim run ${file} --seed ${o.seed ?? scenario.seed ?? '1'} --trace`));
+        failed++;
+        rows.push({ file, r: null, wallMs: performance.now() - t0, error: 'bug' });
+        continue;
+      }
       if (!(e instanceof ScenarioError)) throw e;
       print(c.red(e.format()));
       invalid++;

@@ -307,6 +307,7 @@ export function tryPartialResync(n: RedisNode, c: Client, replid: string, offset
   c.replAckTimeUs = n.host.nowUs();
   c.startStreamOnAck = false;
   n.replicas.push(c);
+  n.lastPsyncAccepted = { peer: c.peer, replid, offset };
   // +CONTINUE goes straight to the socket, then the backlog tail, then the live stream.
   n.writeDirect(c, enc(c.capaPsync2 ? `+CONTINUE ${n.replid}\r\n` : '+CONTINUE\r\n'));
   if (missing > 0) n.queueBytes(c, b.readFrom(offset));

@@ -23,9 +23,11 @@ import { evalPredicate, operandValue } from './predicates.ts';
 import type { EvalContext, Verdict } from './predicates.ts';
 import { formatTimeUs } from '../trace/render.ts';
 import { printPredicate } from './printer.ts';
+import { InvariantViolation } from '../check/invariants.ts';
 
 export interface CheckResult {
-  readonly kind: 'expect' | 'await';
+  /** 'invariant': a replication invariant broke while the statement at `line` ran (sim/check). */
+  readonly kind: 'expect' | 'await' | 'invariant';
   readonly line: number;
   readonly text: string;
   readonly ok: boolean;
@@ -84,7 +86,19 @@ class Executor implements EvalContext {
 
   run(): RunResult {
     this.setUp();
-    for (const st of this.s.body) this.statement(st);
+    for (const st of this.s.body) {
+      try {
+        this.statement(st);
+      } catch (e) {
+        if (!(e instanceof InvariantViolation)) throw e;
+        // The world can no longer be trusted: report the broken invariant and stop here.
+        const r: CheckResult = { kind: 'invariant', line: st.pos.line, text: `invariant: ${e.invariant}`, ok: false, detail: e.message, atUs: e.atUs };
+        this.checks.push(r);
+        this.world.trace({ kind: 'check', line: st.pos.line, ok: false, text: r.text, detail: e.message });
+        this.o.onCheck?.(r);
+        break;
+      }
+    }
     const passed = this.checks.filter((c) => c.ok).length;
     return {
       title: this.s.title,

@@ -22,6 +22,7 @@ import type { Config } from '../core/config.ts';
 import { RedisNode } from '../core/node.ts';
 import type { Reply } from '../core/reply.ts';
 import type { TraceEvent, Stamped } from '../trace/events.ts';
+import { Checker } from '../check/invariants.ts';
 
 /** The node's unix clock starts at 2026-01-01T00:00:00Z (DESIGN.md, determinism contract). */
 export const EPOCH_UNIX_MS = Date.UTC(2026, 0, 1); // determinism-ok: a constant, not a clock read
@@ -43,6 +44,8 @@ export interface WorldOptions {
   readonly seed: string | number;
   /** Called with every trace event; null = tracing off (the fast path). */
   readonly trace: TraceSink | null;
+  /** Check replication invariants after every iteration (default true). */
+  readonly checks?: boolean;
 }
 
 export type ProcessStatus = 'up' | 'crashed' | 'poweroff';
@@ -55,7 +58,11 @@ export class World {
   private nextClientId = 1;
   readonly workload: Rng;
 
+  /** Replication invariants after every iteration; null only when a test turns them off. */
+  readonly checker: Checker | null;
+
   constructor(readonly options: WorldOptions) {
+    this.checker = options.checks === false ? null : new Checker((name) => this.slots.get(name)?.node ?? null);
     this.random = new RandomStreams(options.seed);
     this.net = new Network(this.engine, this.random.stream('network'));
     this.workload = this.random.stream('workload');
@@ -230,6 +237,7 @@ export class NodeSlot implements Host, SocketOwner {
     if (this.node !== node) return;
     // If the input put the process to sleep (DEBUG SLEEP), these writes leave when it wakes.
     node.beforeSleep();
+    if (this.node === node) this.world.checker?.afterIteration(this.name, node, this.world.engine.nowUs);
   }
 
   private scheduleCron(delayUs: number): void {

@@ -1,0 +1,79 @@
+/**
+ * Invariants checked after every event-loop iteration of every node, in every run (DESIGN.md
+ * "Checks"): they turn a silent divergence into a stop with the event that caused it.
+ *
+ * - backlog: offset + histlen - 1 == master_repl_offset (§8);
+ * - a replica's master_repl_offset equals the reploff of its live master client (§1.8);
+ * - within one process and one replid, master_repl_offset never moves backwards;
+ * - history agreement: when a PSYNC (id, k) is accepted, the bytes just before k in the serving
+ *   node's backlog equal the bytes just before k in the requester's backlog (the tail both still
+ *   hold, up to HISTORY_WINDOW_BYTES), i.e. both really share the history up to k - 1.
+ * "Same (replid, offset) ⇒ same data" is checked where it is cheap: by `converged`.
+ */
+import type { RedisNode } from '../core/node.ts';
+
+/** A broken replication invariant: the run stops and says which, where and when. */
+export class InvariantViolation extends Error {
+  override name = 'InvariantViolation';
+  constructor(
+    readonly invariant: string,
+    readonly node: string,
+    readonly atUs: number,
+    detail: string,
+  ) {
+    super(`${invariant} violated on ${node}: ${detail}`);
+  }
+}
+
+const HISTORY_WINDOW_BYTES = 4096;
+
+export class Checker {
+  /** Per node: the process last seen, and its (replid, offset) then. */
+  private readonly last = new Map<string, { process: RedisNode; replid: string; offset: number }>();
+  checks = 0;
+
+  constructor(private readonly nodeByName: (name: string) => RedisNode | null) {}
+
+  afterIteration(name: string, n: RedisNode, nowUs: number): void {
+    this.checks++;
+    const fail = (invariant: string, detail: string): never => {
+      throw new InvariantViolation(invariant, name, nowUs, detail);
+    };
+    const b = n.backlog;
+    if (b !== null && b.offset + b.histlen - 1 !== n.masterReplOffset) {
+      fail('backlog', `offset ${b.offset} + histlen ${b.histlen} - 1 != master_repl_offset ${n.masterReplOffset}`);
+    }
+    if (n.master !== null && n.master.reploff !== n.masterReplOffset) {
+      fail('replica offset', `master client reploff ${n.master.reploff} != master_repl_offset ${n.masterReplOffset}`);
+    }
+    const prev = this.last.get(name);
+    if (prev !== undefined && prev.process === n && prev.replid === n.replid && n.masterReplOffset < prev.offset) {
+      fail('offset monotonic', `master_repl_offset went back from ${prev.offset} to ${n.masterReplOffset} under replid ${n.replid}`);
+    }
+    if (prev === undefined || prev.process !== n) this.last.set(name, { process: n, replid: n.replid, offset: n.masterReplOffset });
+    else {
+      prev.replid = n.replid;
+      prev.offset = n.masterReplOffset;
+    }
+    const accepted = n.lastPsyncAccepted;
+    if (accepted !== null) {
+      n.lastPsyncAccepted = null;
+      this.checkHistory(n, accepted.peer, accepted.offset, fail);
+    }
+  }
+
+  /** The requester has not heard +CONTINUE yet: its backlog still ends at k - 1. */
+  private checkHistory(server: RedisNode, peer: string, k: number, fail: (i: string, d: string) => never): void {
+    const requester = this.nodeByName(peer);
+    const sb = server.backlog;
+    const rb = requester?.backlog ?? null;
+    if (requester === null || rb === null || sb === null || requester.masterReplOffset !== k - 1) return;
+    const from = Math.max(sb.offset, rb.offset, k - HISTORY_WINDOW_BYTES);
+    if (from > k - 1) return; // Nothing both still hold.
+    const mine = sb.readFrom(from).subarray(0, k - from);
+    const theirs = rb.readFrom(from);
+    if (!mine.equals(theirs)) {
+      fail('history agreement', `PSYNC from ${peer} accepted at offset ${k}, but the stream bytes ${from}..${k - 1} differ between ${server.name} and ${peer}`);
+    }
+  }
+}

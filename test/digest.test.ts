@@ -4,11 +4,9 @@
  * a logically expired key).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import net from 'node:net';
+import { haveRedisServer, startRedis } from './support/real-redis.ts';
+import type { RealServer } from './support/real-redis.ts';
+import type { Reply } from '../sim/core/reply.ts';
 import { Keyspace } from '../sim/core/keyspace.ts';
 import { debugDigest, debugDigestValue } from '../sim/core/digest.ts';
 
@@ -57,80 +55,25 @@ describe('digest: construction', () => {
 
 // ---------------------------------------------------------------------------------------------
 
-function encodeCommand(argv: string[]): Buffer {
-  let s = `*${argv.length}\r\n`;
-  for (const a of argv) s += `$${a.length}\r\n${a}\r\n`;
-  return Buffer.from(s, 'latin1');
+/** The reply as the old assertions read it: "+OK" for a status, a list of texts for an array. */
+function text(r: Reply): string | string[] {
+  if (r.kind === 'status') return '+' + r.text;
+  if (r.kind === 'error') return '-' + r.text;
+  if (r.kind === 'array') return (r.items ?? []).map((i) => (i.kind === 'status' ? i.text : i.kind === 'bulk' ? (i.value ?? '') : String(i.kind)));
+  return JSON.stringify(r);
 }
 
-/** A client for the few reply shapes used here: status, error, array of statuses. */
-class MiniClient {
-  private buf = '';
-  private readonly waiting: ((r: string | string[]) => void)[] = [];
-  constructor(private readonly sock: net.Socket) {
-    sock.on('data', (d: Buffer) => {
-      this.buf += d.toString('latin1');
-      for (;;) {
-        const eol = this.buf.indexOf('\r\n');
-        if (eol < 0) return;
-        if (this.buf[0] === '*') {
-          const n = Number(this.buf.slice(1, eol));
-          const lines = this.buf.slice(eol + 2).split('\r\n');
-          if (lines.length <= n) return;
-          this.buf = lines.slice(n).join('\r\n');
-          this.waiting.shift()!(lines.slice(0, n).map((l) => l.slice(1)));
-        } else {
-          const line = this.buf.slice(0, eol);
-          this.buf = this.buf.slice(eol + 2);
-          this.waiting.shift()!(line);
-        }
-      }
-    });
-  }
-  call(...argv: string[]): Promise<string | string[]> {
-    return new Promise((resolve) => {
-      this.waiting.push(resolve);
-      this.sock.write(encodeCommand(argv));
-    });
-  }
-  close(): void {
-    this.sock.destroy();
-  }
-}
-
-async function connect(port: number): Promise<net.Socket> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await new Promise<net.Socket>((resolve, reject) => {
-        const s = net.connect(port, '127.0.0.1', () => resolve(s));
-        s.once('error', reject);
-      });
-    } catch (e) {
-      if (attempt > 100) throw e;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
-
-const haveRedis = spawnSync('redis-server', ['--version']).status === 0;
-
-describe.skipIf(!haveRedis)('digest: equal to redis-server 7.0 DEBUG DIGEST', () => {
-  let proc: ChildProcess | null = null;
-  let client: MiniClient;
+describe.skipIf(!haveRedisServer)('digest: equal to redis-server 7.0 DEBUG DIGEST', () => {
+  let server: RealServer | null = null;
+  const client = { call: async (...argv: string[]): Promise<string | string[]> => text(await server!.client.call(...argv)) };
 
   beforeAll(async () => {
-    const port = 20000 + Math.floor(Math.random() * 20000);
-    proc = spawn('redis-server', [
-      '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no',
-      '--enable-debug-command', 'yes',
-    ], { stdio: 'ignore', cwd: mkdtempSync(join(tmpdir(), 'psync-sim-redis-')) }); // its dump.rdb goes there, not into the repo
-    client = new MiniClient(await connect(port));
+    server = await startRedis(['--enable-debug-command', 'yes']);
     expect(await client.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0')).toBe('+OK');
   }, 20_000);
 
   afterAll(() => {
-    client?.close();
-    proc?.kill('SIGKILL');
+    server?.stop();
   });
 
   it('empty, then the same keys in several dbs', async () => {

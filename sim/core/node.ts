@@ -30,6 +30,7 @@ import type { FailoverState } from './failover.ts';
 import { loadRdbFromDisk } from './persist.ts';
 import { feedAof, flushAof, aofCron, loadAof, rewriteAof } from './aof.ts';
 import { SERVER_COMMANDS, TRANSACTION_COMMANDS, QUEUED, finishShutdown } from './server-commands.ts';
+import { processClientsWaitingReplicas, sendGetack } from './wait.ts';
 
 export const ZERO_REPLID = '0'.repeat(40);
 
@@ -297,7 +298,7 @@ export class RedisNode {
    * (handleClientsWithPendingWrites), in Redis's order.
    */
   beforeSleep(): void {
-    if (this.waitingClients.size > 0) master.processClientsWaitingReplicas(this);
+    if (this.waitingClients.size > 0) processClientsWaitingReplicas(this);
     if (this.failoverState === 'waiting-for-sync') updateFailoverStatus(this);
     if (this.shutdownPending !== null) {
       // Every replica caught up, or shutdown-timeout passed: save and exit now.
@@ -311,7 +312,7 @@ export class RedisNode {
     }
     if (this.getackPending) {
       this.getackPending = false;
-      if (!this.isReplica) master.sendGetack(this);
+      if (!this.isReplica) sendGetack(this);
     }
     flushAof(this);
     if (this.toFree.length > 0) {

@@ -15,6 +15,7 @@ import { infoCommand, roleReply } from './info.ts';
 import { failoverCommand } from './failover.ts';
 import { saveRdbToDisk } from './persist.ts';
 import { rewriteAof } from './aof.ts';
+import { waitCommand } from './wait.ts';
 
 // --------------------------------------------------------------------------------------------
 // Server commands (the data commands live in commands.ts).
@@ -81,7 +82,7 @@ export const SERVER_COMMANDS = new Map<string, ServerCommand>([
     n.addReply(c, OK);
   })],
   ['failover', cmd(-1, (n, c, argv) => failoverCommand(n, c, argv))],
-  ['wait', cmd(3, (n, c, argv) => master.waitCommand(n, c, argv))],
+  ['wait', cmd(3, (n, c, argv) => waitCommand(n, c, argv))],
   ['lastsave', cmd(1, (n, c) => n.addReply(c, int(n.lastSaveUnixSec)))],
   ['time', cmd(1, (n, c) => {
     const us = n.host.unixMs() * 1000;

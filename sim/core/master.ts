@@ -12,7 +12,7 @@ import { ZERO_REPLID } from './node.ts';
 import type { Client } from './client.ts';
 import { Backlog } from './backlog.ts';
 import { encodeCommand } from './resp.ts';
-import { OK, err, errSyntax, errNotInteger, int } from './reply.ts';
+import { OK, err, errSyntax, errNotInteger } from './reply.ts';
 import { writeRdb } from './rdb.ts';
 import type { RdbContents } from './rdb.ts';
 import { replicationUnsetMaster } from './replica.ts';

@@ -1,11 +1,12 @@
 /**
- * The psync-sim command line (yargs): run, bench. Wall clock, environment and terminal
+ * The psync-sim command line (yargs): run, fuzz, bench. Wall clock, environment and terminal
  * concerns live here and in sim/cli/, never in the simulation.
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { runCommand } from './cli/run.ts';
 import { runBench } from './cli/bench.ts';
+import { fuzzCommand } from './cli/fuzz.ts';
 
 const parser = yargs(hideBin(process.argv))
   .scriptName('psync-sim')
@@ -35,8 +36,29 @@ const parser = yargs(hideBin(process.argv))
       });
     },
   )
+  .command(
+    'fuzz',
+    'Generate failover stories, check replication invariants, write every failure as a .scn file',
+    (y) => y
+      .option('runs', { type: 'number', describe: 'how many runs (default 100; with --time, until the time is up)' })
+      .option('seed', { type: 'string', describe: 'campaign seed; run i uses <seed>/<i>' })
+      .option('time', { type: 'string', describe: 'wall-clock budget, e.g. 30s or 5m' })
+      .option('shard', { type: 'string', describe: 'i/n: run every n-th seed starting at i (spread a campaign over machines)' })
+      .option('faults', { type: 'string', describe: 'fault kinds to draw from, comma-separated (default: all)' })
+      .option('nodes', { type: 'string', describe: 'node count bounds a..b (2..6)' })
+      .option('out', { type: 'string', describe: 'folder for failure files (default fuzz-failures)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print JSON lines instead of text' })
+      .example('$0 fuzz --runs 500 --seed nightly', 'a campaign')
+      .example('$0 fuzz --time 10m --shard 2/8', 'machine 2 of 8 in a CI matrix'),
+    (argv) => {
+      process.exitCode = fuzzCommand({
+        runs: argv.runs, seed: argv.seed, time: argv.time, shard: argv.shard,
+        faults: argv.faults, nodes: argv.nodes, out: argv.out, json: argv.json,
+      });
+    },
+  )
   .command('bench', 'Measure events/s and virtual seconds per wall second', () => {}, () => runBench())
-  .demandCommand(1, 'Name a command: run or bench (see --help).')
+  .demandCommand(1, 'Name a command: run, fuzz or bench (see --help).')
   .strict()
   .help()
   .alias('h', 'help')

@@ -78,3 +78,27 @@ describe('invariants', () => {
     expect(m.statSyncPartialOk).toBe(1);
   });
 });
+
+describe('invariants: what is not a violation', () => {
+  it('a replica repointed to a node behind it full-syncs back to an older offset of the same replid', () => {
+    const world = new World({ seed: 3, trace: null });
+    for (const name of ['m', 'r1', 'r2']) {
+      const c = defaultConfig();
+      c.replDisklessSyncDelaySec = 0;
+      if (name !== 'm') c.replicaof = { host: 'm', port: 6379 };
+      world.addNode(name, c).start();
+    }
+    world.engine.runUntil(1_000_000);
+    const [m, r1, r2] = ['m', 'r1', 'r2'].map((n) => world.slot(n).node!) as [RedisNode, RedisNode, RedisNode];
+    world.net.partitionOneWay('m', 'r2'); // r2 falls behind without noticing
+    for (let i = 0; i < 20; i++) world.slot('m').command(99, ['SET', `k${i}`, 'v'], () => {});
+    world.engine.runUntil(1_100_000);
+    const ahead = r1.masterReplOffset;
+    expect(ahead).toBeGreaterThan(r2.masterReplOffset);
+    world.slot('r1').command(98, ['REPLICAOF', 'r2', '6379'], () => {});
+    world.engine.runUntil(2_000_000); // no InvariantViolation thrown
+    expect(r1.replid).toBe(m.replid);
+    expect(r1.masterReplOffset).toBeLessThan(ahead);
+    expect(r2.statSyncFull).toBe(1);
+  });
+});

@@ -4,7 +4,9 @@
  *
  * - backlog: offset + histlen - 1 == master_repl_offset (§8);
  * - a replica's master_repl_offset equals the reploff of its live master client (§1.8);
- * - within one process and one replid, master_repl_offset never moves backwards;
+ * - within one process and one replid, master_repl_offset never moves backwards, except through a
+ *   full sync: a replica repointed to a node behind it, or joining a BGSAVE forked earlier, loads
+ *   an older point of the same history (legitimate, and how Redis loses such bytes);
  * - history agreement: when a PSYNC (id, k) is accepted, the bytes just before k in the serving
  *   node's backlog equal the bytes just before k in the requester's backlog (the tail both still
  *   hold, up to HISTORY_WINDOW_BYTES), i.e. both really share the history up to k - 1.
@@ -29,7 +31,7 @@ const HISTORY_WINDOW_BYTES = 4096;
 
 export class Checker {
   /** Per node: the process last seen, and its (replid, offset) then. */
-  private readonly last = new Map<string, { process: RedisNode; replid: string; offset: number }>();
+  private readonly last = new Map<string, { process: RedisNode; loads: number; replid: string; offset: number }>();
   checks = 0;
 
   constructor(private readonly nodeByName: (name: string) => RedisNode | null) {}
@@ -47,11 +49,15 @@ export class Checker {
       fail('replica offset', `master client reploff ${n.master.reploff} != master_repl_offset ${n.masterReplOffset}`);
     }
     const prev = this.last.get(name);
-    if (prev !== undefined && prev.process === n && prev.replid === n.replid && n.masterReplOffset < prev.offset) {
-      fail('offset monotonic', `master_repl_offset went back from ${prev.offset} to ${n.masterReplOffset} under replid ${n.replid}`);
+    const sameLife = prev !== undefined && prev.process === n && prev.loads === n.fullSyncLoads;
+    if (sameLife && prev!.replid === n.replid && n.masterReplOffset < prev!.offset) {
+      fail('offset monotonic', `master_repl_offset went back from ${prev!.offset} to ${n.masterReplOffset} under replid ${n.replid}`);
     }
-    if (prev === undefined || prev.process !== n) this.last.set(name, { process: n, replid: n.replid, offset: n.masterReplOffset });
-    else {
+    if (prev === undefined) {
+      this.last.set(name, { process: n, loads: n.fullSyncLoads, replid: n.replid, offset: n.masterReplOffset });
+    } else {
+      prev.process = n;
+      prev.loads = n.fullSyncLoads;
       prev.replid = n.replid;
       prev.offset = n.masterReplOffset;
     }

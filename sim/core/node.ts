@@ -110,6 +110,8 @@ export class RedisNode {
   statExpiredKeys = 0;
   statRejectedConn = 0;
   rdbLastLoadKeysExpired = 0;
+  /** Full syncs loaded by this process (a new starting point for its offset). */
+  fullSyncLoads = 0;
   /** The last PSYNC this node accepted, for the history-agreement check (sim/check). */
   lastPsyncAccepted: { peer: string; replid: string; offset: number } | null = null;
   /** DEBUG SET-ACTIVE-EXPIRE 0 turns the active expire cycle off (tests use it). */

@@ -355,6 +355,7 @@ function transferDone(n: RedisNode, link: LinkInProgress): void {
   }
   if (swapdb) attachToNewMaster(n);
   n.ks.flushAll();
+  n.fullSyncLoads++;
   let keys = 0;
   for (const db of contents.dbs) {
     for (const e of db.entries) {

@@ -1,0 +1,189 @@
+/**
+ * `psync-sim fuzz [--runs N] [--seed S] [--time DUR] [--shard i/n] [--faults kinds]
+ *  [--nodes a..b] [--out DIR] [--json]`: a fuzz campaign with progress, a coverage summary,
+ * and every failure written as `<out>/<seed>.scn` with its one-line replay command.
+ *
+ * The wall clock (runs/s, --time) and the terminal live here, never in sim/fuzz. Progress is a
+ * self-rewriting line on a TTY and a plain line every few seconds otherwise (CI logs); with
+ * --json, stdout carries one JSON object per failure and a final summary object instead.
+ * Exit status: 0 clean, 1 a run failed, 2 bad arguments.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { makeChalk } from './run.ts';
+import { runCampaign, campaignDefault } from '../fuzz/campaign.ts';
+import type { CampaignOptions, CampaignSummary } from '../fuzz/campaign.ts';
+import { FAULT_KINDS, isFaultKind } from '../fuzz/generate.ts';
+import type { FaultKind, FuzzOptions } from '../fuzz/generate.ts';
+import { COVERAGE_KEYS, COVERAGE_REQUIRED, fileStem, scenarioFileText } from '../fuzz/run.ts';
+import type { FuzzResult } from '../fuzz/run.ts';
+import { formatDurationUs, parseDurationUs } from '../scenario/units.ts';
+
+export interface FuzzCommandOptions {
+  runs?: number;
+  seed?: string;
+  /** Wall-clock budget, a duration such as `30s` or `5m`. */
+  time?: string;
+  /** `i/n`: this machine runs every n-th seed starting at i. */
+  shard?: string;
+  /** Fault kinds to draw from, separated by commas or spaces (default: all). */
+  faults?: string;
+  /** `a..b` (or `a`): node count bounds. */
+  nodes?: string;
+  /** Where failures are written (default `fuzz-failures`). */
+  out?: string;
+  json?: boolean;
+  /** Where to write; defaults to process.stdout / process.stderr (tests pass collectors). */
+  stdout?: (s: string) => void;
+  stderr?: (s: string) => void;
+  isTTY?: boolean;
+}
+
+class UsageError extends Error {}
+
+/** Turn the CLI's strings into campaign options; throws UsageError with a readable message. */
+export function parseFuzzArgs(o: FuzzCommandOptions): { campaign: CampaignOptions; timeUs: number | null } {
+  const fixed: { -readonly [K in keyof FuzzOptions]?: FuzzOptions[K] } = {};
+  if (o.nodes !== undefined) {
+    const m = /^(\d+)(?:\.\.(\d+))?$/.exec(o.nodes.trim());
+    if (m === null) throw new UsageError(`--nodes: expected a..b or a number, got '${o.nodes}'`);
+    const a = Number(m[1]);
+    const b = m[2] !== undefined ? Number(m[2]) : a;
+    if (!(a >= 2 && a <= b && b <= 6)) throw new UsageError(`--nodes: need 2 <= a <= b <= 6, got ${a}..${b}`);
+    fixed.nodesMin = a;
+    fixed.nodesMax = b;
+  }
+  if (o.faults !== undefined) {
+    const words = o.faults.split(/[\s,]+/).filter((w) => w.length > 0);
+    const bad = words.filter((w) => !isFaultKind(w));
+    if (bad.length > 0 || words.length === 0) {
+      throw new UsageError(`--faults: unknown kind(s) '${bad.join(' ') || o.faults}'; known: ${FAULT_KINDS.join(' ')}`);
+    }
+    fixed.faultKindsAllowed = [...new Set(words as FaultKind[])];
+  }
+  let shardIndex = 0;
+  let shardCount = 1;
+  if (o.shard !== undefined) {
+    const m = /^(\d+)\/(\d+)$/.exec(o.shard.trim());
+    if (m === null || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new UsageError(`--shard: expected i/n with 0 <= i < n, got '${o.shard}'`);
+    shardIndex = Number(m[1]);
+    shardCount = Number(m[2]);
+  }
+  let timeUs: number | null = null;
+  if (o.time !== undefined) {
+    const d = parseDurationUs(o.time);
+    if (!d.ok || d.value <= 0) throw new UsageError(`--time: expected a duration such as 30s or 5m, got '${o.time}'`);
+    timeUs = d.value;
+  }
+  if (o.runs !== undefined && !(Number.isSafeInteger(o.runs) && o.runs >= 0)) throw new UsageError(`--runs: expected a count, got ${o.runs}`);
+  const seed = o.seed ?? campaignDefault.seed;
+  if (seed.length === 0 || /[\n\r#]/.test(seed)) throw new UsageError(`--seed: '${seed}' must be one line without '#'`);
+  const runs = o.runs ?? (timeUs !== null ? null : campaignDefault.runs);
+  return { campaign: { seed, runs, shardIndex, shardCount, fixed }, timeUs };
+}
+
+export function fuzzCommand(o: FuzzCommandOptions): number {
+  const out = o.stdout ?? ((s: string) => void process.stdout.write(s));
+  const err = o.stderr ?? ((s: string) => void process.stderr.write(s));
+  const isTTY = o.isTTY ?? process.stdout.isTTY === true;
+  const c = makeChalk();
+  let parsed;
+  try {
+    parsed = parseFuzzArgs(o);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    err(`psync-sim fuzz: ${e.message}\n`);
+    return 2;
+  }
+  const { campaign, timeUs } = parsed;
+  const outDir = o.out ?? 'fuzz-failures';
+  const json = o.json === true;
+  const t0 = performance.now();
+  const elapsedS = (): number => (performance.now() - t0) / 1000;
+  let lastProgressS = 0;
+  let done = 0;
+  let failed = 0;
+  const shardText = campaign.shardCount > 1 ? ` shard ${campaign.shardIndex}/${campaign.shardCount}` : '';
+  if (!json) {
+    out(c.bold(`psync-sim fuzz: seed ${campaign.seed}${shardText}, ${campaign.runs ?? 'unbounded'} runs` + (timeUs !== null ? `, at most ${formatDurationUs(timeUs)} wall` : '') + '\n'));
+  }
+  const progress = (final: boolean): void => {
+    if (json) return;
+    const s = elapsedS();
+    const line = `${done} runs, ${failed} failed, ${(done / Math.max(s, 1e-9)).toFixed(1)} runs/s, ${s.toFixed(1)} s`;
+    if (isTTY) out(`\r\x1b[K${line}${final ? '\n' : ''}`);
+    else if (final || s - lastProgressS >= 5) {
+      out(line + '\n');
+      lastProgressS = s;
+    }
+  };
+  const onResult = (r: FuzzResult): void => {
+    done++;
+    if (r.failure !== undefined) {
+      failed++;
+      const file = writeFailure(outDir, r);
+      if (json) {
+        out(JSON.stringify({ seed: r.seed, kind: r.failure.kind, file, replay: `psync-sim run ${file}`, detail: r.failure.detail.split('\n')[0], options: r.options }) + '\n');
+      } else {
+        if (isTTY) out('\r\x1b[K');
+        out(c.red(`✗ ${r.seed}: ${r.failure.kind}: ${r.failure.detail.split('\n').slice(0, 2).join(' — ')}`) + '\n');
+        out(`  replay: psync-sim run ${file} --trace\n`);
+      }
+    }
+    progress(false);
+  };
+  const summary = runCampaign(campaign, {
+    onResult,
+    shouldStop: timeUs === null ? undefined : () => elapsedS() * 1e6 >= timeUs,
+  });
+  progress(true);
+  const wallS = elapsedS();
+  if (json) out(JSON.stringify(summaryJson(summary, wallS)) + '\n');
+  else out(renderSummary(summary, wallS, c) + '\n');
+  return summary.failures.length > 0 ? 1 : 0;
+}
+
+function writeFailure(dir: string, r: FuzzResult): string {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${fileStem(r.seed)}.scn`);
+  // The scenario part is ASCII (the generator writes no binary arguments); comments may hold UTF-8.
+  writeFileSync(file, scenarioFileText(r), 'utf8');
+  return file;
+}
+
+function summaryJson(s: CampaignSummary, wallS: number): object {
+  return {
+    runs: s.runs,
+    failed: s.failures.length,
+    byKind: s.byKind,
+    runsPerSec: s.runs / Math.max(wallS, 1e-9),
+    virtualSec: s.virtualUs / 1e6,
+    events: s.events,
+    coverage: Object.fromEntries([...COVERAGE_KEYS].map((k) => [k, s.coverage.get(k) ?? 0])),
+    faultKinds: Object.fromEntries(FAULT_KINDS.map((k) => [k, s.faultKinds.get(k) ?? 0])),
+    failures: s.failures.map((f) => ({ seed: f.seed, kind: f.failure!.kind })),
+  };
+}
+
+function renderSummary(s: CampaignSummary, wallS: number, c: ReturnType<typeof makeChalk>): string {
+  const lines: string[] = [''];
+  const rate = (s.runs / Math.max(wallS, 1e-9)).toFixed(1);
+  lines.push(c.bold(`${s.runs} runs in ${wallS.toFixed(1)} s (${rate} runs/s), ${(s.virtualUs / 1e6).toFixed(0)} s virtual, ${s.events} events`));
+  lines.push('', c.bold('coverage (runs that hit each protocol path):'));
+  const w = Math.max(...COVERAGE_KEYS.map((k) => k.length));
+  for (const k of COVERAGE_KEYS) {
+    const n = s.coverage.get(k) ?? 0;
+    const mark = n > 0 ? c.green('✓') : COVERAGE_REQUIRED.includes(k) ? c.red('✗') : c.dim('·');
+    lines.push(`  ${mark} ${k.padEnd(w)}  ${String(n).padStart(6)}`);
+  }
+  lines.push('', c.bold('fault kinds (runs that used each):'));
+  lines.push('  ' + FAULT_KINDS.map((k) => `${k} ${s.faultKinds.get(k) ?? 0}`).join(', '));
+  lines.push('');
+  if (s.failures.length === 0) lines.push(c.green(`no failures`));
+  else {
+    lines.push(c.red(`${s.failures.length} failed: ${s.byKind.invariant} invariant, ${s.byKind.liveness} liveness, ${s.byKind.crash} crash`));
+    for (const f of s.failures) lines.push(c.red(`  ${f.seed} (${f.failure!.kind})`));
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,84 @@
+/**
+ * A fuzz campaign: many runs, one after another, seeds `S/0`, `S/1`, ...
+ *
+ * Theory of operation. A campaign is a pure loop over fuzzOne(): it knows nothing of the
+ * terminal, files or the wall clock. The CLI (sim/cli/fuzz.ts) passes an `onResult` callback
+ * for progress and failure output, and a `shouldStop` callback for `--time`. Sharding
+ * (`--shard i/n`, for a CI matrix or Kubernetes indexed jobs with no coordinator) takes run
+ * indices i, i+n, i+2n, ..., so the n shards of a campaign together run exactly the seeds of
+ * the unsharded campaign, and each seed gives the same run wherever it runs.
+ *
+ * Simplification: runs are sequential on one thread; worker threads come later (issue 4).
+ */
+import { assert } from '../assert.ts';
+import { fuzzOne } from './run.ts';
+import type { FailureKind, FuzzResult } from './run.ts';
+import type { FuzzOptions } from './generate.ts';
+
+export interface CampaignOptions {
+  /** The campaign's seed: run k uses the fuzz seed `${seed}/${k}`. */
+  readonly seed: string;
+  /** How many runs (over all shards), or null to run until shouldStop says so. */
+  readonly runs: number | null;
+  /** This shard's index, 0 ≤ shardIndex < shardCount; 0 of 1 runs everything. */
+  readonly shardIndex: number;
+  readonly shardCount: number;
+  /** Knobs fixed for every run (bounds such as nodesMin/nodesMax, faultKindsAllowed). */
+  readonly fixed: Partial<FuzzOptions>;
+}
+
+export const campaignDefault: CampaignOptions = { seed: '1', runs: 100, shardIndex: 0, shardCount: 1, fixed: {} };
+
+export interface CampaignSummary {
+  readonly runs: number;
+  readonly failures: FuzzResult[];
+  /** Per failure kind, how many runs ended that way. */
+  readonly byKind: Record<FailureKind, number>;
+  /** Coverage key → number of runs that hit it. */
+  readonly coverage: Map<string, number>;
+  /** Fault kind → number of runs that used it. */
+  readonly faultKinds: Map<string, number>;
+  readonly virtualUs: number;
+  readonly events: number;
+}
+
+export interface CampaignHooks {
+  /** Called after every run, in order. */
+  readonly onResult?: (r: FuzzResult, index: number) => void;
+  /** Asked before every run; true ends the campaign (the CLI's --time). */
+  readonly shouldStop?: () => boolean;
+}
+
+/** The fuzz seed of run `index` of a campaign. */
+export function runSeed(seed: string, index: number): string {
+  return `${seed}/${index}`;
+}
+
+export function runCampaign(o: CampaignOptions, hooks: CampaignHooks = {}): CampaignSummary {
+  assert(Number.isSafeInteger(o.shardCount) && o.shardCount >= 1, `campaign: bad shard count ${o.shardCount}`);
+  assert(Number.isSafeInteger(o.shardIndex) && o.shardIndex >= 0 && o.shardIndex < o.shardCount, `campaign: bad shard ${o.shardIndex}/${o.shardCount}`);
+  assert(o.runs === null || (Number.isSafeInteger(o.runs) && o.runs >= 0), `campaign: bad run count ${o.runs}`);
+  assert(o.runs !== null || hooks.shouldStop !== undefined, 'campaign: no run count and no stop condition');
+  const failures: FuzzResult[] = [];
+  const byKind: Record<FailureKind, number> = { invariant: 0, liveness: 0, crash: 0 };
+  const coverage = new Map<string, number>();
+  const faultKinds = new Map<string, number>();
+  let runs = 0;
+  let virtualUs = 0;
+  let events = 0;
+  for (let index = o.shardIndex; o.runs === null || index < o.runs; index += o.shardCount) {
+    if (hooks.shouldStop?.()) break;
+    const r = fuzzOne(runSeed(o.seed, index), o.fixed);
+    runs++;
+    virtualUs += r.virtualUs;
+    events += r.events;
+    for (const c of r.coverage) coverage.set(c, (coverage.get(c) ?? 0) + 1);
+    for (const k of r.faultKindsUsed) faultKinds.set(k, (faultKinds.get(k) ?? 0) + 1);
+    if (r.failure !== undefined) {
+      failures.push(r);
+      byKind[r.failure.kind]++;
+    }
+    hooks.onResult?.(r, index);
+  }
+  return { runs, failures, byKind, coverage, faultKinds, virtualUs, events };
+}

@@ -1,0 +1,217 @@
+/**
+ * One fuzz run: generate → execute → verdict, with the protocol paths it covered.
+ *
+ * Theory of operation. The generated AST is executed by the scenario executor exactly as
+ * `psync-sim run` would execute its printed text, so a failure replays from the `.scn` file.
+ * Verdicts (VOPR's Failure enum, STYLE.md §5):
+ *   - 'invariant': a replication invariant broke (sim/check), reported by the executor as a
+ *     failed check of kind 'invariant'; the run stopped there;
+ *   - 'liveness': the final `await converged` (or any other check) did not hold;
+ *   - 'crash': the simulator threw: an AssertionError (our own invariant) or any other
+ *     exception. Never swallowed: the error and its stack go into the detail.
+ * Coverage is read from the trace: a sink maps each event to the protocol path it shows
+ * (full sync to disk or sockets, partial resync via replid or replid2, each refusal reason,
+ * a chain cascade, a restart followed by PSYNC, an output-buffer drop, FAILOVER states).
+ * The sink keeps the last trace events in a ring so a failure can show what led to it.
+ */
+import { AssertionError } from '../assert.ts';
+import { runScenario } from '../scenario/run.ts';
+import type { CheckResult } from '../scenario/run.ts';
+import { printScenario } from '../scenario/printer.ts';
+import { parseScenario } from '../scenario/parser.ts';
+import type { Scenario } from '../scenario/ast.ts';
+import type { Stamped } from '../trace/events.ts';
+import { renderStamped } from '../trace/render.ts';
+import { generateScenario, optionsComment } from './generate.ts';
+import type { FaultKind, FuzzOptions } from './generate.ts';
+
+export type FailureKind = 'invariant' | 'liveness' | 'crash';
+
+export interface FuzzFailure {
+  readonly kind: FailureKind;
+  /** What broke, the check's line and details, and the last trace lines. */
+  readonly detail: string;
+}
+
+export interface FuzzResult {
+  readonly seed: string;
+  readonly options: FuzzOptions;
+  readonly faultKindsUsed: readonly FaultKind[];
+  readonly scenario: Scenario;
+  /** printScenario(scenario): what `psync-sim run` replays. */
+  readonly text: string;
+  readonly ok: boolean;
+  readonly failure?: FuzzFailure;
+  readonly coverage: Set<string>;
+  readonly virtualUs: number;
+  readonly events: number;
+}
+
+/** Every coverage key the mapper can produce, in report order (issue 4's list first). */
+export const COVERAGE_KEYS = [
+  'full sync: disk',
+  'full sync: diskless',
+  'partial: replid',
+  'partial: replid2',
+  'refused: backlog miss',
+  'refused: replid mismatch',
+  'refused: beyond replid2 offset',
+  'refused: no backlog',
+  'refused: psync ? -1',
+  'chain cascade (+CONTINUE new id)',
+  'restart then PSYNC',
+  'restart then partial',
+  'output-buffer disconnect',
+  'failover: waiting-for-sync',
+  'failover: in-progress',
+  'failover: done',
+  'failover: aborted or timed out',
+  'failover: forced',
+  'repl-timeout',
+] as const;
+
+/** The paths issue 4 requires a campaign to hit. */
+export const COVERAGE_REQUIRED: readonly string[] = [
+  'full sync: disk', 'full sync: diskless', 'partial: replid', 'partial: replid2', 'refused: backlog miss',
+  'refused: replid mismatch', 'chain cascade (+CONTINUE new id)', 'restart then PSYNC', 'output-buffer disconnect',
+  'failover: in-progress',
+];
+
+const RING_EVENTS = 40;
+
+/** Collects coverage and the last events from the trace. Allocation-light: a fixed ring. */
+export class CoverageSink {
+  readonly coverage = new Set<string>();
+  private readonly ring: Array<Stamped | undefined> = new Array(RING_EVENTS);
+  private count = 0;
+  /** Nodes restarted whose next PSYNC we have not seen yet. */
+  private readonly restarted = new Set<string>();
+  /** Nodes whose post-restart PSYNC carried a history, awaiting the master's decision. */
+  private readonly restartPsync = new Set<string>();
+
+  readonly sink = (s: Stamped): void => {
+    this.ring[this.count++ % RING_EVENTS] = s;
+    this.map(s);
+  };
+
+  private map(s: Stamped): void {
+    const e = s.event;
+    const cov = this.coverage;
+    switch (e.kind) {
+      case 'bgsave-start':
+        cov.add(e.target === 'disk' ? 'full sync: disk' : 'full sync: diskless');
+        return;
+      case 'psync-decision': {
+        const r = e.reason;
+        const fromRestart = this.restartPsync.delete(e.peer);
+        if (e.accepted) {
+          cov.add(r.includes('previous replid') ? 'partial: replid2' : 'partial: replid');
+          if (fromRestart) cov.add('restart then partial');
+        } else if (r.includes('outside the backlog')) cov.add('refused: backlog miss');
+        else if (r.includes('replid mismatch')) cov.add('refused: replid mismatch');
+        else if (r.includes('requested offset for the previous replid')) cov.add('refused: beyond replid2 offset');
+        else if (r.includes('no backlog')) cov.add('refused: no backlog');
+        else if (r.includes('PSYNC ? -1')) cov.add('refused: psync ? -1');
+        return;
+      }
+      case 'continue-received':
+        if (e.replid !== null && e.why.includes('new id')) cov.add('chain cascade (+CONTINUE new id)');
+        return;
+      case 'process':
+        if (e.what === 'restart') this.restarted.add(e.node);
+        return;
+      case 'psync-sent':
+        if (this.restarted.delete(e.node) && e.replid !== '?') {
+          cov.add('restart then PSYNC');
+          this.restartPsync.add(e.node);
+        }
+        return;
+      case 'replica-dropped':
+        if (e.why.startsWith('client-output-buffer-limit')) cov.add('output-buffer disconnect');
+        return;
+      case 'note':
+        if (e.text.startsWith('failover state ')) {
+          const t = e.text;
+          if (t.startsWith('failover state waiting-for-sync')) cov.add('failover: waiting-for-sync');
+          else if (t.startsWith('failover state failover-in-progress')) cov.add('failover: in-progress');
+          else if (t.startsWith('failover state no-failover')) {
+            cov.add(t.includes('aborted') ? 'failover: aborted or timed out' : 'failover: done');
+          }
+          if (t.includes('FORCE')) cov.add('failover: forced');
+        }
+        return;
+      case 'timeout':
+        cov.add('repl-timeout');
+        return;
+      default:
+        return; // Most events show no protocol path of their own.
+    }
+  }
+
+  /** The last events, oldest first, rendered plainly. */
+  lastLines(n = RING_EVENTS): string[] {
+    const out: string[] = [];
+    const start = Math.max(0, this.count - Math.min(n, RING_EVENTS));
+    for (let i = start; i < this.count; i++) out.push(renderStamped(this.ring[i % RING_EVENTS]!));
+    return out;
+  }
+}
+
+/** Generate the run for `seed` and execute it. Never throws for a simulator failure: it reports it. */
+export function fuzzOne(seed: string, options: Partial<FuzzOptions> = {}): FuzzResult {
+  const g = generateScenario(seed, options);
+  return executeGenerated(seed, g.scenario, g.options, g.faultKindsUsed);
+}
+
+/** Execute a (possibly edited) generated scenario: the planted-failure test uses this. */
+export function executeGenerated(seed: string, scenario: Scenario, options: FuzzOptions, faultKindsUsed: readonly FaultKind[]): FuzzResult {
+  const text = printScenario(scenario);
+  const cov = new CoverageSink();
+  const base = { seed, options, faultKindsUsed, scenario, text, coverage: cov.coverage };
+  let checks: CheckResult[];
+  let virtualUs = 0;
+  let events = 0;
+  try {
+    // Run what the failure file will hold, parsed back: line numbers are the file's, and the
+    // run is the replay (a printer/parser mismatch would show up here as a crash).
+    const file = `${fileStem(seed)}.scn`;
+    const source = fileHeader(seed, options, faultKindsUsed) + text;
+    const r = runScenario(parseScenario(source, file), { trace: cov.sink, file, source });
+    checks = r.checks;
+    virtualUs = r.virtualUs;
+    events = r.events;
+  } catch (e) {
+    const what = e instanceof AssertionError ? 'assertion failed (a psync-sim bug)' : `exception ${(e as Error)?.name ?? typeof e}`;
+    const stack = e instanceof Error ? (e.stack ?? e.message) : String(e);
+    return { ...base, ok: false, failure: { kind: 'crash', detail: `${what}: ${stack}\n${tail(cov)}` }, virtualUs, events };
+  }
+  const broken = checks.find((c) => !c.ok && c.kind === 'invariant') ?? checks.find((c) => !c.ok);
+  if (broken === undefined) return { ...base, ok: true, virtualUs, events };
+  const kind: FailureKind = broken.kind === 'invariant' ? 'invariant' : 'liveness';
+  const detail = `line ${broken.line}: ${broken.text}\n  ${broken.detail}\n${tail(cov)}`;
+  return { ...base, ok: false, failure: { kind, detail }, virtualUs, events };
+}
+
+function tail(cov: CoverageSink): string {
+  const lines = cov.lastLines(25);
+  return lines.length > 0 ? `last trace events:\n${lines.map((l) => `  ${l}`).join('\n')}` : '';
+}
+
+/** A seed as a file name: `/` and anything unusual become `_`. */
+export function fileStem(seed: string): string {
+  return seed.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+/** The failure's `.scn` file: the options as comments, then the scenario. */
+export function scenarioFileText(r: FuzzResult): string {
+  let tailText = '';
+  if (r.failure !== undefined) {
+    // At the end, so the line numbers in the failure are the file's own.
+    tailText = `\n# failure (${r.failure.kind}):\n` + r.failure.detail.split('\n').map((l) => `#   ${l}`.trimEnd()).join('\n') + '\n';
+  }
+  return fileHeader(r.seed, r.options, r.faultKindsUsed) + r.text + tailText;
+}
+
+function fileHeader(seed: string, o: FuzzOptions, kindsUsed: readonly FaultKind[]): string {
+  return optionsComment(seed, o, kindsUsed);
+}

@@ -36,22 +36,20 @@ export class Checker {
 
   constructor(private readonly nodeByName: (name: string) => RedisNode | null) {}
 
+  /** Runs after every iteration of every node: allocation-free unless something is wrong. */
   afterIteration(name: string, n: RedisNode, nowUs: number): void {
     this.checks++;
-    const fail = (invariant: string, detail: string): never => {
-      throw new InvariantViolation(invariant, name, nowUs, detail);
-    };
     const b = n.backlog;
     if (b !== null && b.offset + b.histlen - 1 !== n.masterReplOffset) {
-      fail('backlog', `offset ${b.offset} + histlen ${b.histlen} - 1 != master_repl_offset ${n.masterReplOffset}`);
+      this.fail(name, nowUs, 'backlog', `offset ${b.offset} + histlen ${b.histlen} - 1 != master_repl_offset ${n.masterReplOffset}`);
     }
     if (n.master !== null && n.master.reploff !== n.masterReplOffset) {
-      fail('replica offset', `master client reploff ${n.master.reploff} != master_repl_offset ${n.masterReplOffset}`);
+      this.fail(name, nowUs, 'replica offset', `master client reploff ${n.master.reploff} != master_repl_offset ${n.masterReplOffset}`);
     }
     const prev = this.last.get(name);
     const sameLife = prev !== undefined && prev.process === n && prev.loads === n.fullSyncLoads;
     if (sameLife && prev!.replid === n.replid && n.masterReplOffset < prev!.offset) {
-      fail('offset monotonic', `master_repl_offset went back from ${prev!.offset} to ${n.masterReplOffset} under replid ${n.replid}`);
+      this.fail(name, nowUs, 'offset monotonic', `master_repl_offset went back from ${prev!.offset} to ${n.masterReplOffset} under replid ${n.replid}`);
     }
     if (prev === undefined) {
       this.last.set(name, { process: n, loads: n.fullSyncLoads, replid: n.replid, offset: n.masterReplOffset });
@@ -64,12 +62,16 @@ export class Checker {
     const accepted = n.lastPsyncAccepted;
     if (accepted !== null) {
       n.lastPsyncAccepted = null;
-      this.checkHistory(n, accepted.peer, accepted.offset, fail);
+      this.checkHistory(name, nowUs, n, accepted.peer, accepted.offset);
     }
   }
 
   /** The requester has not heard +CONTINUE yet: its backlog still ends at k - 1. */
-  private checkHistory(server: RedisNode, peer: string, k: number, fail: (i: string, d: string) => never): void {
+  private fail(node: string, atUs: number, invariant: string, detail: string): never {
+    throw new InvariantViolation(invariant, node, atUs, detail);
+  }
+
+  private checkHistory(name: string, nowUs: number, server: RedisNode, peer: string, k: number): void {
     const requester = this.nodeByName(peer);
     const sb = server.backlog;
     const rb = requester?.backlog ?? null;
@@ -79,7 +81,7 @@ export class Checker {
     const mine = sb.readFrom(from).subarray(0, k - from);
     const theirs = rb.readFrom(from);
     if (!mine.equals(theirs)) {
-      fail('history agreement', `PSYNC from ${peer} accepted at offset ${k}, but the stream bytes ${from}..${k - 1} differ between ${server.name} and ${peer}`);
+      this.fail(name, nowUs, 'history agreement', `PSYNC from ${peer} accepted at offset ${k}, but the stream bytes ${from}..${k - 1} differ between ${server.name} and ${peer}`);
     }
   }
 }

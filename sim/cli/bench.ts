@@ -1,7 +1,8 @@
 /**
  * `npm run bench` / `psync-sim bench`: how fast the simulator runs, as figures (never a timed
  * test). (a) 3 nodes, 10k writes/s of 64-byte values for 60 virtual seconds, replicated to two
- * replicas; (b) a bare event-queue loop with the same number of events: the ceiling.
+ * replicas; (b) a bare event-queue loop with the same number of events: the ceiling; (c) fuzz
+ * runs per second on one thread.
  * Wall-clock reads are allowed here: this is tooling, not the simulation.
  */
 import { performance } from 'node:perf_hooks';
@@ -9,6 +10,7 @@ import { Engine } from '../engine/engine.ts';
 import { World } from '../world/world.ts';
 import { defaultConfig } from '../core/config.ts';
 import { startLoad } from '../world/load.ts';
+import { fuzzOne } from '../fuzz/run.ts';
 
 export interface BenchFigures {
   name: string;
@@ -57,10 +59,21 @@ export function formatFigures(f: BenchFigures): string {
     `${Math.round(evPerSec).toLocaleString('en-US').padStart(12)} events/s  ${speed.toFixed(1).padStart(8)} virtual s / wall s`;
 }
 
+/** Fuzz runs per second, one thread: generate, execute with invariants, liveness phase. */
+export function benchFuzz(runs = 40): { runs: number; wallMs: number; failed: number } {
+  const t0 = performance.now();
+  let failed = 0;
+  for (let i = 0; i < runs; i++) if (!fuzzOne(`bench/${i}`).ok) failed++;
+  return { runs, wallMs: performance.now() - t0, failed };
+}
+
 export function runBench(): void {
   console.log('psync-sim bench (single thread; figures vary with the machine)');
   const rep = benchReplication();
   console.log(formatFigures(rep));
   console.log(`  final master_repl_offset m/r1/r2: ${rep.offsets.join(' / ')}`);
   console.log(formatFigures(benchBareQueue(rep.events)));
+  const f = benchFuzz();
+  console.log(`${'fuzz runs (one worker)'.padEnd(32)} ${String(f.runs).padStart(10)} runs    ${(f.wallMs / 1000).toFixed(2).padStart(7)} s wall  ` +
+    `${(f.runs / (f.wallMs / 1000)).toFixed(1).padStart(12)} runs/s${f.failed ? `  (${f.failed} failed!)` : ''}`);
 }

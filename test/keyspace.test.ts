@@ -4,10 +4,8 @@
  * stream is recorded by a minimal replica (PSYNC ? -1) in this file.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { haveRedisServer, startRedis, RespClient } from './support/real-redis.ts';
+import type { RealServer } from './support/real-redis.ts';
 import net from 'node:net';
 import { Keyspace } from '../sim/core/keyspace.ts';
 import type { DataContext, ExpiryView } from '../sim/core/keyspace.ts';
@@ -313,11 +311,6 @@ describe('long double (INCRBYFLOAT arithmetic)', () => {
 // ---------------------------------------------------------------------------------------------
 // Differential run against the real server.
 
-function encodeCommand(argv: string[]): Buffer {
-  let s = `*${argv.length}\r\n`;
-  for (const a of argv) s += `$${a.length}\r\n${a}\r\n`;
-  return Buffer.from(s, 'latin1');
-}
 
 /** One RESP2 value from s at i: [value, next index], or null if incomplete. */
 function parseReply(s: string, i: number): [Reply, number] | null {
@@ -351,41 +344,12 @@ function parseReply(s: string, i: number): [Reply, number] | null {
   }
 }
 
-async function connect(port: number): Promise<net.Socket> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await new Promise<net.Socket>((resolve, reject) => {
-        const s = net.connect(port, '127.0.0.1', () => resolve(s));
-        s.once('error', reject);
-      });
-    } catch (e) {
-      if (attempt > 100) throw e;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
-
-class RespClient {
-  private buf = '';
-  private readonly waiting: ((r: Reply) => void)[] = [];
-  constructor(private readonly sock: net.Socket) {
-    sock.on('data', (d: Buffer) => {
-      this.buf += d.toString('latin1');
-      for (let r = parseReply(this.buf, 0); r !== null; r = parseReply(this.buf, 0)) {
-        this.buf = this.buf.slice(r[1]);
-        this.waiting.shift()!(r[0]);
-      }
-    });
-  }
-  call(...argv: string[]): Promise<Reply> {
-    return new Promise((resolve) => {
-      this.waiting.push(resolve);
-      this.sock.write(encodeCommand(argv));
-    });
-  }
-  close(): void {
-    this.sock.destroy();
-  }
+/** A raw socket to the real server, for the stream recorder (which speaks its own protocol). */
+function connect(port: number): Promise<net.Socket> {
+  return new Promise<net.Socket>((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1', () => resolve(sock));
+    sock.once('error', reject);
+  });
 }
 
 /** A replica link that skips the RDB and records every propagated command. */
@@ -482,30 +446,25 @@ const SCRIPT: string[][] = [
   ['get', 'bin'], ['unlink', 'bin', 'nope'], ['set', 'p', 'v', 'pxat', '1000'], ['getex', 'p', 'ex', '10'],
 ];
 
-const haveRedis = spawnSync('redis-server', ['--version']).status === 0;
 
-describe.skipIf(!haveRedis)('real server: replies and propagation equal redis-server 7.0', () => {
-  let proc: ChildProcess | null = null;
+describe.skipIf(!haveRedisServer)('real server: replies and propagation equal redis-server 7.0', () => {
+  let server: RealServer | null = null;
   let client: RespClient;
   let recorder: StreamRecorder;
 
   beforeAll(async () => {
-    const port = 20000 + Math.floor(Math.random() * 20000);
-    proc = spawn('redis-server', [
-      '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no',
-      '--enable-debug-command', 'yes', '--repl-diskless-sync', 'no', '--repl-ping-replica-period', '3600',
-    ], { stdio: 'ignore', cwd: mkdtempSync(join(tmpdir(), 'psync-sim-redis-')) }); // its dump.rdb goes there, not into the repo
-    client = new RespClient(await connect(port));
+    // Its own port and temp folder (the BGSAVE's dump.rdb goes there, not into the repo).
+    server = await startRedis(['--enable-debug-command', 'yes', '--repl-diskless-sync', 'no', '--repl-ping-replica-period', '3600']);
+    client = server.client;
     // The active expire cycle would delete our expired keys at random moments.
     expect(await client.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0')).toEqual(OK);
-    recorder = new StreamRecorder(await connect(port));
+    recorder = new StreamRecorder(await connect(server.port));
     await recorder.waitFor(() => recorder.streaming);
   }, 20_000);
 
   afterAll(() => {
-    client?.close();
     recorder?.close();
-    proc?.kill('SIGKILL');
+    server?.stop();
   });
 
   /** Equal, except that two absolute ms times (or TTLs) may differ by the test's own latency. */

@@ -48,12 +48,16 @@ const parser = yargs(hideBin(process.argv))
       .option('nodes', { type: 'string', describe: 'node count bounds a..b (2..6)' })
       .option('out', { type: 'string', describe: 'folder for failure files (default fuzz-failures)' })
       .option('json', { type: 'boolean', default: false, describe: 'print JSON lines instead of text' })
+      .option('shrink', { type: 'boolean', default: true, describe: 'shrink each failure into <seed>.min.scn (--no-shrink: off)' })
+      .option('shrink-runs', { type: 'number', describe: 'most runs one shrink may spend (default 300)' })
+      .option('check-determinism', { type: 'boolean', default: false, describe: 'run every seed twice; report the first trace event that differs' })
       .example('$0 fuzz --runs 500 --seed nightly', 'a campaign')
       .example('$0 fuzz --time 10m --shard 2/8', 'machine 2 of 8 in a CI matrix'),
     (argv) => {
       process.exitCode = fuzzCommand({
         runs: argv.runs, seed: argv.seed, time: argv.time, shard: argv.shard,
         faults: argv.faults, nodes: argv.nodes, out: argv.out, json: argv.json,
+        shrink: argv.shrink, shrinkRuns: argv['shrink-runs'], checkDeterminism: argv['check-determinism'],
       });
     },
   )

@@ -1,7 +1,9 @@
 /**
  * `psync-sim fuzz [--runs N] [--seed S] [--time DUR] [--shard i/n] [--faults kinds]
- *  [--nodes a..b] [--out DIR] [--json]`: a fuzz campaign with progress, a coverage summary,
- * and every failure written as `<out>/<seed>.scn` with its one-line replay command.
+ *  [--nodes a..b] [--out DIR] [--json] [--no-shrink] [--shrink-runs N] [--check-determinism]`:
+ * a fuzz campaign with progress, a coverage summary, and every failure written as
+ * `<out>/<seed>.scn`, shrunk (sim/fuzz/shrink.ts) into `<out>/<seed>.min.scn`, with the one-line
+ * replay command of the smaller file. `--check-determinism` runs every seed twice.
  *
  * The wall clock (runs/s, --time) and the terminal live here, never in sim/fuzz. Progress is a
  * self-rewriting line on a TTY and a plain line every few seconds otherwise (CI logs); with
@@ -18,6 +20,7 @@ import { FAULT_KINDS, isFaultKind } from '../fuzz/generate.ts';
 import type { FaultKind, FuzzOptions } from '../fuzz/generate.ts';
 import { COVERAGE_KEYS, COVERAGE_REQUIRED, fileStem, scenarioFileText } from '../fuzz/run.ts';
 import type { FuzzResult } from '../fuzz/run.ts';
+import { minFileText, shrinkBudgetDefault, shrinkFailure } from '../fuzz/shrink.ts';
 import { formatDurationUs, parseDurationUs } from '../scenario/units.ts';
 
 export interface FuzzCommandOptions {
@@ -34,6 +37,12 @@ export interface FuzzCommandOptions {
   /** Where failures are written (default `fuzz-failures`). */
   out?: string;
   json?: boolean;
+  /** Shrink each failure and write `<seed>.min.scn` too (default true; `--no-shrink` turns it off). */
+  shrink?: boolean;
+  /** Most runs one shrink may spend (default 300). */
+  shrinkRuns?: number;
+  /** Run every seed twice and report the first trace event where the runs differ. */
+  checkDeterminism?: boolean;
   /** Where to write; defaults to process.stdout / process.stderr (tests pass collectors). */
   stdout?: (s: string) => void;
   stderr?: (s: string) => void;
@@ -80,7 +89,8 @@ export function parseFuzzArgs(o: FuzzCommandOptions): { campaign: CampaignOption
   const seed = o.seed ?? campaignDefault.seed;
   if (seed.length === 0 || /[\n\r#]/.test(seed)) throw new UsageError(`--seed: '${seed}' must be one line without '#'`);
   const runs = o.runs ?? (timeUs !== null ? null : campaignDefault.runs);
-  return { campaign: { seed, runs, shardIndex, shardCount, fixed }, timeUs };
+  if (o.shrinkRuns !== undefined && !(Number.isSafeInteger(o.shrinkRuns) && o.shrinkRuns >= 0)) throw new UsageError(`--shrink-runs: expected a count, got ${o.shrinkRuns}`);
+  return { campaign: { seed, runs, shardIndex, shardCount, fixed, checkDeterminism: o.checkDeterminism === true }, timeUs };
 }
 
 export function fuzzCommand(o: FuzzCommandOptions): number {
@@ -99,6 +109,8 @@ export function fuzzCommand(o: FuzzCommandOptions): number {
   const { campaign, timeUs } = parsed;
   const outDir = o.out ?? 'fuzz-failures';
   const json = o.json === true;
+  const shrinkOn = o.shrink !== false;
+  const shrinkRuns = o.shrinkRuns ?? shrinkBudgetDefault.runsMax;
   const t0 = performance.now();
   const elapsedS = (): number => (performance.now() - t0) / 1000;
   let lastProgressS = 0;
@@ -123,12 +135,18 @@ export function fuzzCommand(o: FuzzCommandOptions): number {
     if (r.failure !== undefined) {
       failed++;
       const file = writeFailure(outDir, r);
+      if (!json && isTTY) out('\r\x1b[K');
+      if (!json) out(c.red(`✗ ${r.seed}: ${r.failure.kind}: ${r.failure.detail.split('\n').slice(0, 2).join(' — ')}`) + '\n');
+      if (!json && r.failure.kind === 'nondeterminism') out(r.failure.detail.split('\n').slice(1).join('\n') + '\n');
+      // Shrinking runs the scenario up to shrinkRuns more times: say so before the wait.
+      if (!json && shrinkOn && r.failure.kind !== 'nondeterminism') out(c.dim(`  shrinking (at most ${shrinkRuns} runs)...`) + '\n');
+      const min = shrinkOn ? writeShrunk(outDir, r, shrinkRuns) : null;
+      const replayFile = min?.file ?? file;
       if (json) {
-        out(JSON.stringify({ seed: r.seed, kind: r.failure.kind, file, replay: `psync-sim run ${file}`, detail: r.failure.detail.split('\n')[0], options: r.options }) + '\n');
+        out(JSON.stringify({ seed: r.seed, kind: r.failure.kind, file, minFile: min?.file ?? null, replay: `psync-sim run ${replayFile}`, detail: r.failure.detail.split('\n')[0], options: r.options }) + '\n');
       } else {
-        if (isTTY) out('\r\x1b[K');
-        out(c.red(`✗ ${r.seed}: ${r.failure.kind}: ${r.failure.detail.split('\n').slice(0, 2).join(' — ')}`) + '\n');
-        out(`  replay: psync-sim run ${file} --trace\n`);
+        if (min !== null) out(`  shrunk: ${min.summary}\n`);
+        out(`  replay: psync-sim run ${replayFile} --trace\n`);
       }
     }
     progress(false);
@@ -150,6 +168,16 @@ function writeFailure(dir: string, r: FuzzResult): string {
   // The scenario part is ASCII (the generator writes no binary arguments); comments may hold UTF-8.
   writeFileSync(file, scenarioFileText(r), 'utf8');
   return file;
+}
+
+/** Shrink the failure and write `<seed>.min.scn`; null when it cannot be shrunk (nondeterminism). */
+export function writeShrunk(dir: string, r: FuzzResult, runsMax: number): { file: string; summary: string } | null {
+  const sh = shrinkFailure(r, runsMax);
+  if (sh === null) return null;
+  const file = join(dir, `${fileStem(r.seed)}.min.scn`);
+  writeFileSync(file, minFileText(sh, scenarioFileText), 'utf8');
+  const summary = `${sh.statementsBefore} → ${sh.statementsAfter} body statements, ${sh.nodesBefore} → ${sh.nodesAfter} nodes, ${sh.runs} runs${sh.exhausted ? ' (budget spent)' : ''}`;
+  return { file, summary };
 }
 
 function summaryJson(s: CampaignSummary, wallS: number): object {
@@ -182,7 +210,7 @@ function renderSummary(s: CampaignSummary, wallS: number, c: ReturnType<typeof m
   lines.push('');
   if (s.failures.length === 0) lines.push(c.green(`no failures`));
   else {
-    lines.push(c.red(`${s.failures.length} failed: ${s.byKind.invariant} invariant, ${s.byKind.liveness} liveness, ${s.byKind.crash} crash`));
+    lines.push(c.red(`${s.failures.length} failed: ${s.byKind.invariant} invariant, ${s.byKind.liveness} liveness, ${s.byKind.crash} crash, ${s.byKind.nondeterminism} nondeterminism`));
     for (const f of s.failures) lines.push(c.red(`  ${f.seed} (${f.failure!.kind})`));
   }
   return lines.join('\n');

@@ -6,12 +6,14 @@
  * for progress and failure output, and a `shouldStop` callback for `--time`. Sharding
  * (`--shard i/n`, for a CI matrix or Kubernetes indexed jobs with no coordinator) takes run
  * indices i, i+n, i+2n, ..., so the n shards of a campaign together run exactly the seeds of
- * the unsharded campaign, and each seed gives the same run wherever it runs.
+ * the unsharded campaign, and each seed gives the same run wherever it runs. With
+ * `checkDeterminism` each seed runs twice (determinism.ts) and a trace difference fails it.
  *
  * Simplification: runs are sequential on one thread; worker threads come later (issue 4).
  */
 import { assert } from '../assert.ts';
 import { fuzzOne } from './run.ts';
+import { fuzzTwice } from './determinism.ts';
 import type { FailureKind, FuzzResult } from './run.ts';
 import type { FuzzOptions } from './generate.ts';
 
@@ -25,6 +27,8 @@ export interface CampaignOptions {
   readonly shardCount: number;
   /** Knobs fixed for every run (bounds such as nodesMin/nodesMax, faultKindsAllowed). */
   readonly fixed: Partial<FuzzOptions>;
+  /** Run every seed twice and fail it as 'nondeterminism' when the traces differ. */
+  readonly checkDeterminism?: boolean;
 }
 
 export const campaignDefault: CampaignOptions = { seed: '1', runs: 100, shardIndex: 0, shardCount: 1, fixed: {} };
@@ -60,7 +64,7 @@ export function runCampaign(o: CampaignOptions, hooks: CampaignHooks = {}): Camp
   assert(o.runs === null || (Number.isSafeInteger(o.runs) && o.runs >= 0), `campaign: bad run count ${o.runs}`);
   assert(o.runs !== null || hooks.shouldStop !== undefined, 'campaign: no run count and no stop condition');
   const failures: FuzzResult[] = [];
-  const byKind: Record<FailureKind, number> = { invariant: 0, liveness: 0, crash: 0 };
+  const byKind: Record<FailureKind, number> = { invariant: 0, liveness: 0, crash: 0, nondeterminism: 0 };
   const coverage = new Map<string, number>();
   const faultKinds = new Map<string, number>();
   let runs = 0;
@@ -68,7 +72,8 @@ export function runCampaign(o: CampaignOptions, hooks: CampaignHooks = {}): Camp
   let events = 0;
   for (let index = o.shardIndex; o.runs === null || index < o.runs; index += o.shardCount) {
     if (hooks.shouldStop?.()) break;
-    const r = fuzzOne(runSeed(o.seed, index), o.fixed);
+    const seed = runSeed(o.seed, index);
+    const r = o.checkDeterminism === true ? fuzzTwice(seed, o.fixed) : fuzzOne(seed, o.fixed);
     runs++;
     virtualUs += r.virtualUs;
     events += r.events;

@@ -25,7 +25,8 @@ import { renderStamped } from '../trace/render.ts';
 import { generateScenario, optionsComment } from './generate.ts';
 import type { FaultKind, FuzzOptions } from './generate.ts';
 
-export type FailureKind = 'invariant' | 'liveness' | 'crash';
+/** 'nondeterminism': the same seed ran twice gave two different traces (--check-determinism). */
+export type FailureKind = 'invariant' | 'liveness' | 'crash' | 'nondeterminism';
 
 export interface FuzzFailure {
   readonly kind: FailureKind;
@@ -158,13 +159,16 @@ export class CoverageSink {
 }
 
 /** Generate the run for `seed` and execute it. Never throws for a simulator failure: it reports it. */
-export function fuzzOne(seed: string, options: Partial<FuzzOptions> = {}): FuzzResult {
+export function fuzzOne(seed: string, options: Partial<FuzzOptions> = {}, trace?: (s: Stamped) => void): FuzzResult {
   const g = generateScenario(seed, options);
-  return executeGenerated(seed, g.scenario, g.options, g.faultKindsUsed);
+  return executeGenerated(seed, g.scenario, g.options, g.faultKindsUsed, trace);
 }
 
-/** Execute a (possibly edited) generated scenario: the planted-failure test uses this. */
-export function executeGenerated(seed: string, scenario: Scenario, options: FuzzOptions, faultKindsUsed: readonly FaultKind[]): FuzzResult {
+/**
+ * Execute a (possibly edited) generated scenario: the planted-failure test and the shrinker use
+ * this. `trace`, when given, sees every event too (the determinism check records them).
+ */
+export function executeGenerated(seed: string, scenario: Scenario, options: FuzzOptions, faultKindsUsed: readonly FaultKind[], trace?: (s: Stamped) => void): FuzzResult {
   const text = printScenario(scenario);
   const cov = new CoverageSink();
   const base = { seed, options, faultKindsUsed, scenario, text, coverage: cov.coverage };
@@ -176,7 +180,8 @@ export function executeGenerated(seed: string, scenario: Scenario, options: Fuzz
     // run is the replay (a printer/parser mismatch would show up here as a crash).
     const file = `${fileStem(seed)}.scn`;
     const source = fileHeader(seed, options, faultKindsUsed) + text;
-    const r = runScenario(parseScenario(source, file), { trace: cov.sink, file, source });
+    const sink = trace === undefined ? cov.sink : (st: Stamped): void => { cov.sink(st); trace(st); };
+    const r = runScenario(parseScenario(source, file), { trace: sink, file, source });
     checks = r.checks;
     virtualUs = r.virtualUs;
     events = r.events;

@@ -1,0 +1,175 @@
+import { describe, it, expect } from 'vitest';
+import { generateScenario } from '../sim/fuzz/generate.ts';
+import { executeGenerated, fuzzOne, scenarioFileText } from '../sim/fuzz/run.ts';
+import { failureSignature, minFileText, removeNode, shrinkFailure, shrinkScenario } from '../sim/fuzz/shrink.ts';
+import { compareTraces, fuzzTwice, TraceRecorder } from '../sim/fuzz/determinism.ts';
+import { runCampaign } from '../sim/fuzz/campaign.ts';
+import { fuzzCommand, writeShrunk } from '../sim/cli/fuzz.ts';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { printScenario } from '../sim/scenario/printer.ts';
+import { parseScenario } from '../sim/scenario/parser.ts';
+import { runScenario } from '../sim/scenario/run.ts';
+import { NO_POS } from '../sim/scenario/ast.ts';
+import type { Scenario, Statement } from '../sim/scenario/ast.ts';
+import type { Stamped } from '../sim/trace/events.ts';
+
+const PLANTED = 'r2.master_repl_offset < -1';
+
+/** The planted expect: impossible, so it fails whenever r2 is still in the scenario. */
+const plantedExpect: Statement = {
+  kind: 'expect', pos: NO_POS,
+  pred: { kind: 'compare', pos: NO_POS, left: { kind: 'field', pos: NO_POS, node: 'r2', field: 'master_repl_offset' }, op: '<', right: { kind: 'number', pos: NO_POS, value: -1 } },
+};
+
+/**
+ * The planted failure, judged the way `psync-sim run` would see it: print, parse, run; the
+ * planted expect fails AND the trace shows a partition that cut r2 off.
+ */
+function plantedFails(s: Scenario): boolean {
+  const text = printScenario(s);
+  let partitionedR2 = false;
+  const r = runScenario(parseScenario(text, 'planted.scn'), {
+    trace: (st: Stamped) => {
+      if (st.event.kind === 'fault' && st.event.what.startsWith('partition') && /\br2\b/.test(st.event.what)) partitionedR2 = true;
+    },
+    source: text,
+  });
+  return partitionedR2 && r.checks.some((c) => !c.ok && c.text.includes(PLANTED));
+}
+
+function plantedScenario(): Scenario {
+  // A seed whose story partitions r2 (checked below, so a generator change cannot make this vacuous).
+  const g = generateScenario('shrink/planted', { nodesMin: 5, nodesMax: 5, faultKindsAllowed: ['partition', 'crash', 'promote'] });
+  return { ...g.scenario, body: [...g.scenario.body, plantedExpect] };
+}
+
+describe('shrink: planted failure', () => {
+  it('shrinks to a dozen statements that still fail the same way after print, parse and run; deterministic', () => {
+    const start = plantedScenario();
+    expect(plantedFails(start)).toBe(true);
+    const t0 = performance.now();
+    const a = shrinkScenario(start, plantedFails, 300);
+    const ms = performance.now() - t0;
+    const text = printScenario(a.scenario);
+    // Much smaller: a handful of body statements, r2 kept, and fewer nodes.
+    expect(a.statementsBefore).toBeGreaterThan(20);
+    expect(a.statementsAfter).toBeLessThanOrEqual(12);
+    expect(a.nodesAfter).toBeLessThan(a.nodesBefore);
+    expect(a.scenario.nodes.map((n) => n.name)).toContain('r2');
+    expect(a.runs).toBeLessThanOrEqual(300);
+    // The text replays (parse + run) and fails the same way.
+    expect(plantedFails(parseScenario(text, 'min.scn'))).toBe(true);
+    expect(text).toContain(`expect ${PLANTED}`);
+    expect(text).toMatch(/partition .*r2/);
+    // Deterministic: the same input gives the same output and the same number of runs.
+    const b = shrinkScenario(start, plantedFails, 300);
+    expect(printScenario(b.scenario)).toBe(text);
+    expect(b.runs).toBe(a.runs);
+    console.log(`planted shrink: ${a.statementsBefore} -> ${a.statementsAfter} statements, ${a.nodesBefore} -> ${a.nodesAfter} nodes, ${a.runs} runs, ${ms.toFixed(0)} ms\n${text}`);
+  }, 20_000);
+
+  it('the run budget bounds the work', () => {
+    let calls = 0;
+    const r = shrinkScenario(plantedScenario(), (s) => (calls++, s.nodes.some((n) => n.name === 'r2')), 7);
+    expect(calls).toBe(7);
+    expect(r.runs).toBe(7);
+    expect(r.exhausted).toBe(true);
+  });
+
+  it('never adopts a candidate that passes', () => {
+    const start = plantedScenario();
+    const r = shrinkScenario(start, () => false, 5000);
+    expect(printScenario(r.scenario)).toBe(printScenario(start));
+    expect(r.exhausted).toBe(false); // Ran out of ideas, not of budget.
+    expect(r.runs).toBeGreaterThan(20); // It did try.
+  });
+
+  it('removeNode drops every line naming the node, and shrinks partitions', () => {
+    const s = parseScenario(
+      ['nodes m r1 r2', 'config r2 replicaof r1 6379', 'config r1 repl-timeout 5', '', 'at 0s', '  r1: REPLICAOF m 6379', '  r2: REPLICAOF r1 6379',
+        '  partition m | r1 r2', '  partition r1 -> m', 'at 1s', '  expect r1.master_repl_offset > 0', 'await converged m r1 r2 within 10s'].join('\n'),
+      'x.scn',
+    );
+    const t = printScenario(removeNode(s, 'r1'));
+    expect(t).toBe(['nodes m r2', '', 'at 0s', '  partition m | r2', 'at 1s', 'await converged m r2 within 10s', ''].join('\n'));
+  });
+});
+
+describe('shrink: fuzz failures', () => {
+  it('a planted liveness failure (a partition left in place) shrinks to the partition and the liveness phase', () => {
+    const g = generateScenario('planted/2', { nodesMin: 3, nodesMax: 3 });
+    const body = [...g.scenario.body];
+    const awaitStmt = body.pop()!;
+    body.push({ kind: 'partition', pos: NO_POS, groups: [['m'], ['r1', 'r2']] }, { kind: 'partition', pos: NO_POS, groups: [['r1'], ['m', 'r2']] }, awaitStmt);
+    const r = executeGenerated('planted/2', { ...g.scenario, body }, g.options, g.faultKindsUsed);
+    expect(r.failure?.kind).toBe('liveness');
+    const sh = shrinkFailure(r, 150)!;
+    expect(sh).not.toBeNull();
+    expect(sh.statementsAfter).toBeLessThanOrEqual(12);
+    expect(sh.result.failure?.kind).toBe('liveness');
+    // The `.min.scn` file replays through parse + run and fails the same way.
+    const file = minFileText(sh, scenarioFileText);
+    expect(file.split('\n')[0]).toMatch(/^# shrunk from planted\/2: \d+ of \d+ body statements removed/);
+    const replay = runScenario(parseScenario(file, 'x.min.scn'), { trace: null, source: file });
+    expect(replay.failed).toBeGreaterThan(0);
+    expect(replay.checks.find((c) => !c.ok)?.kind).toBe('await');
+    // The liveness phase is kept: the permanent partition is what fails, not a dropped heal.
+    expect(printScenario(sh.scenario)).toMatch(/partition /);
+    expect(printScenario(sh.scenario)).toMatch(/REPLICAOF NO ONE/);
+    // The command's writer puts it next to the .scn as <seed>.min.scn.
+    const dir = mkdtempSync(join(tmpdir(), 'shrink-'));
+    const w = writeShrunk(dir, r, 150)!;
+    expect(w.file).toBe(join(dir, 'planted_2.min.scn'));
+    expect(readFileSync(w.file, 'utf8')).toBe(file);
+    expect(w.summary).toMatch(/^\d+ → \d+ body statements, 3 → \d nodes, \d+ runs$/);
+  }, 20_000);
+
+  it('failure signatures: invariant by name, crash without numbers', () => {
+    expect(failureSignature({ kind: 'invariant', detail: 'line 40: invariant: same-offset-same-data\n  x' })).toBe('invariant same-offset-same-data');
+    expect(failureSignature({ kind: 'crash', detail: 'assertion failed: bad offset 123\nstack' })).toBe(failureSignature({ kind: 'crash', detail: 'assertion failed: bad offset 7\nother' }));
+    expect(failureSignature({ kind: 'liveness', detail: 'line 3: a' })).toBe(failureSignature({ kind: 'liveness', detail: 'line 9: b' }));
+  });
+
+  it('a run that passed is not shrunk', () => {
+    const r = fuzzOne('shrink/ok', { nodesMin: 2, nodesMax: 2 });
+    expect(r.ok).toBe(true);
+    expect(shrinkFailure(r)).toBeNull();
+  });
+});
+
+describe('determinism check', () => {
+  it('the correct core runs a seed twice identically', () => {
+    const r = fuzzTwice('det/1', { nodesMin: 3, nodesMax: 3 });
+    expect(r.failure?.kind).not.toBe('nondeterminism');
+    expect(r.ok).toBe(true);
+  });
+
+  it('a planted difference (two seeds through the same comparison) reports the first differing event', () => {
+    const a = new TraceRecorder();
+    const b = new TraceRecorder();
+    fuzzOne('det/a', { nodesMin: 2, nodesMax: 2 }, a.sink);
+    fuzzOne('det/b', { nodesMin: 2, nodesMax: 2 }, b.sink);
+    const d = compareTraces(a.lines, b.lines);
+    expect(d).not.toBeNull();
+    const first = a.lines.findIndex((l, i) => l !== b.lines[i]);
+    expect(d!.index).toBe(first);
+    expect(d!.first).not.toBe(d!.second);
+    expect(d!.first).toMatch(/^\s*\S+ /); // Rendered with its time, like the trace.
+    expect(compareTraces(a.lines, a.lines.slice())).toBeNull();
+    // One stream a prefix of the other: the difference is where the shorter one ends.
+    const cut = compareTraces(a.lines, a.lines.slice(0, 5));
+    expect(cut).toMatchObject({ index: 5, second: '(end of trace)' });
+  });
+
+  it('campaign and command: --check-determinism finds nothing on the correct core', () => {
+    const s = runCampaign({ seed: 'detc', runs: 2, shardIndex: 0, shardCount: 1, fixed: { nodesMin: 2, nodesMax: 3 }, checkDeterminism: true });
+    expect(s.failures).toEqual([]);
+    expect(s.byKind.nondeterminism).toBe(0);
+    const parts: string[] = [];
+    const code = fuzzCommand({ runs: 1, seed: 'detcmd', nodes: '2', checkDeterminism: true, shrink: false, stdout: (x) => void parts.push(x), stderr: (x) => void parts.push(x), isTTY: false });
+    expect(code).toBe(0);
+    expect(parts.join('')).toContain('1 runs, 0 failed');
+  }, 20_000);
+});

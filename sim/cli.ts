@@ -7,6 +7,7 @@ import { hideBin } from 'yargs/helpers';
 import { runCommand } from './cli/run.ts';
 import { runBench } from './cli/bench.ts';
 import { fuzzCommand } from './cli/fuzz.ts';
+import { BUG_NAMES } from './core/bugs.ts';
 
 const parser = yargs(hideBin(process.argv))
   .scriptName('psync-sim')
@@ -22,6 +23,7 @@ const parser = yargs(hideBin(process.argv))
       .option('json', { type: 'string', describe: 'write the trace as JSON lines to this file' })
       .option('report', { type: 'boolean', default: false, describe: 'end with a table: one row per file' })
       .option('quiet', { type: 'boolean', default: false, describe: 'print only failures and the totals' })
+      .option('bug', { type: 'string', array: true, describe: `switch on a historical Redis bug (the bug zoo): ${BUG_NAMES.join(', ')}` })
       .example('$0 run scenarios/lessons/04-partial-resync.scn --trace', 'watch a partial resync')
       .example('$0 run scenarios --report', 'run every scenario'),
     (argv) => {
@@ -33,6 +35,7 @@ const parser = yargs(hideBin(process.argv))
         json: argv.json,
         report: argv.report,
         quiet: argv.quiet,
+        bugs: argv.bug ?? [],
       });
     },
   )

@@ -75,6 +75,17 @@ describe('cli: psync-sim run', () => {
     expect(lines.every((e) => Number.isInteger(e.atUs))).toBe(true);
   });
 
+  it('--bug switches on a zoo bug, and an unknown one is refused with the list', () => {
+    const lesson = join(root, 'scenarios/bugs/proxy-unapplied.scn');
+    expect(cli('run', lesson).status).toBe(0);
+    const r = cli('run', lesson, '--bug', 'proxy-unapplied');
+    expect(r.status).toBe(1);
+    expect(r.out).toContain('invariant: replica offset');
+    const bad = cli('run', lesson, '--bug', 'nosuch');
+    expect(bad.status).toBe(2);
+    expect(bad.err).toContain("unknown bug 'nosuch' (the zoo has: ");
+  });
+
   it('--help lists the commands', () => {
     const r = cli('--help');
     expect(r.status).toBe(0);

@@ -10,6 +10,8 @@ import { Chalk } from 'chalk';
 import { parseScenario } from '../scenario/parser.ts';
 import { ScenarioError } from '../scenario/errors.ts';
 import { AssertionError } from '../assert.ts';
+import { BUG_NAMES, isBugName } from '../core/bugs.ts';
+import type { BugName } from '../core/bugs.ts';
 import { runScenario } from '../scenario/run.ts';
 import type { CheckResult, RunResult } from '../scenario/run.ts';
 import type { Stamped } from '../trace/events.ts';
@@ -25,6 +27,8 @@ export interface RunCommandOptions {
   json?: string;
   report: boolean;
   quiet: boolean;
+  /** Bug-zoo names to switch on (validated here). */
+  bugs?: string[];
 }
 
 /** Colour only for a terminal that wants it (NO_COLOR, non-TTY and FORCE_COLOR respected). */
@@ -58,6 +62,14 @@ export function runCommand(o: RunCommandOptions): number {
   const c = makeChalk();
   const pal = palette(c);
   const print = (s: string): void => void process.stdout.write(s + '\n');
+  const bugs: BugName[] = [];
+  for (const b of o.bugs ?? []) {
+    if (!isBugName(b)) {
+      process.stderr.write(`psync-sim: unknown bug '${b}' (the zoo has: ${BUG_NAMES.join(', ')})\n`);
+      return 2;
+    }
+    bugs.push(b);
+  }
   let files: string[];
   try {
     files = expandFiles(o.files);
@@ -112,6 +124,7 @@ export function runCommand(o: RunCommandOptions): number {
         trace: sink,
         file,
         source: text,
+        bugs,
         onCheck: (r: CheckResult) => {
           if (o.quiet && r.ok) return;
           if (o.trace) return; // The trace already shows the check event.

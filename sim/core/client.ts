@@ -55,6 +55,8 @@ export class Client {
   replAckOff = 0;
   replAckTimeUs = 0;
   psyncInitialOffset = -1;
+  /** master_repl_offset when this replica's PSYNC arrived (only the zoo's 292fec058 bug uses it). */
+  psyncRequestOffset = -1;
   capaEof = false;
   capaPsync2 = false;
   listeningPort = 0;

@@ -184,6 +184,7 @@ export function syncCommand(n: RedisNode, c: Client, argv: string[]): void {
   }
 
   n.statSyncFull++;
+  c.psyncRequestOffset = n.masterReplOffset;
   c.replState = 'wait_bgsave_start';
   c.replAckTimeUs = n.host.nowUs();
   n.replicas.push(c);
@@ -273,8 +274,10 @@ function setupFullResync(n: RedisNode, c: Client, offset: number): void {
   c.replState = 'wait_bgsave_end';
   // Force a SELECT before the next command in the shared stream.
   n.slaveseldb = -1;
-  n.writeDirect(c, enc(`+FULLRESYNC ${n.replid} ${offset}\r\n`));
-  if (n.host.tracing) n.host.trace({ kind: 'fullresync-sent', node: n.name, peer: c.peer, replid: n.replid, offset });
+  // The zoo's 292fec058: the offset of the PSYNC, not of the fork, is announced.
+  const announced = n.bugs.has('fullresync-offset-at-psync') ? c.psyncRequestOffset : offset;
+  n.writeDirect(c, enc(`+FULLRESYNC ${n.replid} ${announced}\r\n`));
+  if (n.host.tracing) n.host.trace({ kind: 'fullresync-sent', node: n.name, peer: c.peer, replid: n.replid, offset: announced });
 }
 
 /** startBgsaveForReplication(): fork for every replica waiting for a BGSAVE to start (§5.2). */

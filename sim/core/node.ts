@@ -27,12 +27,14 @@ import * as master from './master.ts';
 import * as replica from './replica.ts';
 import { updateFailoverStatus } from './failover.ts';
 import type { FailoverState } from './failover.ts';
+import type { BugName } from './bugs.ts';
 import { loadRdbFromDisk } from './persist.ts';
 import { feedAof, flushAof, aofCron, loadAof, rewriteAof } from './aof.ts';
 import { SERVER_COMMANDS, TRANSACTION_COMMANDS, QUEUED, finishShutdown } from './server-commands.ts';
 import { processClientsWaitingReplicas, sendGetack } from './wait.ts';
 
 export const ZERO_REPLID = '0'.repeat(40);
+const NO_BUGS: ReadonlySet<BugName> = new Set();
 
 export class RedisNode {
   // --- Identity and data ---
@@ -133,6 +135,8 @@ export class RedisNode {
     readonly name: string,
     readonly host: Host,
     readonly config: Config,
+    /** Historical bugs switched back on (bugs.ts); empty for the correct core. */
+    readonly bugs: ReadonlySet<BugName> = NO_BUGS,
   ) {
     this.startUs = host.nowUs();
     this.runId = host.randomHex(40);

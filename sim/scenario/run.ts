@@ -24,6 +24,7 @@ import type { EvalContext, Verdict } from './predicates.ts';
 import { formatTimeUs } from '../trace/render.ts';
 import { printPredicate } from './printer.ts';
 import { InvariantViolation } from '../check/invariants.ts';
+import type { BugName } from '../core/bugs.ts';
 
 export interface CheckResult {
   /** 'invariant': a replication invariant broke while the statement at `line` ran (sim/check). */
@@ -44,6 +45,8 @@ export interface RunOptions {
   readonly file?: string;
   /** The file's text, to quote checks as written. */
   readonly source?: string;
+  /** Historical Redis bugs to switch on (the bug zoo, sim/core/bugs.ts). */
+  readonly bugs?: readonly BugName[];
 }
 
 export interface RunResult {
@@ -76,7 +79,7 @@ class Executor implements EvalContext {
 
   constructor(private readonly s: Scenario, private readonly o: RunOptions) {
     this.seed = o.seed ?? s.seed ?? '1';
-    this.world = new World({ seed: this.seed, trace: o.trace });
+    this.world = new World({ seed: this.seed, trace: o.trace, bugs: o.bugs });
     this.lines = o.source !== undefined ? o.source.split('\n') : [];
   }
 

@@ -23,6 +23,7 @@ import { RedisNode } from '../core/node.ts';
 import type { Reply } from '../core/reply.ts';
 import type { TraceEvent, Stamped } from '../trace/events.ts';
 import { Checker } from '../check/invariants.ts';
+import type { BugName } from '../core/bugs.ts';
 
 /** The node's unix clock starts at 2026-01-01T00:00:00Z (DESIGN.md, determinism contract). */
 export const EPOCH_UNIX_MS = Date.UTC(2026, 0, 1); // determinism-ok: a constant, not a clock read
@@ -46,6 +47,8 @@ export interface WorldOptions {
   readonly trace: TraceSink | null;
   /** Check replication invariants after every iteration (default true). */
   readonly checks?: boolean;
+  /** Historical Redis bugs to switch on in every node (the bug zoo, sim/core/bugs.ts). */
+  readonly bugs?: readonly BugName[];
 }
 
 export type ProcessStatus = 'up' | 'crashed' | 'poweroff';
@@ -60,9 +63,11 @@ export class World {
 
   /** Replication invariants after every iteration; null only when a test turns them off. */
   readonly checker: Checker | null;
+  readonly bugs: ReadonlySet<BugName>;
 
   constructor(readonly options: WorldOptions) {
     this.checker = options.checks === false ? null : new Checker((name) => this.slots.get(name)?.node ?? null);
+    this.bugs = new Set(options.bugs ?? []);
     this.random = new RandomStreams(options.seed);
     this.net = new Network(this.engine, this.random.stream('network'));
     this.workload = this.random.stream('workload');
@@ -151,7 +156,7 @@ export class NodeSlot implements Host, SocketOwner {
     this.pausedInput = [];
     this.world.net.hostUp(this.name);
     const config: Config = structuredClone(this.startupConfig);
-    const node = new RedisNode(this.name, this, config);
+    const node = new RedisNode(this.name, this, config, this.world.bugs);
     this.node = node;
     this.world.net.listen(this.name, config.port);
     this.deliver(() => node.start());

@@ -1,0 +1,24 @@
+/**
+ * The bug zoo: historical Redis replication bugs (REDIS-REPLICATION.md §15) that can be switched
+ * back on, one by one, so a learner can watch them break replication and the fuzzer can prove it
+ * finds them. A node built with no bugs (the default) is the correct core. Each bug names the
+ * Redis fix that removed it; the core tests `node.bugs.has(name)` at exactly the place the fix
+ * changed.
+ */
+export const BUGS = {
+  'fullresync-offset-at-psync': {
+    fix: '292fec058 (2015)',
+    what: '+FULLRESYNC announces the master offset at PSYNC time instead of at the fork, so a replica that waited for a delayed BGSAVE starts from the wrong offset',
+  },
+  'proxy-unapplied': {
+    fix: '#3899, 22be435ef (2017)',
+    what: 'a replica proxies the bytes it received, not the commands it applied: half commands reach its backlog and sub-replicas',
+  },
+} as const;
+
+export type BugName = keyof typeof BUGS;
+export const BUG_NAMES = Object.keys(BUGS) as BugName[];
+
+export function isBugName(s: string): s is BugName {
+  return Object.hasOwn(BUGS, s);
+}

@@ -1,0 +1,38 @@
+/**
+ * The bug zoo (sim/core/bugs.ts): every historical bug has a lesson in scenarios/bugs/<name>.scn
+ * that passes on the correct core and fails with the bug switched on.
+ */
+import { describe, it, expect } from 'vitest';
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { BUG_NAMES, isBugName } from '../sim/core/bugs.ts';
+import { parseScenario } from '../sim/scenario/parser.ts';
+import { runScenario } from '../sim/scenario/run.ts';
+import type { BugName } from '../sim/core/bugs.ts';
+
+const root = join(import.meta.dirname, '..');
+
+function run(name: BugName, bugs: BugName[]): { passed: number; failed: number } {
+  const file = `scenarios/bugs/${name}.scn`;
+  const text = readFileSync(join(root, file), 'latin1');
+  return runScenario(parseScenario(text, file), { trace: null, file, source: text, bugs });
+}
+
+describe('bug zoo', () => {
+  it('knows its bugs by name', () => {
+    expect(BUG_NAMES.length).toBeGreaterThanOrEqual(2);
+    expect(isBugName('proxy-unapplied')).toBe(true);
+    expect(isBugName('nope')).toBe(false);
+  });
+
+  for (const name of BUG_NAMES) {
+    it(`${name}: its lesson passes on the correct core and fails with the bug on`, () => {
+      expect(existsSync(join(root, 'scenarios/bugs', `${name}.scn`))).toBe(true);
+      const correct = run(name, []);
+      expect(correct.failed).toBe(0);
+      expect(correct.passed).toBeGreaterThan(0);
+      const buggy = run(name, [name]);
+      expect(buggy.failed).toBeGreaterThan(0);
+    });
+  }
+});

@@ -51,6 +51,7 @@ const parser = yargs(hideBin(process.argv))
       .option('nodes', { type: 'string', describe: 'node count bounds a..b (2..6)' })
       .option('out', { type: 'string', describe: 'folder for failure files (default fuzz-failures)' })
       .option('json', { type: 'boolean', default: false, describe: 'print JSON lines instead of text' })
+      .option('bug', { type: 'string', array: true, describe: `switch on a historical Redis bug: ${BUG_NAMES.join(', ')}` })
       .option('shrink', { type: 'boolean', default: true, describe: 'shrink each failure into <seed>.min.scn (--no-shrink: off)' })
       .option('shrink-runs', { type: 'number', describe: 'most runs one shrink may spend (default 300)' })
       .option('check-determinism', { type: 'boolean', default: false, describe: 'run every seed twice; report the first trace event that differs' })
@@ -59,7 +60,7 @@ const parser = yargs(hideBin(process.argv))
     (argv) => {
       process.exitCode = fuzzCommand({
         runs: argv.runs, seed: argv.seed, time: argv.time, shard: argv.shard,
-        faults: argv.faults, nodes: argv.nodes, out: argv.out, json: argv.json,
+        faults: argv.faults, nodes: argv.nodes, out: argv.out, json: argv.json, bugs: argv.bug,
         shrink: argv.shrink, shrinkRuns: argv['shrink-runs'], checkDeterminism: argv['check-determinism'],
       });
     },

@@ -9,6 +9,7 @@ import { BUG_NAMES, isBugName } from '../sim/core/bugs.ts';
 import { parseScenario } from '../sim/scenario/parser.ts';
 import { runScenario } from '../sim/scenario/run.ts';
 import type { BugName } from '../sim/core/bugs.ts';
+import { runCampaign, campaignDefault } from '../sim/fuzz/campaign.ts';
 
 const root = join(import.meta.dirname, '..');
 
@@ -34,5 +35,26 @@ describe('bug zoo', () => {
       const buggy = run(name, [name]);
       expect(buggy.failed).toBeGreaterThan(0);
     });
+  }
+});
+
+/** How many fuzz runs each zoo bug may take to be found (the budget the issue asks for). */
+const FUZZ_BUDGET: Record<BugName, number> = {
+  'fullresync-offset-at-psync': 30,
+  'proxy-unapplied': 10,
+};
+
+describe('bug zoo: the fuzzer finds every bug within its budget, and the correct core passes the same runs', () => {
+  for (const name of BUG_NAMES) {
+    it(`${name}: found within ${FUZZ_BUDGET[name]} runs`, () => {
+      let firstFailure = -1;
+      runCampaign(
+        { ...campaignDefault, seed: `zoo-${name}`, runs: FUZZ_BUDGET[name], fixed: { bugs: [name] } },
+        { onResult: (r, i) => { if (!r.ok && firstFailure < 0) firstFailure = i; }, shouldStop: () => firstFailure >= 0 },
+      );
+      expect(firstFailure).toBeGreaterThanOrEqual(0);
+      const clean = runCampaign({ ...campaignDefault, seed: `zoo-${name}`, runs: firstFailure + 1, fixed: {} });
+      expect(clean.failures).toEqual([]);
+    }, 60_000);
   }
 });

@@ -15,6 +15,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { makeChalk } from './run.ts';
 import { runCampaign, campaignDefault } from '../fuzz/campaign.ts';
+import { BUG_NAMES, isBugName } from '../core/bugs.ts';
+import type { BugName } from '../core/bugs.ts';
 import type { CampaignOptions, CampaignSummary } from '../fuzz/campaign.ts';
 import { FAULT_KINDS, isFaultKind } from '../fuzz/generate.ts';
 import type { FaultKind, FuzzOptions } from '../fuzz/generate.ts';
@@ -37,6 +39,8 @@ export interface FuzzCommandOptions {
   /** Where failures are written (default `fuzz-failures`). */
   out?: string;
   json?: boolean;
+  /** Historical Redis bugs to switch on (the bug zoo, sim/core/bugs.ts). */
+  bugs?: string[];
   /** Shrink each failure and write `<seed>.min.scn` too (default true; `--no-shrink` turns it off). */
   shrink?: boolean;
   /** Most runs one shrink may spend (default 300). */
@@ -62,6 +66,11 @@ export function parseFuzzArgs(o: FuzzCommandOptions): { campaign: CampaignOption
     if (!(a >= 2 && a <= b && b <= 6)) throw new UsageError(`--nodes: need 2 <= a <= b <= 6, got ${a}..${b}`);
     fixed.nodesMin = a;
     fixed.nodesMax = b;
+  }
+  if (o.bugs !== undefined && o.bugs.length > 0) {
+    const bad = o.bugs.filter((b) => !isBugName(b));
+    if (bad.length > 0) throw new UsageError(`--bug: unknown bug '${bad.join(' ')}'; the zoo has: ${BUG_NAMES.join(' ')}`);
+    fixed.bugs = o.bugs as BugName[];
   }
   if (o.faults !== undefined) {
     const words = o.faults.split(/[\s,]+/).filter((w) => w.length > 0);
@@ -141,7 +150,7 @@ export function fuzzCommand(o: FuzzCommandOptions): number {
       // Shrinking runs the scenario up to shrinkRuns more times: say so before the wait.
       if (!json && shrinkOn && r.failure.kind !== 'nondeterminism') out(c.dim(`  shrinking (at most ${shrinkRuns} runs)...`) + '\n');
       const min = shrinkOn ? writeShrunk(outDir, r, shrinkRuns) : null;
-      const replayFile = min?.file ?? file;
+      const replayFile = (min?.file ?? file) + r.options.bugs.map((b) => ` --bug ${b}`).join('');
       if (json) {
         out(JSON.stringify({ seed: r.seed, kind: r.failure.kind, file, minFile: min?.file ?? null, replay: `psync-sim run ${replayFile}`, detail: r.failure.detail.split('\n')[0], options: r.options }) + '\n');
       } else {

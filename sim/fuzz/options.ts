@@ -6,6 +6,7 @@
 import { assert } from '../assert.ts';
 import { RandomStreams } from '../engine/random.ts';
 import type { Rng } from '../engine/random.ts';
+import type { BugName } from '../core/bugs.ts';
 
 /** Every fault kind the generator knows; a run enables a random non-empty subset. */
 export const FAULT_KINDS = [
@@ -31,6 +32,8 @@ export function isFaultKind(s: string): s is FaultKind {
 
 /** Every knob of one run. The seed draws each one; the caller may fix any of them. */
 export interface FuzzOptions {
+  /** Historical Redis bugs switched on in every node (`--bug`, sim/core/bugs.ts); never drawn. */
+  readonly bugs: readonly BugName[];
   /** Bounds for nodeCount (the CLI's `--nodes a..b`), 2 ≤ min ≤ max ≤ 6. */
   readonly nodesMin: number;
   readonly nodesMax: number;
@@ -112,6 +115,7 @@ export function drawOptions(seed: string, fixed: Partial<FuzzOptions> = {}): Fuz
   const replicaOutputBufferLimitBytes = pick('replicaOutputBufferLimitBytes', (g) => (g.chance(0.25) ? g.pick([64, 128, 256]) * 1024 : null));
   const writesTotal = pick('writesTotal', (g) => g.pick([0, g.between(1, 200), g.between(200, 3000), g.between(200, 3000), g.between(1000, 5000)]));
   const o: FuzzOptions = {
+    bugs: fixed.bugs ?? [],
     nodesMin,
     nodesMax,
     nodeCount: pick('nodeCount', (g) => g.between(nodesMin, nodesMax)),

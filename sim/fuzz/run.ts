@@ -181,7 +181,7 @@ export function executeGenerated(seed: string, scenario: Scenario, options: Fuzz
     const file = `${fileStem(seed)}.scn`;
     const source = fileHeader(seed, options, faultKindsUsed) + text;
     const sink = trace === undefined ? cov.sink : (st: Stamped): void => { cov.sink(st); trace(st); };
-    const r = runScenario(parseScenario(source, file), { trace: sink, file, source });
+    const r = runScenario(parseScenario(source, file), { trace: sink, file, source, bugs: options.bugs });
     checks = r.checks;
     virtualUs = r.virtualUs;
     events = r.events;

@@ -41,6 +41,7 @@ describe('bug zoo', () => {
 /** How many fuzz runs each zoo bug may take to be found (the budget the issue asks for). */
 const FUZZ_BUDGET: Record<BugName, number> = {
   'fullresync-offset-at-psync': 30,
+  'no-backlog-after-continue': 60,
   'proxy-unapplied': 10,
 };
 

@@ -10,6 +10,10 @@ export const BUGS = {
     fix: '292fec058 (2015)',
     what: '+FULLRESYNC announces the master offset at PSYNC time instead of at the fork, so a replica that waited for a delayed BGSAVE starts from the wrong offset',
   },
+  'no-backlog-after-continue': {
+    fix: '#4268, b75ae0bbe (2017)',
+    what: 'a replica that booted from its RDB and continued with PSYNC creates no backlog, so it stops counting the stream it applies',
+  },
   'proxy-unapplied': {
     fix: '#3899, 22be435ef (2017)',
     what: 'a replica proxies the bytes it received, not the commands it applied: half commands reach its backlog and sub-replicas',

@@ -40,6 +40,8 @@ describe('bug zoo', () => {
 
 /** How many fuzz runs each zoo bug may take to be found (the budget the issue asks for). */
 const FUZZ_BUDGET: Record<BugName, number> = {
+  'chained-keeps-backlog': 60,
+  'master-restores-replid': 60,
   'fullresync-offset-at-psync': 30,
   'no-backlog-after-continue': 60,
   'proxy-unapplied': 10,

@@ -52,6 +52,15 @@ export class Backlog {
     this.histlen = Math.min(this.histlen + len, size);
   }
 
+  /**
+   * Keep the bytes but claim they end at `endOffset`: only the bug zoo's #2694 does this (a
+   * stale backlog reused after a full sync), so the invariants see its consequence, not this.
+   */
+  rebase(endOffset: number): void {
+    this.endOffset = endOffset;
+    this.histlen = Math.min(this.histlen, endOffset);
+  }
+
   /** Do we still hold every byte from `psyncOffset` on? The upper bound is "fully caught up". */
   covers(psyncOffset: number): boolean {
     return psyncOffset >= this.offset && psyncOffset <= this.offset + this.histlen;

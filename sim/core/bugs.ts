@@ -10,6 +10,14 @@ export const BUGS = {
     fix: '292fec058 (2015)',
     what: '+FULLRESYNC announces the master offset at PSYNC time instead of at the fork, so a replica that waited for a delayed BGSAVE starts from the wrong offset',
   },
+  'chained-keeps-backlog': {
+    fix: '#2694, c1e94b6b9 (2015)',
+    what: 'a replica that full-syncs keeps its backlog and its sub-replicas, so they continue from a history that no longer exists',
+  },
+  'master-restores-replid': {
+    fix: '#4316, c1c99e9f4 (2017)',
+    what: "a master restarted from its RDB takes the saved repl-id as its own id, not as replid2, so replicas ahead of the RDB continue into a diverged dataset",
+  },
   'no-backlog-after-continue': {
     fix: '#4268, b75ae0bbe (2017)',
     what: 'a replica that booted from its RDB and continued with PSYNC creates no backlog, so it stops counting the stream it applies',

@@ -63,6 +63,10 @@ export function loadRdbFromDisk(n: RedisNode): void {
     n.replid = replId;
     n.masterReplOffset = replOffset;
     n.cachedMaster = { replid: replId, reploff: replOffset, db: streamDb };
+  } else if (n.bugs.has('master-restores-replid')) {
+    // The zoo's #4316: the saved id becomes the master's own, as if no byte had been lost.
+    n.replid = replId;
+    n.replNoSlavesSinceUs = n.host.nowUs();
   } else {
     n.replid2 = replId;
     n.secondReplidOffset = replOffset + 1;

@@ -376,7 +376,8 @@ function transferDone(n: RedisNode, link: LinkInProgress): void {
   n.replid = m.replid;
   n.masterReplOffset = offset;
   clearReplicationId2(n);
-  createBacklog(n, 'a replica keeps a backlog so it can serve PSYNC if promoted');
+  if (n.backlog !== null) n.backlog.rebase(offset); // Only with the zoo's #2694: stale bytes, new offsets.
+  else createBacklog(n, 'a replica keeps a backlog so it can serve PSYNC if promoted');
   n.replDownSinceUs = 0;
   setState(n, 'connected');
   if (n.host.tracing) {
@@ -397,9 +398,11 @@ function transferDone(n: RedisNode, link: LinkInProgress): void {
  */
 function attachToNewMaster(n: RedisNode): void {
   n.cachedMaster = null;
+  n.ks.flushAll();
+  // The zoo's #2694: sub-replicas and the stale backlog survive the full sync.
+  if (n.bugs.has('chained-keeps-backlog')) return;
   disconnectReplicas(n, 'this node full-synced from its master: its old history is gone');
   freeBacklog(n, 'full sync: the old history is discarded');
-  n.ks.flushAll();
 }
 
 /** +CONTINUE: resurrect the cached master; shift ids if the master's history has a new id (§3). */

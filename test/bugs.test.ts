@@ -10,6 +10,9 @@ import { parseScenario } from '../sim/scenario/parser.ts';
 import { runScenario } from '../sim/scenario/run.ts';
 import type { BugName } from '../sim/core/bugs.ts';
 import { runCampaign, campaignDefault } from '../sim/fuzz/campaign.ts';
+import { shrinkFailure } from '../sim/fuzz/shrink.ts';
+import type { FuzzResult } from '../sim/fuzz/run.ts';
+import { printScenario } from '../sim/scenario/printer.ts';
 
 const root = join(import.meta.dirname, '..');
 
@@ -49,15 +52,25 @@ const FUZZ_BUDGET: Record<BugName, number> = {
 
 describe('bug zoo: the fuzzer finds every bug within its budget, and the correct core passes the same runs', () => {
   for (const name of BUG_NAMES) {
-    it(`${name}: found within ${FUZZ_BUDGET[name]} runs`, () => {
+    it(`${name}: found within ${FUZZ_BUDGET[name]} runs, shrunk to at most a dozen statements`, () => {
       let firstFailure = -1;
+      let found: FuzzResult | null = null;
       runCampaign(
         { ...campaignDefault, seed: `zoo-${name}`, runs: FUZZ_BUDGET[name], fixed: { bugs: [name] } },
-        { onResult: (r, i) => { if (!r.ok && firstFailure < 0) firstFailure = i; }, shouldStop: () => firstFailure >= 0 },
+        { onResult: (r, i) => { if (!r.ok && found === null) { found = r; firstFailure = i; } }, shouldStop: () => found !== null },
       );
       expect(firstFailure).toBeGreaterThanOrEqual(0);
       const clean = runCampaign({ ...campaignDefault, seed: `zoo-${name}`, runs: firstFailure + 1, fixed: {} });
       expect(clean.failures).toEqual([]);
-    }, 60_000);
+      // Shrunk, the failure is a small scenario that fails with the bug and passes without it.
+      const shrunk = shrinkFailure(found!, 300)!;
+      expect(shrunk).not.toBeNull();
+      // At most a dozen steps (time statements — at, run, await — are not steps).
+      expect(shrunk.scenario.body.filter((st) => st.kind !== 'at' && st.kind !== 'run' && st.kind !== 'await').length).toBeLessThanOrEqual(12);
+      const text = printScenario(shrunk.scenario);
+      const replay = (bugs: BugName[]) => runScenario(parseScenario(text, 'min.scn'), { trace: null, file: 'min.scn', source: text, bugs });
+      expect(replay([name]).failed).toBeGreaterThan(0);
+      expect(replay([]).failed).toBe(0);
+    }, 120_000);
   }
 });

@@ -118,9 +118,14 @@ export interface ShrunkFailure extends ShrinkResult {
 export function shrinkFailure(r: FuzzResult, runsMax = shrinkBudgetDefault.runsMax): ShrunkFailure | null {
   if (r.failure === undefined || r.failure.kind === 'nondeterminism') return null;
   const want = failureSignature(r.failure);
+  // With a zoo bug on, a smaller scenario must also pass without the bug: it must show the bug,
+  // not some failure of its own (a heal dropped, a bound shortened).
+  const correctCore = r.options.bugs.length > 0 ? { ...r.options, bugs: [] } : null;
   const fails = (s: Scenario): FuzzResult | null => {
     const x = executeGenerated(r.seed, s, r.options, r.faultKindsUsed);
-    return x.failure !== undefined && failureSignature(x.failure) === want ? x : null;
+    if (x.failure === undefined || failureSignature(x.failure) !== want) return null;
+    if (correctCore !== null && !executeGenerated(r.seed, s, correctCore, r.faultKindsUsed).ok) return null;
+    return x;
   };
   const out = shrinkScenario(r.scenario, (s) => fails(s) !== null, { runsMax, keepLivenessPhase: r.failure.kind === 'liveness' });
   const result = fails(out.scenario);

@@ -1,3 +1,3 @@
 // `npm run bench`: see sim/cli/bench.ts.
 import { runBench } from './cli/bench.ts';
-runBench();
+await runBench();

@@ -8,6 +8,7 @@ import { runCommand } from './cli/run.ts';
 import { runBench } from './cli/bench.ts';
 import { fuzzCommand } from './cli/fuzz.ts';
 import { BUG_NAMES } from './core/bugs.ts';
+import { availableParallelism } from 'node:os';
 
 const parser = yargs(hideBin(process.argv))
   .scriptName('psync-sim')
@@ -52,20 +53,21 @@ const parser = yargs(hideBin(process.argv))
       .option('out', { type: 'string', describe: 'folder for failure files (default fuzz-failures)' })
       .option('json', { type: 'boolean', default: false, describe: 'print JSON lines instead of text' })
       .option('bug', { type: 'string', array: true, describe: `switch on a historical Redis bug: ${BUG_NAMES.join(', ')}` })
+      .option('workers', { type: 'number', default: availableParallelism(), describe: 'worker threads (default: the machine\'s cores)' })
       .option('shrink', { type: 'boolean', default: true, describe: 'shrink each failure into <seed>.min.scn (--no-shrink: off)' })
       .option('shrink-runs', { type: 'number', describe: 'most runs one shrink may spend (default 300)' })
       .option('check-determinism', { type: 'boolean', default: false, describe: 'run every seed twice; report the first trace event that differs' })
       .example('$0 fuzz --runs 500 --seed nightly', 'a campaign')
       .example('$0 fuzz --time 10m --shard 2/8', 'machine 2 of 8 in a CI matrix'),
-    (argv) => {
-      process.exitCode = fuzzCommand({
+    async (argv) => {
+      process.exitCode = await fuzzCommand({
         runs: argv.runs, seed: argv.seed, time: argv.time, shard: argv.shard,
-        faults: argv.faults, nodes: argv.nodes, out: argv.out, json: argv.json, bugs: argv.bug,
+        faults: argv.faults, nodes: argv.nodes, out: argv.out, json: argv.json, bugs: argv.bug, workers: argv.workers,
         shrink: argv.shrink, shrinkRuns: argv['shrink-runs'], checkDeterminism: argv['check-determinism'],
       });
     },
   )
-  .command('bench', 'Measure events/s and virtual seconds per wall second', () => {}, () => runBench())
+  .command('bench', 'Measure events/s, virtual seconds per wall second and fuzz runs/s', () => {}, () => runBench())
   .demandCommand(1, 'Name a command: run, fuzz or bench (see --help).')
   .strict()
   .help()

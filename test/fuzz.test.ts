@@ -212,3 +212,19 @@ describe('fuzz: command', () => {
     expect(text.split('\n')[0]).toBe('# psync-sim fuzz --seed file/1');
   });
 });
+
+describe('fuzz: worker threads', () => {
+  it('two workers cover exactly the runs one thread does, with the same totals', async () => {
+    const { runCampaignOnWorkers } = await import('../sim/cli/fuzz.ts');
+    const { runCampaign, campaignDefault } = await import('../sim/fuzz/campaign.ts');
+    const campaign = { ...campaignDefault, seed: 'workers', runs: 12 };
+    const seen: string[] = [];
+    const parallel = await runCampaignOnWorkers(campaign, 2, null, (r) => seen.push(r.seed));
+    const serial = runCampaign(campaign);
+    expect(parallel.runs).toBe(12);
+    expect(seen.sort()).toEqual(Array.from({ length: 12 }, (_, i) => `workers/${i}`).sort());
+    expect(parallel.events).toBe(serial.events);
+    expect(parallel.virtualUs).toBe(serial.virtualUs);
+    expect([...parallel.coverage].sort()).toEqual([...serial.coverage].sort());
+  }, 60_000);
+});

@@ -11,6 +11,9 @@ import { World } from '../world/world.ts';
 import { defaultConfig } from '../core/config.ts';
 import { startLoad } from '../world/load.ts';
 import { fuzzOne } from '../fuzz/run.ts';
+import { campaignDefault } from '../fuzz/campaign.ts';
+import { runCampaignOnWorkers } from './fuzz.ts';
+import { availableParallelism } from 'node:os';
 
 export interface BenchFigures {
   name: string;
@@ -67,7 +70,15 @@ export function benchFuzz(runs = 40): { runs: number; wallMs: number; failed: nu
   return { runs, wallMs: performance.now() - t0, failed };
 }
 
-export function runBench(): void {
+/** The same kind of runs on every core (worker threads). */
+export async function benchFuzzWorkers(runs = 80): Promise<{ runs: number; wallMs: number; workers: number; failed: number }> {
+  const workers = availableParallelism();
+  const t0 = performance.now();
+  const summary = await runCampaignOnWorkers({ ...campaignDefault, seed: 'bench', runs }, workers, null, () => {});
+  return { runs: summary.runs, wallMs: performance.now() - t0, workers, failed: summary.failures.length };
+}
+
+export async function runBench(): Promise<void> {
   console.log('psync-sim bench (single thread; figures vary with the machine)');
   const rep = benchReplication();
   console.log(formatFigures(rep));
@@ -76,4 +87,7 @@ export function runBench(): void {
   const f = benchFuzz();
   console.log(`${'fuzz runs (one worker)'.padEnd(32)} ${String(f.runs).padStart(10)} runs    ${(f.wallMs / 1000).toFixed(2).padStart(7)} s wall  ` +
     `${(f.runs / (f.wallMs / 1000)).toFixed(1).padStart(12)} runs/s${f.failed ? `  (${f.failed} failed!)` : ''}`);
+  const w = await benchFuzzWorkers();
+  console.log(`${`fuzz runs (${w.workers} workers)`.padEnd(32)} ${String(w.runs).padStart(10)} runs    ${(w.wallMs / 1000).toFixed(2).padStart(7)} s wall  ` +
+    `${(w.runs / (w.wallMs / 1000)).toFixed(1).padStart(12)} runs/s${w.failed ? `  (${w.failed} failed!)` : ''}`);
 }

@@ -14,7 +14,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { makeChalk } from './run.ts';
-import { runCampaign, campaignDefault } from '../fuzz/campaign.ts';
+import { runCampaign, campaignDefault, CampaignTally } from '../fuzz/campaign.ts';
+import { Worker } from 'node:worker_threads';
 import { BUG_NAMES, isBugName } from '../core/bugs.ts';
 import type { BugName } from '../core/bugs.ts';
 import type { CampaignOptions, CampaignSummary } from '../fuzz/campaign.ts';
@@ -41,6 +42,8 @@ export interface FuzzCommandOptions {
   json?: boolean;
   /** Historical Redis bugs to switch on (the bug zoo, sim/core/bugs.ts). */
   bugs?: string[];
+  /** Worker threads (default 1 here; the CLI defaults to the machine's cores). */
+  workers?: number;
   /** Shrink each failure and write `<seed>.min.scn` too (default true; `--no-shrink` turns it off). */
   shrink?: boolean;
   /** Most runs one shrink may spend (default 300). */
@@ -102,7 +105,39 @@ export function parseFuzzArgs(o: FuzzCommandOptions): { campaign: CampaignOption
   return { campaign: { seed, runs, shardIndex, shardCount, fixed, checkDeterminism: o.checkDeterminism === true }, timeUs };
 }
 
-export function fuzzCommand(o: FuzzCommandOptions): number {
+/**
+ * Run a campaign on `workers` threads: worker w takes every (n·W)-th run from i + n·w, so a
+ * `--shard i/n` campaign is split again without overlap. Results come back in any order.
+ */
+export function runCampaignOnWorkers(
+  campaign: CampaignOptions,
+  workers: number,
+  timeUs: number | null,
+  onResult: (r: FuzzResult) => void,
+): Promise<CampaignSummary> {
+  const tally = new CampaignTally();
+  const jobs: Promise<void>[] = [];
+  for (let w = 0; w < workers; w++) {
+    const sub: CampaignOptions = { ...campaign, shardIndex: campaign.shardIndex + campaign.shardCount * w, shardCount: campaign.shardCount * workers };
+    if (sub.runs !== null && sub.shardIndex >= sub.runs) continue;
+    // A .js entry that registers tsx in the worker's own thread, then loads fuzz-worker.ts.
+    const worker = new Worker(new URL('./fuzz-worker.js', import.meta.url), { workerData: { campaign: sub, timeUs } });
+    jobs.push(new Promise<void>((resolve, reject) => {
+      worker.on('message', (m: { type: 'result'; r: FuzzResult } | { type: 'done' }) => {
+        if (m.type === 'result') {
+          tally.add(m.r);
+          onResult(m.r);
+        }
+      });
+      worker.on('error', reject);
+      worker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`fuzz worker ${w} exited with code ${code}`))));
+    }));
+  }
+  return Promise.all(jobs).then(() => tally.summary());
+}
+
+/** `psync-sim fuzz`; with `workers` > 1 the campaign runs on worker threads and this is async. */
+export function fuzzCommand(o: FuzzCommandOptions): number | Promise<number> {
   const out = o.stdout ?? ((s: string) => void process.stdout.write(s));
   const err = o.stderr ?? ((s: string) => void process.stderr.write(s));
   const isTTY = o.isTTY ?? process.stdout.isTTY === true;
@@ -160,15 +195,19 @@ export function fuzzCommand(o: FuzzCommandOptions): number {
     }
     progress(false);
   };
-  const summary = runCampaign(campaign, {
+  const finish = (summary: CampaignSummary): number => {
+    progress(true);
+    const wallS = elapsedS();
+    if (json) out(JSON.stringify(summaryJson(summary, wallS)) + '\n');
+    else out(renderSummary(summary, wallS, c) + '\n');
+    return summary.failures.length > 0 ? 1 : 0;
+  };
+  const workers = o.workers ?? 1;
+  if (workers > 1) return runCampaignOnWorkers(campaign, workers, timeUs, onResult).then(finish);
+  return finish(runCampaign(campaign, {
     onResult,
     shouldStop: timeUs === null ? undefined : () => elapsedS() * 1e6 >= timeUs,
-  });
-  progress(true);
-  const wallS = elapsedS();
-  if (json) out(JSON.stringify(summaryJson(summary, wallS)) + '\n');
-  else out(renderSummary(summary, wallS, c) + '\n');
-  return summary.failures.length > 0 ? 1 : 0;
+  }));
 }
 
 function writeFailure(dir: string, r: FuzzResult): string {

@@ -58,32 +58,46 @@ export function runSeed(seed: string, index: number): string {
   return `${seed}/${index}`;
 }
 
+/** Adds up run results into a CampaignSummary (one thread, or many workers' results). */
+export class CampaignTally {
+  private readonly failures: FuzzResult[] = [];
+  private readonly byKind: Record<FailureKind, number> = { invariant: 0, liveness: 0, crash: 0, nondeterminism: 0 };
+  private readonly coverage = new Map<string, number>();
+  private readonly faultKinds = new Map<string, number>();
+  private runs = 0;
+  private virtualUs = 0;
+  private events = 0;
+
+  add(r: FuzzResult): void {
+    this.runs++;
+    this.virtualUs += r.virtualUs;
+    this.events += r.events;
+    for (const c of r.coverage) this.coverage.set(c, (this.coverage.get(c) ?? 0) + 1);
+    for (const k of r.faultKindsUsed) this.faultKinds.set(k, (this.faultKinds.get(k) ?? 0) + 1);
+    if (r.failure !== undefined) {
+      this.failures.push(r);
+      this.byKind[r.failure.kind]++;
+    }
+  }
+
+  summary(): CampaignSummary {
+    const { runs, failures, byKind, coverage, faultKinds, virtualUs, events } = this;
+    return { runs, failures, byKind, coverage, faultKinds, virtualUs, events };
+  }
+}
+
 export function runCampaign(o: CampaignOptions, hooks: CampaignHooks = {}): CampaignSummary {
   assert(Number.isSafeInteger(o.shardCount) && o.shardCount >= 1, `campaign: bad shard count ${o.shardCount}`);
   assert(Number.isSafeInteger(o.shardIndex) && o.shardIndex >= 0 && o.shardIndex < o.shardCount, `campaign: bad shard ${o.shardIndex}/${o.shardCount}`);
   assert(o.runs === null || (Number.isSafeInteger(o.runs) && o.runs >= 0), `campaign: bad run count ${o.runs}`);
   assert(o.runs !== null || hooks.shouldStop !== undefined, 'campaign: no run count and no stop condition');
-  const failures: FuzzResult[] = [];
-  const byKind: Record<FailureKind, number> = { invariant: 0, liveness: 0, crash: 0, nondeterminism: 0 };
-  const coverage = new Map<string, number>();
-  const faultKinds = new Map<string, number>();
-  let runs = 0;
-  let virtualUs = 0;
-  let events = 0;
+  const tally = new CampaignTally();
   for (let index = o.shardIndex; o.runs === null || index < o.runs; index += o.shardCount) {
     if (hooks.shouldStop?.()) break;
     const seed = runSeed(o.seed, index);
     const r = o.checkDeterminism === true ? fuzzTwice(seed, o.fixed) : fuzzOne(seed, o.fixed);
-    runs++;
-    virtualUs += r.virtualUs;
-    events += r.events;
-    for (const c of r.coverage) coverage.set(c, (coverage.get(c) ?? 0) + 1);
-    for (const k of r.faultKindsUsed) faultKinds.set(k, (faultKinds.get(k) ?? 0) + 1);
-    if (r.failure !== undefined) {
-      failures.push(r);
-      byKind[r.failure.kind]++;
-    }
+    tally.add(r);
     hooks.onResult?.(r, index);
   }
-  return { runs, failures, byKind, coverage, faultKinds, virtualUs, events };
+  return tally.summary();
 }

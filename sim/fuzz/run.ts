@@ -173,6 +173,7 @@ export function executeGenerated(seed: string, scenario: Scenario, options: Fuzz
   const cov = new CoverageSink();
   const base = { seed, options, faultKindsUsed, scenario, text, coverage: cov.coverage };
   let checks: CheckResult[];
+  let nodesInfo: string[] = [];
   let virtualUs = 0;
   let events = 0;
   try {
@@ -183,6 +184,7 @@ export function executeGenerated(seed: string, scenario: Scenario, options: Fuzz
     const sink = trace === undefined ? cov.sink : (st: Stamped): void => { cov.sink(st); trace(st); };
     const r = runScenario(parseScenario(source, file), { trace: sink, file, source, bugs: options.bugs });
     checks = r.checks;
+    nodesInfo = r.nodesInfo;
     virtualUs = r.virtualUs;
     events = r.events;
   } catch (e) {
@@ -193,7 +195,8 @@ export function executeGenerated(seed: string, scenario: Scenario, options: Fuzz
   const broken = checks.find((c) => !c.ok && c.kind === 'invariant') ?? checks.find((c) => !c.ok);
   if (broken === undefined) return { ...base, ok: true, virtualUs, events };
   const kind: FailureKind = broken.kind === 'invariant' ? 'invariant' : 'liveness';
-  const detail = `line ${broken.line}: ${broken.text}\n  ${broken.detail}\n${tail(cov)}`;
+  const info = nodesInfo.length > 0 ? `nodes' INFO:\n${nodesInfo.map((l) => `  ${l}`).join('\n')}\n` : '';
+  const detail = `line ${broken.line}: ${broken.text}\n  ${broken.detail}\n${info}${tail(cov)}`;
   return { ...base, ok: false, failure: { kind, detail }, virtualUs, events };
 }
 

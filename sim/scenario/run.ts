@@ -24,6 +24,7 @@ import type { EvalContext, Verdict } from './predicates.ts';
 import { formatTimeUs } from '../trace/render.ts';
 import { printPredicate } from './printer.ts';
 import { InvariantViolation } from '../check/invariants.ts';
+import { infoFields } from '../core/info.ts';
 import type { BugName } from '../core/bugs.ts';
 
 export interface CheckResult {
@@ -57,6 +58,8 @@ export interface RunResult {
   readonly failed: number;
   readonly virtualUs: number;
   readonly events: number;
+  /** Each node's replication INFO at the end (or at the broken invariant), `down` when it is not running. */
+  readonly nodesInfo: string[];
 }
 
 /** How long a blocking command may hold the script before the run gives up on it. */
@@ -111,6 +114,7 @@ class Executor implements EvalContext {
       failed: this.checks.length - passed,
       virtualUs: this.world.engine.nowUs,
       events: this.world.engine.eventsRun,
+      nodesInfo: this.nodesInfo(),
     };
   }
 
@@ -141,6 +145,17 @@ class Executor implements EvalContext {
       this.cli.set(n.name, this.world.newClientId());
     }
     for (const n of this.s.nodes) this.world.slot(n.name).start();
+  }
+
+  /** One line per node with the INFO fields that tell a replication story. */
+  private nodesInfo(): string[] {
+    const keys = ['role', 'master_host', 'master_link_status', 'master_replid', 'master_replid2', 'master_repl_offset',
+      'second_repl_offset', 'repl_backlog_first_byte_offset', 'repl_backlog_histlen', 'connected_slaves'];
+    return [...this.world.slots].map(([name, slot]) => {
+      if (slot.node === null) return `${name}: down (${slot.status})`;
+      const f = infoFields(slot.node);
+      return `${name}: ` + keys.filter((k) => f.has(k)).map((k) => `${k}=${f.get(k)}`).join(' ');
+    });
   }
 
   private applyLink(target: LinkTarget, m: LinkModel): void {

@@ -60,6 +60,10 @@ describe('bug zoo: the fuzzer finds every bug within its budget, and the correct
         { onResult: (r, i) => { if (!r.ok && found === null) { found = r; firstFailure = i; } }, shouldStop: () => found !== null },
       );
       expect(firstFailure).toBeGreaterThanOrEqual(0);
+      // The failure says what broke, every node's replication INFO then, and the last events.
+      expect(found!.failure!.detail).toContain("nodes' INFO:");
+      expect(found!.failure!.detail).toMatch(/m: (role=|down)/);
+      expect(found!.failure!.detail).toContain('last trace events:');
       const clean = runCampaign({ ...campaignDefault, seed: `zoo-${name}`, runs: firstFailure + 1, fixed: {} });
       expect(clean.failures).toEqual([]);
       // Shrunk, the failure is a small scenario that fails with the bug and passes without it.

@@ -4,7 +4,6 @@
  * Fields that describe the real machine (memory, CPU, OS) are left out or fixed.
  */
 import type { RedisNode } from './node.ts';
-import { ZERO_REPLID } from './node.ts';
 import type { Reply } from './reply.ts';
 import { array, bulk, int } from './reply.ts';
 import { goodReplicas } from './master.ts';
@@ -169,4 +168,3 @@ export function roleReply(n: RedisNode): Reply {
   return array([bulk('slave'), bulk(n.masterhost!), int(n.masterport), bulk(state), int(n.master ? n.master.reploff : -1)]);
 }
 
-export { ZERO_REPLID };

@@ -298,13 +298,13 @@ export function startBgsaveForReplication(n: RedisNode): void {
     const mark = n.host.randomHex(40);
     const payload = Buffer.concat([enc(`$EOF:${mark}\r\n`), rdb, enc(mark)]);
     const id = n.host.fork('sockets', payload.length);
-    n.child = { id, target: 'sockets', forReplication: true, rdb, payload, targets: waiting, relayedBytes: 0 };
+    n.child = { id, target: 'sockets', rdb, payload, targets: waiting, relayedBytes: 0 };
     n.rdbBgsaveInProgress = true; // A socket child is an RDB child too (child_type == CHILD_TYPE_RDB).
     traceBgsave(n, 'sockets', rdb.length, waiting, offset);
   } else {
     const rdb = rdbSnapshot(n);
     const id = n.host.fork('disk', rdb.length);
-    n.child = { id, target: 'disk', forReplication: true, rdb, payload: null, targets: [], relayedBytes: 0 };
+    n.child = { id, target: 'disk', rdb, payload: null, targets: [], relayedBytes: 0 };
     n.rdbBgsaveInProgress = true;
     traceBgsave(n, 'disk', rdb.length, waiting, offset);
     for (const r of waiting) {
@@ -380,7 +380,7 @@ export function bgsaveCommand(n: RedisNode, c: Client): void {
   if (n.child !== null) return n.addReply(c, err('ERR Background save already in progress'));
   const rdb = rdbSnapshot(n);
   const id = n.host.fork('disk', rdb.length);
-  n.child = { id, target: 'disk', forReplication: false, rdb, payload: null, targets: [], relayedBytes: 0 };
+  n.child = { id, target: 'disk', rdb, payload: null, targets: [], relayedBytes: 0 };
   n.rdbBgsaveInProgress = true;
   n.addReply(c, { kind: 'status', text: 'Background saving started' });
 }
@@ -393,7 +393,7 @@ export function checkSavePoints(n: RedisNode): void {
     if (n.dirty >= p.changes && nowSec - n.lastSaveUnixSec > p.seconds) {
       const rdb = rdbSnapshot(n);
       const id = n.host.fork('disk', rdb.length);
-      n.child = { id, target: 'disk', forReplication: false, rdb, payload: null, targets: [], relayedBytes: 0 };
+      n.child = { id, target: 'disk', rdb, payload: null, targets: [], relayedBytes: 0 };
       n.rdbBgsaveInProgress = true;
       return;
     }

@@ -94,7 +94,6 @@ export class RedisNode {
   child: {
     id: ChildId;
     target: 'disk' | 'sockets';
-    forReplication: boolean;
     rdb: Buffer;
     /** Sockets: the framed payload ($EOF:<mark>, RDB, mark), its readers, and how much was relayed. */
     payload: Buffer | null;

@@ -15,8 +15,7 @@ import type { Timer } from '../engine/engine.ts';
 import { RandomStreams } from '../engine/random.ts';
 import type { Rng } from '../engine/random.ts';
 import { Network } from '../net/network.ts';
-import type { SocketOwner, SocketId, LinkModel } from '../net/network.ts';
-import { linkDefault } from '../net/network.ts';
+import type { SocketOwner, SocketId } from '../net/network.ts';
 import type { Host, ConnId, ClientId, ChildId, ChildTarget } from '../core/host.ts';
 import type { Config } from '../core/config.ts';
 import { RedisNode } from '../core/node.ts';
@@ -108,11 +107,6 @@ export class World {
   /** Socket ids for connects to names that are not hosts; negative so they never collide. */
   newUnresolvedSocket(): number {
     return this.nextUnresolved--;
-  }
-
-  setLink(a: string | null, b: string | null, model: LinkModel): void {
-    if (a === null || b === null) this.net.setDefaultLink(model);
-    else this.net.setLink(a, b, model);
   }
 }
 
@@ -434,4 +428,3 @@ export class NodeSlot implements Host, SocketOwner {
   }
 }
 
-export { linkDefault };

@@ -233,6 +233,11 @@ export class NodeSlot implements Host, SocketOwner {
       return;
     }
     input();
+    this.afterInput(node);
+  }
+
+  /** The end of an event-loop iteration: beforeSleep (writes), then the invariants. */
+  private afterInput(node: RedisNode): void {
     if (this.node !== node) return;
     // If the input put the process to sleep (DEBUG SLEEP), these writes leave when it wakes.
     node.beforeSleep();
@@ -263,7 +268,12 @@ export class NodeSlot implements Host, SocketOwner {
     if (queue === undefined) this.replyTo.set(client, [onReply]);
     else queue.push(onReply);
     const node = this.node;
-    this.deliver(() => node.localCommand(client, argv));
+    if (this.paused) {
+      this.pausedInput.push(() => node.localCommand(client, argv));
+      return;
+    }
+    node.localCommand(client, argv);
+    this.afterInput(node);
   }
 
   // --- Host ------------------------------------------------------------------------------------
@@ -419,7 +429,14 @@ export class NodeSlot implements Host, SocketOwner {
 
   data(sock: SocketId, bytes: Uint8Array): void {
     const node = this.node;
-    if (node !== null) this.deliver(() => node.received(sock, bytes));
+    if (node === null) return;
+    // The hot path: no closure unless the process is frozen and the input must wait.
+    if (this.paused) {
+      this.pausedInput.push(() => node.received(sock, bytes));
+      return;
+    }
+    node.received(sock, bytes);
+    this.afterInput(node);
   }
 
   closed(sock: SocketId, reason: 'eof' | 'reset'): void {

@@ -86,6 +86,19 @@ describe('cli: psync-sim run', () => {
     expect(bad.err).toContain("unknown bug 'nosuch' (the zoo has: ");
   });
 
+  it('--timeline draws one lane per node', () => {
+    const p = file('timeline.scn', 'nodes m r1\nat 0s\n  r1: REPLICAOF m 6379\nawait converged within 10s\n');
+    const r = cli('run', p, '--timeline');
+    expect(r.status).toBe(0);
+    const lines = r.out.split('\n');
+    const header = lines.find((l) => /^\s+m\s+r1\s*$/.test(l));
+    expect(header).toBeDefined();
+    // A PSYNC sent by r1 sits in r1's lane (right of m's), the decision in m's lane.
+    const psync = lines.find((l) => l.includes('→ m: PSYNC'))!;
+    const decision = lines.find((l) => l.includes('decides for r1'))!;
+    expect(psync.indexOf('→ m: PSYNC')).toBeGreaterThan(decision.indexOf('decides for r1'));
+  });
+
   it('--help lists the commands', () => {
     const r = cli('--help');
     expect(r.status).toBe(0);

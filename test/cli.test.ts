@@ -12,7 +12,8 @@ const root = join(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'psync-sim-cli-'));
 
 function cli(...args: string[]): { status: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'sim/cli.ts', ...args], {
+  // The compiled CLI, as installed (vitest's globalSetup builds dist/ first).
+  const r = spawnSync(process.execPath, ['sim/psync-sim.js', ...args], {
     cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined },
   });
   return { status: r.status, out: r.stdout, err: r.stderr };
@@ -26,7 +27,7 @@ function file(name: string, text: string): string {
 
 const lastLine = (s: string): string => s.trimEnd().split('\n').pop()!;
 
-describe('cli: psync-sim run', () => {
+describe('cli: psync-sim run', { timeout: 60_000 }, () => {
   it('exit 0 and "N passed, 0 failed" when every check holds', () => {
     const p = file('ok.scn', 'nodes m r1\nat 0s\n  r1: REPLICAOF m 6379\nawait converged within 10s\nexpect m.connected_slaves == 1\n');
     const r = cli('run', p);
@@ -69,7 +70,7 @@ describe('cli: psync-sim run', () => {
     const p = file('json.scn', 'nodes m r1\nat 0s\n  r1: REPLICAOF m 6379\nawait converged within 10s\n');
     const out = join(dir, 'trace.jsonl');
     expect(cli('run', p, '--json', out).status).toBe(0);
-    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.type === 'event');
     expect(lines.length).toBeGreaterThan(10);
     expect(lines.some((e) => e.kind === 'psync-decision')).toBe(true);
     expect(lines.every((e) => Number.isInteger(e.atUs))).toBe(true);

@@ -10,8 +10,8 @@
  * --json, stdout carries one JSON object per failure and a final summary object instead.
  * Exit status: 0 clean, 1 a run failed, 2 bad arguments.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync, accessSync, existsSync, statSync, constants as fsConstants } from 'node:fs';
+import { join, resolve, dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { makeChalk } from './run.ts';
 import { runCampaign, campaignDefault, CampaignTally } from '../fuzz/campaign.ts';
@@ -23,7 +23,9 @@ import { FAULT_KINDS, isFaultKind } from '../fuzz/generate.ts';
 import type { FaultKind, FuzzOptions } from '../fuzz/generate.ts';
 import { COVERAGE_KEYS, COVERAGE_REQUIRED, fileStem, scenarioFileText } from '../fuzz/run.ts';
 import type { FuzzResult } from '../fuzz/run.ts';
-import { minFileText, shrinkBudgetDefault, shrinkFailure } from '../fuzz/shrink.ts';
+import { failureSignature, minFileText, shrinkBudgetDefault, shrinkFailure } from '../fuzz/shrink.ts';
+import { EXIT, UsageError, isInterrupted, onInterrupt } from './exit.ts';
+import { headerRecord, JSON_SCHEMA_VERSION } from './records.ts';
 import { formatDurationUs, parseDurationUs } from '../scenario/units.ts';
 
 export interface FuzzCommandOptions {
@@ -44,8 +46,12 @@ export interface FuzzCommandOptions {
   bugs?: string[];
   /** Worker threads (default 1 here; the CLI defaults to the machine's cores). */
   workers?: number;
-  /** Shrink each failure and write `<seed>.min.scn` too (default true; `--no-shrink` turns it off). */
+  /** Shrink failures and write `<seed>.min.scn` too (default true; `--no-shrink` turns it off). */
   shrink?: boolean;
+  /** Shrink every failure; by default only the first of each signature (the others are copies). */
+  shrinkAll?: boolean;
+  /** Run on worker threads even with one worker, so SIGINT is seen between runs (the CLI). */
+  interruptible?: boolean;
   /** Most runs one shrink may spend (default 300). */
   shrinkRuns?: number;
   /** Run every seed twice and report the first trace event where the runs differ. */
@@ -55,8 +61,6 @@ export interface FuzzCommandOptions {
   stderr?: (s: string) => void;
   isTTY?: boolean;
 }
-
-class UsageError extends Error {}
 
 /** Turn the CLI's strings into campaign options; throws UsageError with a readable message. */
 export function parseFuzzArgs(o: FuzzCommandOptions): { campaign: CampaignOptions; timeUs: number | null } {
@@ -87,7 +91,7 @@ export function parseFuzzArgs(o: FuzzCommandOptions): { campaign: CampaignOption
   let shardCount = 1;
   if (o.shard !== undefined) {
     const m = /^(\d+)\/(\d+)$/.exec(o.shard.trim());
-    if (m === null || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new UsageError(`--shard: expected i/n with 0 <= i < n, got '${o.shard}'`);
+    if (m === null || !Number.isSafeInteger(Number(m[2])) || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new UsageError(`--shard: expected i/n with 0 <= i < n, got '${o.shard}'`);
     shardIndex = Number(m[1]);
     shardCount = Number(m[2]);
   }
@@ -101,6 +105,7 @@ export function parseFuzzArgs(o: FuzzCommandOptions): { campaign: CampaignOption
   const seed = o.seed ?? campaignDefault.seed;
   if (seed.length === 0 || /[\n\r#]/.test(seed)) throw new UsageError(`--seed: '${seed}' must be one line without '#'`);
   const runs = o.runs ?? (timeUs !== null ? null : campaignDefault.runs);
+  if (o.workers !== undefined && !(Number.isSafeInteger(o.workers) && o.workers >= 1 && o.workers <= 256)) throw new UsageError(`--workers: expected a whole number from 1 to 256, got ${o.workers}`);
   if (o.shrinkRuns !== undefined && !(Number.isSafeInteger(o.shrinkRuns) && o.shrinkRuns >= 0)) throw new UsageError(`--shrink-runs: expected a count, got ${o.shrinkRuns}`);
   return { campaign: { seed, runs, shardIndex, shardCount, fixed, checkDeterminism: o.checkDeterminism === true }, timeUs };
 }
@@ -108,32 +113,58 @@ export function parseFuzzArgs(o: FuzzCommandOptions): { campaign: CampaignOption
 /**
  * Run a campaign on `workers` threads: worker w takes every (n·W)-th run from i + n·w, so a
  * `--shard i/n` campaign is split again without overlap. Results come back in any order.
+ * `stop()` (SIGINT) terminates the workers and resolves with the runs received so far.
  */
 export function runCampaignOnWorkers(
   campaign: CampaignOptions,
   workers: number,
   timeUs: number | null,
   onResult: (r: FuzzResult) => void,
+  control: { stop?: () => void } = {},
 ): Promise<CampaignSummary> {
   const tally = new CampaignTally();
   const jobs: Promise<void>[] = [];
+  const all: Worker[] = [];
+  let stopping = false;
+  control.stop = () => {
+    stopping = true;
+    for (const w of all) void w.terminate();
+  };
   for (let w = 0; w < workers; w++) {
     const sub: CampaignOptions = { ...campaign, shardIndex: campaign.shardIndex + campaign.shardCount * w, shardCount: campaign.shardCount * workers };
     if (sub.runs !== null && sub.shardIndex >= sub.runs) continue;
-    // A .js entry that registers tsx in the worker's own thread, then loads fuzz-worker.ts.
+    // Compiled (dist/): the worker's own compiled module. From source (tests, tsx): a .js shim
+    // beside this file that registers tsx in the worker's thread, then loads fuzz-worker.ts.
     const worker = new Worker(new URL('./fuzz-worker.js', import.meta.url), { workerData: { campaign: sub, timeUs } });
+    all.push(worker);
     jobs.push(new Promise<void>((resolve, reject) => {
       worker.on('message', (m: { type: 'result'; r: FuzzResult } | { type: 'done' }) => {
-        if (m.type === 'result') {
+        if (m.type === 'result' && !stopping) {
           tally.add(m.r);
           onResult(m.r);
         }
       });
       worker.on('error', reject);
-      worker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`fuzz worker ${w} exited with code ${code}`))));
+      worker.on('exit', (code) => (code === 0 || stopping ? resolve() : reject(new Error(`fuzz worker ${w} exited with code ${code}`))));
     }));
   }
   return Promise.all(jobs).then(() => tally.summary());
+}
+
+/** One group of failures that fail the same way (kind, invariant, check), in arrival order. */
+interface FailureGroup {
+  readonly signature: string;
+  readonly seeds: string[];
+  minFile: string | null;
+}
+
+/** The triage key: failureSignature (kind + invariant) plus, for liveness, the check's text. */
+export function triageSignature(r: FuzzResult): string {
+  const f = r.failure!;
+  const sig = failureSignature(f);
+  if (f.kind !== 'liveness') return sig;
+  const first = f.detail.split('\n')[0] ?? '';
+  return `${sig} ${first.replace(/^line \d+: /, '').replace(/\d+(\.\d+)?/g, '#')}`;
 }
 
 /** `psync-sim fuzz`; with `workers` > 1 the campaign runs on worker threads and this is async. */
@@ -143,15 +174,22 @@ export function fuzzCommand(o: FuzzCommandOptions): number | Promise<number> {
   const isTTY = o.isTTY ?? process.stdout.isTTY === true;
   const c = makeChalk();
   let parsed;
+  const outDir = o.out ?? 'fuzz-failures';
   try {
     parsed = parseFuzzArgs(o);
+    // Before any run: a failure found after an hour must have somewhere to go.
+    try {
+      makeFolders(outDir);
+      accessSync(outDir, fsConstants.W_OK);
+    } catch (e) {
+      throw new UsageError(`--out: cannot write to ${outDir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     err(`psync-sim fuzz: ${e.message}\n`);
-    return 2;
+    return EXIT.invalid;
   }
   const { campaign, timeUs } = parsed;
-  const outDir = o.out ?? 'fuzz-failures';
   const json = o.json === true;
   const shrinkOn = o.shrink !== false;
   const shrinkRuns = o.shrinkRuns ?? shrinkBudgetDefault.runsMax;
@@ -160,14 +198,19 @@ export function fuzzCommand(o: FuzzCommandOptions): number | Promise<number> {
   let lastProgressS = 0;
   let done = 0;
   let failed = 0;
+  const groups = new Map<string, FailureGroup>();
   const shardText = campaign.shardCount > 1 ? ` shard ${campaign.shardIndex}/${campaign.shardCount}` : '';
-  if (!json) {
+  if (json) out(headerRecord({ command: 'fuzz', file: null, seed: campaign.seed, bugs: campaign.fixed.bugs ?? [] }) + '\n');
+  else {
     out(c.bold(`psync-sim fuzz: seed ${campaign.seed}${shardText}, ${campaign.runs ?? 'unbounded'} runs` + (timeUs !== null ? `, at most ${formatDurationUs(timeUs)} wall` : '') + '\n'));
   }
   const progress = (final: boolean): void => {
     if (json) return;
     const s = elapsedS();
-    const line = `${done} runs, ${failed} failed, ${(done / Math.max(s, 1e-9)).toFixed(1)} runs/s, ${s.toFixed(1)} s`;
+    const rate = `${(done / Math.max(s, 1e-9)).toFixed(1)} runs/s`;
+    const line = campaign.runs !== null && isTTY
+      ? `${bar(done, Math.ceil((campaign.runs - campaign.shardIndex) / campaign.shardCount))} ${done} runs, ${failed} failed, ${rate}, ${s.toFixed(1)} s`
+      : `${done} runs, ${failed} failed, ${rate}, ${s.toFixed(1)} s`;
     if (isTTY) out(`\r\x1b[K${line}${final ? '\n' : ''}`);
     else if (final || s - lastProgressS >= 5) {
       out(line + '\n');
@@ -179,15 +222,31 @@ export function fuzzCommand(o: FuzzCommandOptions): number | Promise<number> {
     if (r.failure !== undefined) {
       failed++;
       const file = writeFailure(outDir, r);
+      const signature = triageSignature(r);
+      let group = groups.get(signature);
+      const firstOfGroup = group === undefined;
+      if (group === undefined) groups.set(signature, (group = { signature, seeds: [], minFile: null }));
+      group.seeds.push(r.seed);
+      const bugFlags = r.options.bugs.map((b) => ` --bug ${b}`).join('');
+      // Only the first of a signature is shrunk by default: the others fail the same way.
+      const shrinkThis = shrinkOn && r.failure.kind !== 'nondeterminism' && (firstOfGroup || o.shrinkAll === true);
       if (!json && isTTY) out('\r\x1b[K');
-      if (!json) out(c.red(`✗ ${r.seed}: ${r.failure.kind}: ${r.failure.detail.split('\n').slice(0, 2).join(' — ')}`) + '\n');
-      if (!json && r.failure.kind === 'nondeterminism') out(r.failure.detail.split('\n').slice(1).join('\n') + '\n');
-      // Shrinking runs the scenario up to shrinkRuns more times: say so before the wait.
-      if (!json && shrinkOn && r.failure.kind !== 'nondeterminism') out(c.dim(`  shrinking (at most ${shrinkRuns} runs)...`) + '\n');
-      const min = shrinkOn ? writeShrunk(outDir, r, shrinkRuns) : null;
-      const replayFile = (min?.file ?? file) + r.options.bugs.map((b) => ` --bug ${b}`).join('');
+      if (!json) {
+        const again = firstOfGroup ? '' : c.dim(` (same signature as ${group.seeds[0]}, ${group.seeds.length} so far)`);
+        out(c.red(`✗ ${r.seed}: ${r.failure.kind}: ${r.failure.detail.split('\n')[0]}`) + again + '\n');
+        if (r.failure.kind === 'nondeterminism') out(r.failure.detail.split('\n').slice(1).join('\n') + '\n');
+        out(`  file: ${file}\n`);
+        // Shrinking runs the scenario up to shrinkRuns more times: say so before the wait.
+        if (shrinkThis) out(c.dim(`  shrinking (at most ${shrinkRuns} runs)...`) + '\n');
+      }
+      const min = shrinkThis ? writeShrunk(outDir, r, shrinkRuns) : null;
+      if (min !== null && firstOfGroup) group.minFile = min.file;
+      const replayFile = (min?.file ?? file) + bugFlags;
       if (json) {
-        out(JSON.stringify({ seed: r.seed, kind: r.failure.kind, file, minFile: min?.file ?? null, replay: `psync-sim run ${replayFile}`, detail: r.failure.detail.split('\n')[0], options: r.options }) + '\n');
+        out(JSON.stringify({
+          type: 'failure', seed: r.seed, kind: r.failure.kind, signature, file, minFile: min?.file ?? null,
+          replay: `psync-sim run ${replayFile}`, detail: r.failure.detail.split('\n')[0], options: r.options,
+        }) + '\n');
       } else {
         if (min !== null) out(`  shrunk: ${min.summary}\n`);
         out(`  replay: psync-sim run ${replayFile} --trace\n`);
@@ -198,16 +257,45 @@ export function fuzzCommand(o: FuzzCommandOptions): number | Promise<number> {
   const finish = (summary: CampaignSummary): number => {
     progress(true);
     const wallS = elapsedS();
-    if (json) out(JSON.stringify(summaryJson(summary, wallS)) + '\n');
-    else out(renderSummary(summary, wallS, c) + '\n');
-    return summary.failures.length > 0 ? 1 : 0;
+    const stopped = isInterrupted();
+    if (json) out(JSON.stringify({ ...summaryJson(summary, wallS, [...groups.values()]), interrupted: stopped }) + '\n');
+    else {
+      out(renderSummary(summary, wallS, c, [...groups.values()]) + '\n');
+      if (stopped) out(c.yellow(`interrupted after ${summary.runs} runs: every failure file above is written and complete`) + '\n');
+    }
+    return stopped ? EXIT.interrupted : summary.failures.length > 0 ? EXIT.failed : EXIT.ok;
   };
   const workers = o.workers ?? 1;
-  if (workers > 1) return runCampaignOnWorkers(campaign, workers, timeUs, onResult).then(finish);
+  if (workers > 1 || o.interruptible === true) {
+    const control: { stop?: () => void } = {};
+    onInterrupt(() => control.stop?.());
+    return runCampaignOnWorkers(campaign, workers, timeUs, onResult, control).then(finish);
+  }
   return finish(runCampaign(campaign, {
     onResult,
-    shouldStop: timeUs === null ? undefined : () => elapsedS() * 1e6 >= timeUs,
+    shouldStop: () => isInterrupted() || (timeUs !== null && elapsedS() * 1e6 >= timeUs),
   }));
+}
+
+/**
+ * mkdir -p, one level at a time: Node's own recursive mkdir loops forever on some paths
+ * (`/proc/x`), and an unusable --out must be exit 2 at once.
+ */
+function makeFolders(dir: string): void {
+  const missing: string[] = [];
+  for (let d = resolve(dir); !existsSync(d); d = dirname(d)) {
+    missing.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing) mkdirSync(d);
+  if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
+}
+
+/** A 24-cell progress bar for a campaign with a known run count (a TTY only). */
+function bar(done: number, total: number): string {
+  const cells = 24;
+  const full = total > 0 ? Math.min(cells, Math.floor((done / total) * cells)) : 0;
+  return `[${'#'.repeat(full)}${'.'.repeat(cells - full)}]`;
 }
 
 function writeFailure(dir: string, r: FuzzResult): string {
@@ -228,8 +316,10 @@ export function writeShrunk(dir: string, r: FuzzResult, runsMax: number): { file
   return { file, summary };
 }
 
-function summaryJson(s: CampaignSummary, wallS: number): object {
+function summaryJson(s: CampaignSummary, wallS: number, groups: FailureGroup[]): object {
   return {
+    type: 'campaign',
+    schema: JSON_SCHEMA_VERSION,
     runs: s.runs,
     failed: s.failures.length,
     byKind: s.byKind,
@@ -239,10 +329,11 @@ function summaryJson(s: CampaignSummary, wallS: number): object {
     coverage: Object.fromEntries([...COVERAGE_KEYS].map((k) => [k, s.coverage.get(k) ?? 0])),
     faultKinds: Object.fromEntries(FAULT_KINDS.map((k) => [k, s.faultKinds.get(k) ?? 0])),
     failures: s.failures.map((f) => ({ seed: f.seed, kind: f.failure!.kind })),
+    groups: groups.map((g) => ({ signature: g.signature, count: g.seeds.length, seeds: g.seeds, minFile: g.minFile })),
   };
 }
 
-function renderSummary(s: CampaignSummary, wallS: number, c: ReturnType<typeof makeChalk>): string {
+function renderSummary(s: CampaignSummary, wallS: number, c: ReturnType<typeof makeChalk>, groups: FailureGroup[]): string {
   const lines: string[] = [''];
   const rate = (s.runs / Math.max(wallS, 1e-9)).toFixed(1);
   lines.push(c.bold(`${s.runs} runs in ${wallS.toFixed(1)} s (${rate} runs/s), ${(s.virtualUs / 1e6).toFixed(0)} s virtual, ${s.events} events`));
@@ -259,7 +350,11 @@ function renderSummary(s: CampaignSummary, wallS: number, c: ReturnType<typeof m
   if (s.failures.length === 0) lines.push(c.green(`no failures`));
   else {
     lines.push(c.red(`${s.failures.length} failed: ${s.byKind.invariant} invariant, ${s.byKind.liveness} liveness, ${s.byKind.crash} crash, ${s.byKind.nondeterminism} nondeterminism`));
-    for (const f of s.failures) lines.push(c.red(`  ${f.seed} (${f.failure!.kind})`));
+    // One line per signature, not per failure: the failures were printed as they were found.
+    for (const g of groups) {
+      const more = g.seeds.length > 1 ? `, also ${g.seeds.slice(1, 6).join(' ')}${g.seeds.length > 6 ? ' …' : ''}` : '';
+      lines.push(c.red(`  ${String(g.seeds.length).padStart(4)} × ${g.signature}`) + c.dim(` (first ${g.seeds[0]}${more}${g.minFile ? `; shrunk: ${g.minFile}` : ''})`));
+    }
   }
   return lines.join('\n');
 }

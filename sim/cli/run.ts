@@ -1,35 +1,48 @@
 /**
- * `psync-sim run`: parse, replay and report scenario files (SCENARIOS.md "Running").
+ * `psync-sim run`: parse, replay and report scenario files.
  * Prints each expect/await with its line as it passes or fails, then `N passed, N failed` alone
- * on the last line. Exit status: 0 all passed, 1 an expectation failed, 2 a file is invalid.
+ * on the last line. `--seeds a..b` sweeps each file over many seeds and counts, per check, on
+ * how many seeds it held. Exit status (sim/cli/exit.ts): 0 all passed, 1 an expectation failed,
+ * 2 invalid input, 3 a psync-sim bug, 130 interrupted (after the totals so far).
  */
-import { readFileSync, statSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { statSync, readdirSync, openSync, readSync, closeSync, writeSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Chalk } from 'chalk';
 import { parseScenario } from '../scenario/parser.ts';
 import { ScenarioError } from '../scenario/errors.ts';
-import { AssertionError } from '../assert.ts';
 import { BUG_NAMES, isBugName } from '../core/bugs.ts';
 import type { BugName } from '../core/bugs.ts';
 import { runScenario } from '../scenario/run.ts';
 import type { CheckResult, RunResult } from '../scenario/run.ts';
 import type { Stamped } from '../trace/events.ts';
-import { renderStamped, jsonLine, formatTimeUs } from '../trace/render.ts';
+import { renderStamped, formatTimeUs } from '../trace/render.ts';
 import type { Palette } from '../trace/render.ts';
 import { renderTimeline } from '../trace/timeline.ts';
+import { EXIT, UsageError, isInterrupted, isPathError, replayLine } from './exit.ts';
+import { headerRecord, eventRecord, checkRecord, summaryRecord, errorRecord } from './records.ts';
 
 export interface RunCommandOptions {
   files: string[];
   seed?: string;
+  /** `a..b`: replay every file once per integer seed in the range (a sweep). */
+  seeds?: string;
   trace: boolean;
   timeline: boolean;
+  /** A path for JSON lines, or `-` for stdout (the text report then goes to stderr). */
   json?: string;
   report: boolean;
   quiet: boolean;
   /** Bug-zoo names to switch on (validated here). */
   bugs?: string[];
+  /** Print the stack of an internal error. */
+  debug?: boolean;
 }
+
+/** The largest scenario file read (a story is a few KB; this bounds memory on hostile input). */
+export const SCENARIO_SIZE_MAX_BYTES = 4 * 1024 * 1024;
+/** The widest --seeds sweep. */
+export const SWEEP_SEEDS_MAX = 100_000;
 
 /** Colour only for a terminal that wants it (NO_COLOR, non-TTY and FORCE_COLOR respected). */
 export function makeChalk(stream: NodeJS.WriteStream = process.stdout): InstanceType<typeof Chalk> {
@@ -46,8 +59,13 @@ export function palette(c: InstanceType<typeof Chalk>): Palette {
 export function expandFiles(paths: string[]): string[] {
   const out: string[] = [];
   const walk = (p: string): void => {
-    if (!existsSync(p)) throw new Error(`no such file or folder: ${p}`);
-    if (statSync(p).isDirectory()) {
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      throw new UsageError(`no such file or folder: ${p}`);
+    }
+    if (st.isDirectory()) {
       for (const e of readdirSync(p).sort()) {
         const q = join(p, e);
         if (statSync(q).isDirectory() || e.endsWith('.scn')) walk(q);
@@ -58,61 +76,131 @@ export function expandFiles(paths: string[]): string[] {
   return out;
 }
 
-export function runCommand(o: RunCommandOptions): number {
-  const c = makeChalk();
+/**
+ * Read a scenario file with bounded memory: at most SCENARIO_SIZE_MAX_BYTES, read in chunks so
+ * a device (/dev/zero) or a growing pipe stops at the limit instead of filling memory. Latin-1
+ * keeps every byte as one character (binary arguments survive); the parser drops a UTF-8 BOM.
+ */
+export function readScenarioFile(path: string, limitBytes = SCENARIO_SIZE_MAX_BYTES): string {
+  const fd = openSync(path, 'r');
+  try {
+    if (fstatSync(fd).isDirectory()) throw Object.assign(new Error('is a folder'), { code: 'EISDIR' });
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const buf = Buffer.allocUnsafe(64 * 1024);
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      total += n;
+      if (total > limitBytes) throw new UsageError(`${path}: larger than ${limitBytes / 1024 / 1024} MB, the most psync-sim reads as a scenario`);
+      chunks.push(Buffer.from(buf.subarray(0, n)));
+    }
+    return Buffer.concat(chunks, total).toString('latin1');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Parse `--seeds a..b` (or one integer) into the seeds to sweep. */
+export function parseSeedRange(text: string): string[] {
+  const m = /^\s*(\d{1,15})(?:\.\.(\d{1,15}))?\s*$/.exec(text);
+  if (m === null) throw new UsageError(`--seeds: expected a..b (integers, a <= b), got '${text}'`);
+  const a = Number(m[1]);
+  const b = m[2] !== undefined ? Number(m[2]) : a;
+  if (a > b) throw new UsageError(`--seeds: expected a <= b, got '${text}'`);
+  if (b - a + 1 > SWEEP_SEEDS_MAX) throw new UsageError(`--seeds: at most ${SWEEP_SEEDS_MAX} seeds in one sweep, got ${b - a + 1}`);
+  const seeds: string[] = [];
+  for (let s = a; s <= b; s++) seeds.push(String(s));
+  return seeds;
+}
+
+/** Where JSON lines go: a file opened before any run (so a bad path is exit 2 at once), or stdout. */
+interface JsonOut {
+  write(line: string): void;
+  close(): void;
+}
+
+function openJsonOut(path: string): JsonOut {
+  if (path === '-') return { write: (l) => void process.stdout.write(l + '\n'), close: () => {} };
+  let fd: number;
+  try {
+    fd = openSync(path, 'w');
+  } catch (e) {
+    throw new UsageError(`--json: cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return {
+    write: (l) => {
+      try {
+        writeSync(fd, l + '\n');
+      } catch (e) {
+        throw new UsageError(`--json: cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+    },
+    close: () => closeSync(fd),
+  };
+}
+
+const yieldToSignals = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+interface Row { file: string; r: RunResult | null; wallMs: number; error?: string }
+
+export async function runCommand(o: RunCommandOptions): Promise<number> {
+  const jsonToStdout = o.json === '-';
+  const textStream = jsonToStdout ? process.stderr : process.stdout;
+  const c = makeChalk(textStream);
   const pal = palette(c);
-  const print = (s: string): void => void process.stdout.write(s + '\n');
+  const print = (s: string): void => void textStream.write(s + '\n');
   const bugs: BugName[] = [];
   for (const b of o.bugs ?? []) {
-    if (!isBugName(b)) {
-      process.stderr.write(`psync-sim: unknown bug '${b}' (the zoo has: ${BUG_NAMES.join(', ')})\n`);
-      return 2;
-    }
+    if (!isBugName(b)) throw new UsageError(`--bug: unknown bug '${b}' (the zoo has: ${BUG_NAMES.join(', ')})`);
     bugs.push(b);
   }
-  let files: string[];
+  if (o.seed !== undefined && o.seeds !== undefined) throw new UsageError('--seed and --seeds: give one or the other');
+  if (o.seed !== undefined && (o.seed.length === 0 || /[\n\r#]/.test(o.seed))) throw new UsageError(`--seed: '${o.seed}' must be one line without '#'`);
+  const sweep = o.seeds !== undefined ? parseSeedRange(o.seeds) : null;
+  if (sweep !== null && (o.trace || o.timeline)) throw new UsageError('--seeds: --trace and --timeline show one run; replay one seed with --seed N');
+  const files = expandFiles(o.files);
+  if (files.length === 0) throw new UsageError('no scenario files found');
+  const json = o.json !== undefined ? openJsonOut(o.json) : null;
   try {
-    files = expandFiles(o.files);
-  } catch (e) {
-    process.stderr.write(`psync-sim: ${(e as Error).message}\n`);
-    return 2;
+    return sweep !== null ? await sweepFiles(files, sweep, bugs, o, c, json) : await runFiles(files, bugs, o, c, pal, print, json);
+  } finally {
+    json?.close();
   }
-  if (files.length === 0) {
-    process.stderr.write('psync-sim: no scenario files found\n');
-    return 2;
-  }
+}
+
+async function runFiles(
+  files: string[], bugs: BugName[], o: RunCommandOptions, c: InstanceType<typeof Chalk>, pal: Palette,
+  print: (s: string) => void, json: JsonOut | null,
+): Promise<number> {
   let passed = 0;
   let failed = 0;
   let invalid = 0;
-  const json: string[] = [];
-  const rows: Array<{ file: string; r: RunResult | null; wallMs: number; error?: string }> = [];
+  let internal = 0;
+  let stopped = false;
+  const rows: Row[] = [];
   for (const file of files) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'latin1');
-    } catch (e) {
-      process.stderr.write(`psync-sim: cannot read ${file}: ${(e as Error).message}\n`);
-      invalid++;
-      rows.push({ file, r: null, wallMs: 0, error: 'unreadable' });
-      continue;
+    await yieldToSignals();
+    if (isInterrupted()) {
+      stopped = true;
+      break;
     }
-    let scenario;
-    try {
-      scenario = parseScenario(text, file);
-    } catch (e) {
-      if (!(e instanceof ScenarioError)) throw e;
-      print(c.red(e.format()));
+    const loaded = loadFile(file, print, c, json);
+    if (loaded === null) {
       invalid++;
       rows.push({ file, r: null, wallMs: 0, error: 'invalid' });
       continue;
     }
+    const { scenario, text } = loaded;
+    const seed = o.seed ?? scenario.seed ?? '1';
+    json?.write(headerRecord({ command: 'run', file, seed, bugs }));
     const timeline: Stamped[] = [];
-    const wantTrace = o.trace || o.timeline || o.json !== undefined;
+    const wantTrace = o.trace || o.timeline || json !== null;
     const sink = wantTrace
       ? (s: Stamped): void => {
           if (o.trace) print(renderStamped(s, pal));
           if (o.timeline) timeline.push(s);
-          if (o.json !== undefined) json.push(jsonLine(s));
+          if (json !== null) json.write(eventRecord(file, s));
         }
       : null;
     if (!o.quiet) print(c.bold(`▶ ${file}`) + (scenario.title ? ` — ${scenario.title}` : ''));
@@ -120,45 +208,169 @@ export function runCommand(o: RunCommandOptions): number {
     let result: RunResult;
     try {
       result = runScenario(scenario, {
-        seed: o.seed,
-        trace: sink,
-        file,
-        source: text,
-        bugs,
+        seed: o.seed, trace: sink, file, source: text, bugs,
         onCheck: (r: CheckResult) => {
+          json?.write(checkRecord(file, seed, r));
           if (o.quiet && r.ok) return;
           if (o.trace) return; // The trace already shows the check event.
           print(formatCheck(r, pal, o.quiet ? file : null));
         },
       });
     } catch (e) {
-      if (e instanceof AssertionError) {
-        // A broken assertion is a psync-sim bug, not the file's: say so, with how to replay it.
-        print(c.red(`${file}: internal error (a psync-sim bug, please report it): ${e.message}`));
-        print(c.dim(`  replay: psync-sim run ${file} --seed ${o.seed ?? scenario.seed ?? '1'} --trace`));
-        failed++;
-        rows.push({ file, r: null, wallMs: performance.now() - t0, error: 'bug' });
+      if (e instanceof ScenarioError) {
+        print(c.red(e.format()));
+        json?.write(errorRecord(file, 'invalid', e.format()));
+        invalid++;
+        rows.push({ file, r: null, wallMs: performance.now() - t0, error: 'invalid' });
         continue;
       }
-      if (!(e instanceof ScenarioError)) throw e;
-      print(c.red(e.format()));
-      invalid++;
-      rows.push({ file, r: null, wallMs: performance.now() - t0, error: 'invalid' });
+      if (e instanceof UsageError) throw e;
+      // Anything else is a psync-sim bug, not the file's: say so, with how to replay it.
+      const msg = e instanceof Error ? e.message : String(e);
+      print(c.red(`${file}: internal error (a psync-sim bug, please report it): ${msg.split('\n')[0]}`));
+      print(c.dim(`  replay: ${replayLine(['run', file, '--seed', seed, ...bugs.flatMap((b) => ['--bug', b]), '--trace', '--debug'])}`));
+      if (o.debug && e instanceof Error && e.stack) print(e.stack);
+      json?.write(errorRecord(file, 'internal', msg.split('\n')[0]!));
+      internal++;
+      rows.push({ file, r: null, wallMs: performance.now() - t0, error: 'bug' });
       continue;
     }
     const wallMs = performance.now() - t0;
-    if (o.timeline) print(renderTimeline(timeline, scenario.nodes.map((n) => n.name), process.stdout.columns || 120));
+    if (o.timeline) print(renderTimeline(timeline, scenario.nodes.map((n) => n.name), terminalColumns()));
     passed += result.passed;
     failed += result.failed;
     rows.push({ file, r: result, wallMs });
+    json?.write(summaryRecord(file, result));
     if (!o.quiet) {
       print(c.dim(`  seed ${result.seed}, ${formatTimeUs(result.virtualUs)} virtual in ${wallMs.toFixed(0)} ms wall, ${result.events} events`));
     }
   }
-  if (o.json !== undefined) writeFileSync(o.json, json.join('\n') + (json.length ? '\n' : ''));
   if (o.report) print(renderReport(rows, c));
-  print(`${passed} passed, ${failed} failed` + (invalid ? `, ${invalid} invalid` : ''));
-  return invalid > 0 ? 2 : failed > 0 ? 1 : 0;
+  if (stopped) print(c.yellow(`interrupted after ${rows.length} of ${files.length} files`));
+  print(`${passed} passed, ${failed} failed` + (invalid ? `, ${invalid} invalid` : '') + (internal ? `, ${internal} internal errors` : ''));
+  return exitStatus({ stopped, internal, invalid, failed });
+}
+
+function exitStatus(o: { stopped: boolean; internal: number; invalid: number; failed: number }): number {
+  return o.stopped ? EXIT.interrupted : o.internal > 0 ? EXIT.internal : o.invalid > 0 ? EXIT.invalid : o.failed > 0 ? EXIT.failed : EXIT.ok;
+}
+
+/** The terminal's width: COLUMNS (as a shell exports it) wins, then the TTY's, then 120. */
+export function terminalColumns(): number {
+  const env = Number(process.env.COLUMNS);
+  if (Number.isSafeInteger(env) && env >= 20) return env;
+  return process.stdout.columns || 120;
+}
+
+/** Read and parse one file; on a problem print one line and return null. */
+function loadFile(file: string, print: (s: string) => void, c: InstanceType<typeof Chalk>, json: JsonOut | null) {
+  let text: string;
+  try {
+    text = readScenarioFile(file);
+  } catch (e) {
+    const msg = e instanceof UsageError ? e.message : isPathError(e) ? `cannot read ${file}: ${e.code}` : null;
+    if (msg === null) throw e;
+    process.stderr.write(`psync-sim: ${msg}\n`);
+    json?.write(errorRecord(file, 'invalid', msg));
+    return null;
+  }
+  try {
+    return { scenario: parseScenario(text, file), text };
+  } catch (e) {
+    if (!(e instanceof ScenarioError)) throw e;
+    print(c.red(e.format()));
+    json?.write(errorRecord(file, 'invalid', e.format()));
+    return null;
+  }
+}
+
+/**
+ * `--seeds a..b`: every file once per seed, no per-check lines; then, per check, on how many
+ * seeds it held and the seeds where it did not. Progress goes to stderr on a TTY.
+ */
+async function sweepFiles(
+  files: string[], seeds: string[], bugs: BugName[], o: RunCommandOptions, c: InstanceType<typeof Chalk>, json: JsonOut | null,
+): Promise<number> {
+  const print = (s: string): void => void (o.json === '-' ? process.stderr : process.stdout).write(s + '\n');
+  const tty = process.stderr.isTTY === true;
+  let failed = 0;
+  let passed = 0;
+  let invalid = 0;
+  let internal = 0;
+  let stopped = false;
+  const t0 = performance.now();
+  for (const file of files) {
+    const loaded = loadFile(file, print, c, json);
+    if (loaded === null) {
+      invalid++;
+      continue;
+    }
+    const { scenario, text } = loaded;
+    print(c.bold(`▶ ${file}`) + (scenario.title ? ` — ${scenario.title}` : '') + c.dim(` (seeds ${seeds[0]}..${seeds[seeds.length - 1]})`));
+    const perCheck = new Map<number, { text: string; held: number; failedSeeds: string[] }>();
+    let ran = 0;
+    const crashedSeeds: string[] = [];
+    for (const seed of seeds) {
+      if (ran % 8 === 0) {
+        await yieldToSignals();
+        if (isInterrupted()) {
+          stopped = true;
+          break;
+        }
+        if (tty) process.stderr.write(`\r\x1b[K  seed ${seed} (${ran}/${seeds.length}, ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+      }
+      json?.write(headerRecord({ command: 'run', file, seed, bugs }));
+      try {
+        const r = runScenario(scenario, {
+          seed, trace: null, file, source: text, bugs,
+          onCheck: (cr) => {
+            json?.write(checkRecord(file, seed, cr));
+            let e = perCheck.get(cr.line);
+            if (e === undefined) perCheck.set(cr.line, (e = { text: cr.text, held: 0, failedSeeds: [] }));
+            if (cr.ok) e.held++;
+            else if (e.failedSeeds[e.failedSeeds.length - 1] !== seed) e.failedSeeds.push(seed);
+          },
+        });
+        json?.write(summaryRecord(file, r));
+        passed += r.passed;
+        failed += r.failed;
+      } catch (e) {
+        if (e instanceof ScenarioError) {
+          json?.write(errorRecord(file, 'invalid', e.format()));
+          if (tty) process.stderr.write('\r\x1b[K');
+          print(c.red(e.format()) + c.dim(` (seed ${seed})`));
+          invalid++;
+        } else {
+          if (e instanceof UsageError) throw e;
+          const msg = e instanceof Error ? e.message : String(e);
+          json?.write(errorRecord(file, 'internal', msg.split('\n')[0]!));
+          crashedSeeds.push(seed);
+          internal++;
+        }
+      }
+      ran++;
+    }
+    if (tty) process.stderr.write('\r\x1b[K');
+    for (const [line, e] of [...perCheck].sort((a, b) => a[0] - b[0])) {
+      const all = e.held + e.failedSeeds.length;
+      const ok = e.failedSeeds.length === 0;
+      const head = `  ${ok ? '✓' : '✗'} line ${line}: ${e.text} — held on ${e.held}/${all} seeds`;
+      print(ok ? c.green(head) : c.red(head) + `\n      failed on seeds: ${listSeeds(e.failedSeeds)}`);
+    }
+    if (crashedSeeds.length > 0) {
+      print(c.red(`  internal error (a psync-sim bug) on seeds: ${listSeeds(crashedSeeds)}`));
+      print(c.dim(`  replay: ${replayLine(['run', file, '--seed', crashedSeeds[0]!, ...bugs.flatMap((b) => ['--bug', b]), '--debug'])}`));
+    }
+    if (stopped) break;
+  }
+  if (stopped) print(c.yellow('interrupted: the counts above cover the seeds run so far'));
+  print(`${passed} passed, ${failed} failed` + (invalid ? `, ${invalid} invalid` : '') + (internal ? `, ${internal} internal errors` : ''));
+  return exitStatus({ stopped, internal, invalid, failed });
+}
+
+/** At most 20 seeds, then how many more. */
+function listSeeds(seeds: string[]): string {
+  return seeds.slice(0, 20).join(' ') + (seeds.length > 20 ? ` … (${seeds.length - 20} more)` : '');
 }
 
 export function formatCheck(r: CheckResult, p: Palette, file: string | null): string {
@@ -167,7 +379,7 @@ export function formatCheck(r: CheckResult, p: Palette, file: string | null): st
   return p.bad(`  ✗ ${where}: ${r.text}`) + `\n      ${r.detail}` + p.dim(` (at ${formatTimeUs(r.atUs)})`);
 }
 
-function renderReport(rows: Array<{ file: string; r: RunResult | null; wallMs: number; error?: string }>, c: InstanceType<typeof Chalk>): string {
+function renderReport(rows: Row[], c: InstanceType<typeof Chalk>): string {
   const w = Math.max(8, ...rows.map((r) => r.file.length));
   const lines = ['', c.bold(`${'scenario'.padEnd(w)}  result  checks   virtual     wall  events`)];
   for (const { file, r, wallMs, error } of rows) {

@@ -41,6 +41,19 @@ import { lexScenario, rawToken } from './lexer.ts';
 import type { LexedLine, Token } from './lexer.ts';
 import { formatDurationUs, parseCount, parseDurationUs, parseRateBps, parseSizeBytes } from './units.ts';
 import type { UnitResult } from './units.ts';
+import { isKnownInfoField, suggestInfoField } from './info-fields.ts';
+import { applyStartupConfig, ConfigError, defaultConfig } from '../core/config.ts';
+import { splitArgs } from '../core/resp.ts';
+
+/** The most virtual time one story may span (every `at`, `run` and `await ... within` added up). */
+export const STORY_TIME_MAX_US = 24 * 3600 * 1_000_000;
+/** The most writes one `load` step may send. */
+export const LOAD_WRITES_MAX = 100_000_000;
+/** Redis's default proto-max-bulk-len: no value may be larger. */
+export const VALUE_SIZE_MAX_BYTES = 512 * 1024 * 1024;
+
+/** The most `and`/`or`/`not` in one predicate: deeper nesting is refused, never a stack overflow. */
+export const PREDICATE_OPERATORS_MAX = 256;
 
 /** `[a-z][a-z0-9_-]*`, SCENARIOS.md. */
 export const NODE_NAME = /^[a-z][a-z0-9_-]*$/;
@@ -76,10 +89,15 @@ class Parser {
   private readonly vars = new Set<string>();
   private inBody = false;
   private minTimeUs = 0;
+  /** An upper bound on virtual time: as minTimeUs, plus every await's `within`. */
+  private maxTimeUs = 0;
 
   constructor(private readonly file: string) {}
 
   parse(text: string): Scenario {
+    // A UTF-8 byte order mark (as some editors write it), read as UTF-16 or as Latin-1 bytes.
+    if (text.startsWith('\uFEFF')) text = text.slice(1);
+    else if (text.startsWith('\xEF\xBB\xBF')) text = text.slice(3);
     for (const line of lexScenario(text, this.file)) this.statement(line);
     if (this.s.nodes.length === 0) throw new ScenarioError(this.file, 1, 1, "no 'nodes' line: declare the nodes first, e.g. 'nodes m r1'");
     return this.s;
@@ -118,6 +136,20 @@ class Parser {
     if (t === undefined) throw this.err(c.line, this.endCol(c.line), `missing ${what}`);
     c.i++;
     return t;
+  }
+
+  /** A duration token, at most STORY_TIME_MAX_US: longer would spin the engine for hours. */
+  private duration(line: LexedLine, t: Token, text: string): number {
+    const us = this.unit(line, t, parseDurationUs(text));
+    if (us > STORY_TIME_MAX_US) throw this.err(line, t.col, `duration '${rawToken(line, t)}' is longer than the 24 hours a story may span`);
+    return us;
+  }
+
+  /** Advance the script's clock bounds; a story longer than STORY_TIME_MAX_US is refused here. */
+  private advance(line: LexedLine, t: Token, lowerUs: number, upperUs: number): void {
+    this.minTimeUs = lowerUs;
+    this.maxTimeUs = upperUs;
+    if (upperUs > STORY_TIME_MAX_US) throw this.err(line, t.col, `the story would run past 24 hours of virtual time here, the most a story may span`);
   }
 
   private unit(line: LexedLine, t: Token, r: UnitResult): number {
@@ -231,7 +263,30 @@ class Parser {
     const name = this.need(c, 'config name (e.g. repl-backlog-size)');
     const first = this.need(c, `value for config '${name.text}'`);
     const last = c.line.tokens[c.line.tokens.length - 1];
-    this.s.configs.push({ pos: this.pos(c.line, kwTok), target, name: name.text, value: c.line.text.slice(first.start, last.end) });
+    const value = c.line.text.slice(first.start, last.end);
+    // Checked here against Redis's config table on a default config, so the error points at
+    // the name (unknown) or at the value (bad); the executor applies it for real.
+    const args = splitArgs(value);
+    if (args !== null) {
+      try {
+        applyStartupConfig(defaultConfig(), name.text, args);
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        throw this.err(c.line, /^unknown config/.test(e.message) ? name.col : first.col, e.message);
+      }
+    }
+    this.s.configs.push({ pos: this.pos(c.line, kwTok), target, name: name.text, value });
+  }
+
+  /** How many databases `node` has: the last `config databases` for it or `*`, else 16. */
+  private databases(node: string): number {
+    let n = defaultConfig().databases;
+    for (const d of this.s.configs) {
+      if (d.name.toLowerCase() !== 'databases' || (d.target !== '*' && d.target !== node)) continue;
+      const v = Number(d.value);
+      if (Number.isSafeInteger(v) && v >= 1) n = v;
+    }
+    return n;
   }
 
   /** `link * OPTIONS` or `link A B OPTIONS`; options `latency DUR`, `jitter DUR`, `bandwidth RATE`. */
@@ -260,7 +315,7 @@ class Parser {
         model.bandwidthBps = this.unit(c.line, v, parseRateBps(v.text));
       } else {
         const v = this.need(c, `duration after '${o.text}' (e.g. 1ms)`);
-        const us = this.unit(c.line, v, parseDurationUs(v.text));
+        const us = this.duration(c.line, v, v.text);
         if (o.text === 'latency') model.latencyUs = us;
         else model.jitterUs = us;
       }
@@ -295,14 +350,14 @@ class Parser {
     if (this.s.nodes.length === 0) throw this.err(c.line, kwTok.col, "'at' before 'nodes': declare the nodes in the header");
     const t = this.need(c, "time after 'at' (e.g. 'at 1s' or 'at +100ms')");
     const relative = !t.quoted && t.text.startsWith('+');
-    const timeUs = this.unit(c.line, t, parseDurationUs(relative ? t.text.slice(1) : t.text));
+    const timeUs = this.duration(c.line, t, relative ? t.text.slice(1) : t.text);
     this.expectEnd(c, 'the time');
-    if (relative) this.minTimeUs += timeUs;
+    if (relative) this.advance(c.line, t, this.minTimeUs + timeUs, this.maxTimeUs + timeUs);
     else {
       if (timeUs < this.minTimeUs) {
         throw this.err(c.line, t.col, `'at ${t.text}' goes back in time: the clock is already at least ${formatDurationUs(this.minTimeUs)} here`);
       }
-      this.minTimeUs = timeUs;
+      this.advance(c.line, t, timeUs, Math.max(timeUs, this.maxTimeUs));
     }
     this.inBody = true;
     this.s.body.push({ kind: 'at', pos: this.pos(c.line, kwTok), relative, timeUs });
@@ -310,9 +365,9 @@ class Parser {
 
   private run(c: Cursor, kwTok: Token): void {
     const t = this.need(c, "duration after 'run' (e.g. 'run 1s')");
-    const durUs = this.unit(c.line, t, parseDurationUs(t.text));
+    const durUs = this.duration(c.line, t, t.text);
     this.expectEnd(c, 'the duration');
-    this.minTimeUs += durUs;
+    this.advance(c.line, t, this.minTimeUs + durUs, this.maxTimeUs + durUs);
     this.s.body.push({ kind: 'run', pos: this.pos(c.line, kwTok), durUs });
   }
 
@@ -324,8 +379,9 @@ class Parser {
     if (!Parser.is(w, 'within')) throw this.err(c.line, w.col, `expected 'within', 'and' or 'or', got '${rawToken(c.line, w)}'`);
     c.i++;
     const d = this.need(c, "duration after 'within' (e.g. 'within 10s')");
-    const withinUs = this.unit(c.line, d, parseDurationUs(d.text));
+    const withinUs = this.duration(c.line, d, d.text);
     this.expectEnd(c, 'the duration');
+    this.advance(c.line, d, this.minTimeUs, this.maxTimeUs + withinUs);
     this.s.body.push({ kind: 'await', pos: this.pos(c.line, kwTok), pred, withinUs });
   }
 
@@ -376,7 +432,7 @@ class Parser {
       case 'pause': {
         const node = this.node(c.line, this.need(c, "node after 'pause'"));
         const d = this.need(c, "duration after 'pause NODE' (e.g. 'pause r1 2s')");
-        const durUs = this.unit(c.line, d, parseDurationUs(d.text));
+        const durUs = this.duration(c.line, d, d.text);
         this.expectEnd(c, 'the duration');
         return { kind: 'pause', pos, node, durUs };
       }
@@ -408,6 +464,7 @@ class Parser {
     const ct = this.need(c, "write count after 'load NODE' (e.g. 'load m 1000')");
     const count = parseCount(ct.text);
     if (ct.quoted || count === null || count === 0) throw this.err(c.line, ct.col, `bad write count '${ct.text}' (expected a positive integer)`);
+    if (count > LOAD_WRITES_MAX) throw this.err(c.line, ct.col, `write count '${ct.text}' is more than the ${LOAD_WRITES_MAX} one 'load' may send`);
     const step: LoadStep = { kind: 'load', pos, node, count, overUs: 0, sizeBytes: 16, keys: null, db: 0 };
     const seen = new Set<string>();
     while (c.i < c.line.tokens.length) {
@@ -419,8 +476,12 @@ class Parser {
       seen.add(o.text);
       const v = this.need(c, `value after '${o.text}'`);
       switch (o.text) {
-        case 'over': step.overUs = this.unit(c.line, v, parseDurationUs(v.text)); break;
-        case 'size': step.sizeBytes = this.unit(c.line, v, parseSizeBytes(v.text)); break;
+        case 'over': step.overUs = this.duration(c.line, v, v.text); break;
+        case 'size':
+          step.sizeBytes = this.unit(c.line, v, parseSizeBytes(v.text));
+          // Redis refuses bulk strings over proto-max-bulk-len (512mb by default).
+          if (step.sizeBytes > VALUE_SIZE_MAX_BYTES) throw this.err(c.line, v.col, `value size '${v.text}' is more than Redis's 512mb proto-max-bulk-len`);
+          break;
         case 'keys': {
           const n = parseCount(v.text);
           if (v.quoted || n === null || n === 0) throw this.err(c.line, v.col, `bad key count '${v.text}' (expected a positive integer)`);
@@ -430,11 +491,14 @@ class Parser {
         case 'db': {
           const n = parseCount(v.text);
           if (v.quoted || n === null) throw this.err(c.line, v.col, `bad db '${v.text}' (expected a database number such as 0)`);
+          const dbs = this.databases(node);
+          // Redis: SELECT beyond `databases` is "-ERR DB index is out of range".
+          if (n >= dbs) throw this.err(c.line, v.col, `db ${n} is out of range: ${node} has ${dbs} databases (0..${dbs - 1}; config databases N for more)`);
           step.db = n;
           break;
         }
         case 'ttl': {
-          const us = this.unit(c.line, v, parseDurationUs(v.text));
+          const us = this.duration(c.line, v, v.text);
           if (us < 1000 || us % 1000 !== 0) throw this.err(c.line, v.col, `bad ttl '${v.text}' (writes use PX: a whole number of milliseconds, at least 1ms)`);
           step.ttlUs = us;
           break;
@@ -495,6 +559,14 @@ class Parser {
 
   /** or := and ('or' and)*; stops at the end of the line or at an unquoted `within`. */
   private predicate(c: Cursor): Predicate {
+    let operators = 0;
+    for (let i = c.i; i < c.line.tokens.length; i++) {
+      const t = c.line.tokens[i];
+      if (Parser.is(t, 'within')) break;
+      if ((Parser.is(t, 'and') || Parser.is(t, 'or') || Parser.is(t, 'not')) && ++operators > PREDICATE_OPERATORS_MAX) {
+        throw this.err(c.line, t!.col, `predicate too long: at most ${PREDICATE_OPERATORS_MAX} 'and'/'or'/'not' in one predicate`);
+      }
+    }
     let left = this.conjunction(c);
     while (Parser.is(c.line.tokens[c.i], 'or')) {
       c.i++;
@@ -599,6 +671,10 @@ class Parser {
     const node = this.node(line, { ...t, text: nodeText });
     if (!FIELD_NAME.test(field)) {
       throw this.err(line, t.col + dot + 1, `bad field name '${field}' after '${node}.' (an INFO field such as master_repl_offset)`);
+    }
+    if (!isKnownInfoField(field)) {
+      const hint = suggestInfoField(field);
+      throw this.err(line, t.col + dot + 1, `unknown INFO field '${field}'` + (hint !== null ? ` (did you mean '${hint}'?)` : ''));
     }
     return { kind: 'field', pos: this.pos(line, t), node, field };
   }

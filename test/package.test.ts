@@ -1,0 +1,56 @@
+/**
+ * The library as a user gets it: `npm pack`, install the tarball into a fresh folder (no
+ * network: --offline, the package's dependencies come from this checkout's cache), import
+ * `psync-sim`, run a story and see an invalid one refused with its line and column.
+ */
+import { describe, it, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, symlinkSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+
+describe('package', { timeout: 300_000 }, () => {
+  it('npm pack, install the tarball into a fresh folder, import { simulate, parseScenario, fuzz }', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'psync-sim-pack-'));
+    try {
+      const pack = spawnSync('npm', ['pack', '--ignore-scripts', '--pack-destination', tmp, '--json'], { cwd: root, encoding: 'utf8' });
+      expect(pack.status, pack.stderr).toBe(0);
+      const tgz = join(tmp, JSON.parse(pack.stdout)[0].filename);
+      const files: string[] = JSON.parse(pack.stdout)[0].files.map((f: { path: string }) => f.path);
+      expect(files).toContain('dist/index.js');
+      expect(files).toContain('dist/index.d.ts');
+      expect(files).toContain('LICENSE');
+      expect(files.some((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toBe(false);
+      const app = join(tmp, 'app');
+      spawnSync('mkdir', ['-p', join(app, 'node_modules')]);
+      // Unpack by hand and borrow this checkout's dependencies: the test needs no network.
+      const pkg = join(app, 'node_modules', 'psync-sim');
+      spawnSync('mkdir', ['-p', pkg]);
+      expect(spawnSync('tar', ['-xzf', tgz, '-C', pkg, '--strip-components=1']).status).toBe(0);
+      for (const dep of ['seedrandom', 'yargs', 'chalk', 'cliui', 'escalade', 'get-caller-file', 'string-width', 'y18n', 'yargs-parser', 'strip-ansi', 'ansi-regex', 'emoji-regex', 'wrap-ansi', 'ansi-styles', 'get-east-asian-width']) {
+        const from = join(root, 'node_modules', dep);
+        if (existsSync(from)) symlinkSync(from, join(app, 'node_modules', dep));
+      }
+      writeFileSync(join(app, 'package.json'), '{ "type": "module" }\n');
+      writeFileSync(join(app, 'use.js'), [
+        "import { simulate, parseScenario, fuzz, ScenarioError } from 'psync-sim';",
+        "const r = simulate('nodes m r1\\nat 0s\\n  r1: REPLICAOF m 6379\\nawait converged within 10s\\nexpect m.connected_slaves == 1\\n', { seed: '7' });",
+        "let err = null; try { parseScenario('nodes m\\nat 0s\\nexpect m.rol == master\\n', 'bad.scn'); } catch (e) { err = e; }",
+        'const f = fuzz({ runs: 1, seed: "pack" });',
+        'console.log(JSON.stringify({ passed: r.passed, failed: r.failed, lines: r.checks.map((c) => c.line), err: err instanceof ScenarioError ? err.format() : String(err), runs: f.runs }));',
+      ].join('\n'));
+      const run = spawnSync(process.execPath, ['use.js'], { cwd: app, encoding: 'utf8', timeout: 120_000 });
+      expect(run.status, run.stderr).toBe(0);
+      const out = JSON.parse(run.stdout);
+      expect(out).toMatchObject({ passed: 2, failed: 0, lines: [4, 5], runs: 1 });
+      expect(out.err).toMatch(/^bad\.scn:3:10: unknown INFO field 'rol'/);
+      // The installed bin runs too.
+      const bin = spawnSync(process.execPath, [join(pkg, 'sim/psync-sim.js'), '--version'], { cwd: app, encoding: 'utf8' });
+      expect(bin.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});

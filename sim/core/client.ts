@@ -4,17 +4,19 @@
  * us (replState set), or our own master link once the handshake is done (isMaster).
  *
  * Output is queued in `out` and written by the node's beforeSleep(), as Redis writes replies
- * in beforeSleep/handleClientsWithPendingWrites. A replica that is still waiting for its RDB
- * accumulates the stream in `out` without it being sent (REDIS-REPLICATION.md §5.3).
+ * in beforeSleep/handleClientsWithPendingWrites. A replica attached to us reads the replication
+ * stream from the node's shared block list instead (replBlock, see backlog.ts); while it waits
+ * for its RDB its position simply stays, holding those blocks.
  */
 import type { ConnId, ClientId } from './host.ts';
 import { CommandParser } from './resp.ts';
 import type { Reply } from './reply.ts';
+import type { ReplBlock, ReplBufReader } from './backlog.ts';
 
 /** Master's view of a replica client (§5.1). */
 export type ReplicaState = 'wait_bgsave_start' | 'wait_bgsave_end' | 'send_bulk' | 'online';
 
-export class Client {
+export class Client implements ReplBufReader {
   /** Selected database (SELECT). */
   db = 0;
   readonly parser: CommandParser | null;
@@ -46,8 +48,8 @@ export class Client {
     return this.blockedWait !== null || this.postponed !== null;
   }
 
-  /** When the replica's output buffer first went over the soft limit (0 = it is not over). */
-  obufSoftSinceUs = 0;
+  /** server.unixtime (seconds) when the replica's output buffer first went over the soft limit (0 = it is not over). */
+  obufSoftSinceSec = 0;
   createdUs: number;
 
   // --- As a replica attached to us ---
@@ -64,6 +66,9 @@ export class Client {
   startStreamOnAck = false;
   /** Replica's RDB is going out over a socket child (diskless) rather than from disk. */
   disklessTarget = false;
+  /** The shared replication buffer block this replica sends from, and how much of it is sent (ref_repl_buf_node, ref_block_pos). */
+  replBlock: ReplBlock | null = null;
+  replBlockPos = 0;
 
   // --- As our master link (on a replica) ---
   isMaster = false;

@@ -10,7 +10,7 @@ import { assert } from '../assert.ts';
 import type { RedisNode } from './node.ts';
 import { ZERO_REPLID } from './node.ts';
 import type { Client } from './client.ts';
-import { Backlog } from './backlog.ts';
+import { Backlog, PROTO_REPLY_CHUNK_BYTES, REPL_BACKLOG_TRIM_BLOCKS_PER_CALL } from './backlog.ts';
 import { encodeCommand } from './resp.ts';
 import { OK, err, errSyntax, errNotInteger } from './reply.ts';
 import { writeRdb } from './rdb.ts';
@@ -61,17 +61,29 @@ export function createBacklog(n: RedisNode, why: string): void {
   if (n.host.tracing) n.host.trace({ kind: 'backlog', node: n.name, action: 'created', offset: n.backlog.offset, why });
 }
 
+/**
+ * freeReplicationBacklog(): the backlog and the whole block list go. Only without replicas, so
+ * the backlog held the last reference to every block.
+ */
 export function freeBacklog(n: RedisNode, why: string): void {
   if (n.backlog === null) return;
+  assert(n.replicas.length === 0, 'freeBacklog: replicas still read the replication buffer');
   n.backlog = null;
   if (n.host.tracing) n.host.trace({ kind: 'backlog', node: n.name, action: 'freed', offset: n.masterReplOffset + 1, why });
 }
 
-/** CONFIG SET repl-backlog-size. Simplification (≤ 6.2 semantics): resizing discards the content. */
+/**
+ * CONFIG SET repl-backlog-size: resizeReplicationBacklog() keeps the content and only trims
+ * (incrementally, as far as no replica still reads the first blocks), so a replica that was
+ * behind can still continue if its offset survived the trim.
+ */
 export function resizeBacklog(n: RedisNode): void {
-  if (n.backlog === null || n.backlog.sizeBytes === n.config.replBacklogSizeBytes) return;
-  n.backlog = new Backlog(n.config.replBacklogSizeBytes, n.masterReplOffset);
-  if (n.host.tracing) n.host.trace({ kind: 'backlog', node: n.name, action: 'reset', offset: n.backlog.offset, why: 'repl-backlog-size changed: the old content is discarded' });
+  const b = n.backlog;
+  if (b === null || b.sizeBytes === n.config.replBacklogSizeBytes) return;
+  b.resize(n.config.replBacklogSizeBytes);
+  if (n.host.tracing) {
+    n.host.trace({ kind: 'backlog', node: n.name, action: 'resized', offset: b.offset, why: `repl-backlog-size is now ${b.sizeBytes}; the content is kept, trimmed to histlen ${b.histlen}` });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -91,55 +103,119 @@ export function feedCommand(n: RedisNode, db: number, argv: readonly string[]): 
     feedStream(n, encodeCommand(['SELECT', String(db)]));
     n.slaveseldb = db;
   }
-  feedStream(n, encodeCommand(argv));
-}
-
-/** Append stream bytes: backlog, offset, and the output of every replica past WAIT_BGSAVE_START. */
-export function feedStream(n: RedisNode, bytes: Uint8Array): void {
-  const backlog = n.backlog;
-  assert(backlog !== null, 'feedStream: no backlog');
-  backlog.append(bytes);
-  n.masterReplOffset += bytes.length;
-  assert(backlog.endOffset === n.masterReplOffset, 'backlog invariant: offset + histlen - 1 == master_repl_offset');
-  queueStreamToReplicas(n, bytes);
+  const bytes = encodeCommand(argv);
+  if (bytes.length <= PROTO_REPLY_CHUNK_BYTES) feedStream(n, bytes);
+  else feedCommandInPieces(n, bytes, argv);
 }
 
 /**
- * Queue stream bytes for every replica past WAIT_BGSAVE_START (a replica waiting for a BGSAVE to
- * start gets its stream from the fork point on, §5.3), then enforce the output buffer limits.
+ * replicationFeedSlaves() feeds a command piece by piece (`*<argc>\r\n`, then `$<len>\r\n`, the
+ * argument and `\r\n` for each argument), and a block that a piece opens is sized by what is left
+ * of that piece. Feeding the whole command gives the same blocks while it is at most 16 KiB (every
+ * new block is then the minimum size); a longer one is fed as Redis feeds it, so a big value
+ * opens a block of its own size, exactly as on a real server.
  */
-export function queueStreamToReplicas(n: RedisNode, bytes: Uint8Array): void {
+function feedCommandInPieces(n: RedisNode, bytes: Buffer, argv: readonly string[]): void {
+  let at = 3 + String(argv.length).length;
+  feedStream(n, bytes.subarray(0, at));
+  for (const arg of argv) {
+    const header = 3 + String(arg.length).length;
+    feedStream(n, bytes.subarray(at, at + header));
+    at += header;
+    if (arg.length > 0) feedStream(n, bytes.subarray(at, at + arg.length));
+    at += arg.length;
+    feedStream(n, bytes.subarray(at, at + 2));
+    at += 2;
+  }
+  assert(at === bytes.length, `feedCommandInPieces: ${at} of ${bytes.length} bytes fed`);
+}
+
+/**
+ * feedReplicationBuffer(): append stream bytes to the shared block list, round by round (a round
+ * fills the tail block and at most one new block). A replica that may be fed (canFeedReplicaReplBuffer:
+ * past WAIT_BGSAVE_START, so it gets the stream from its fork point on) and reads nothing yet
+ * starts at this round's first byte; when a round added a block, every such replica's output
+ * buffer limit is checked and the backlog is trimmed. Replicas are written at beforeSleep.
+ */
+export function feedStream(n: RedisNode, bytes: Uint8Array): void {
+  const b = n.backlog;
+  assert(b !== null, 'feedStream: no backlog');
   const rs = n.replicas;
-  for (let i = 0; i < rs.length; i++) {
-    const r = rs[i]!;
-    if (r.replState === 'wait_bgsave_start') continue;
-    n.queueBytes(r, bytes);
-    if (r.outputHeld) checkOutputBufferLimits(n, r);
+  // prepareReplicasToWrite(): ask beforeSleep to look at every replica that gets these bytes.
+  for (let i = 0; i < rs.length; i++) if (rs[i]!.replState !== 'wait_bgsave_start') n.markPendingWrite(rs[i]!);
+  for (let from = 0; from < bytes.length;) {
+    const taken = b.appendSome(bytes, from);
+    from += taken;
+    n.masterReplOffset += taken;
+    for (let i = 0; i < rs.length; i++) {
+      const r = rs[i]!;
+      if (r.replState === 'wait_bgsave_start') continue;
+      if (r.replBlock === null) b.attachAtStart(r);
+      if (b.addedBlock) checkOutputBufferLimits(n, b, r);
+    }
+    if (b.addedBlock) b.trim(REPL_BACKLOG_TRIM_BLOCKS_PER_CALL);
+  }
+  assert(b.endOffset === n.masterReplOffset, 'backlog invariant: offset + histlen - 1 == master_repl_offset');
+}
+
+/**
+ * Only the bug zoo's #4268 feeds replicas without a backlog (Redis 7.0 has no replication buffer
+ * then, and would feed nothing): the bytes go to each replica's own output, unaccounted.
+ */
+export function queueStreamWithoutBacklog(n: RedisNode, bytes: Uint8Array): void {
+  const rs = n.replicas;
+  for (let i = 0; i < rs.length; i++) if (rs[i]!.replState !== 'wait_bgsave_start') n.queueBytes(rs[i]!, bytes);
+}
+
+/**
+ * _writeToClient() for a replica, called by beforeSleep: send what it has not sent from the
+ * shared blocks, each block's part as a view (no copy). The simulated socket takes everything, so
+ * the replica ends on the tail block, fully sent, still referencing it as Redis's does.
+ */
+export function writeReplicaOutput(n: RedisNode, c: Client): void {
+  const b = n.backlog;
+  const conn = c.conn;
+  assert(b !== null, 'writeReplicaOutput: a replica reads blocks but there is no backlog');
+  assert(conn !== null, 'writeReplicaOutput: a replica without a socket');
+  for (let blk = c.replBlock; blk !== null; blk = c.replBlock) {
+    if (blk.used > c.replBlockPos) {
+      n.host.send(conn, blk.buf.subarray(c.replBlockPos, blk.used));
+      c.replBlockPos = blk.used;
+    }
+    if (!b.advance(c)) return;
   }
 }
 
+/** beforeSleep() trims the backlog at ten times the normal pace. */
+export function trimBacklogBeforeSleep(n: RedisNode): void {
+  if (n.backlog !== null) n.backlog.trim(10 * REPL_BACKLOG_TRIM_BLOCKS_PER_CALL);
+}
+
 /**
- * checkClientOutputBufferLimits() for class replica (§10.4): hard limit at once, soft limit when
- * exceeded for longer than soft-seconds. 7.x never cuts below repl-backlog-size, so a PSYNC the
- * backlog can serve is not killed. The client is closed asynchronously (freeClientAsync).
- * Simplification: only output the node holds counts (a replica waiting for its RDB or its first
- * ACK); the simulated socket has no send buffer limit, so a slow online replica is never cut.
+ * checkClientOutputBufferLimits() for class replica, run when a block is added. A
+ * replica's usage is getClientOutputBufferMemoryUsage(): the blocks from the one it reads to the
+ * tail, allocation and headers included, so a replica waiting for its RDB, or one the stream
+ * outruns, is measured over the same shared bytes the backlog holds. The hard limit is never
+ * below repl-backlog-size (a PSYNC the backlog can serve is not killed at once); the soft limit
+ * must hold for more than soft-seconds of server.unixtime (whole seconds). The client is closed
+ * asynchronously (freeClientAsync). The simulated socket has no send buffer limit, so an online
+ * replica is fully written at every beforeSleep and only the blocks fed since count.
  */
-function checkOutputBufferLimits(n: RedisNode, r: Client): void {
+function checkOutputBufferLimits(n: RedisNode, b: Backlog, r: Client): void {
   const lim = n.config.obufReplica;
-  const pending = r.outBytes;
+  const usedBytes = b.outputBufferBytes(r);
   let hard = lim.hardBytes;
   if (hard > 0 && hard < n.config.replBacklogSizeBytes) hard = n.config.replBacklogSizeBytes;
   let why: string | null = null;
-  if (hard > 0 && pending >= hard) why = `output buffer ${pending} bytes reached the hard limit ${hard}`;
-  if (lim.softBytes > 0 && pending >= lim.softBytes) {
-    const now = n.host.nowUs();
-    if (r.obufSoftSinceUs === 0) r.obufSoftSinceUs = now;
-    else if (now - r.obufSoftSinceUs > lim.softSeconds * 1e6) {
+  if (hard > 0 && usedBytes >= hard) why = `output buffer ${usedBytes} bytes reached the hard limit ${hard}`;
+  if (lim.softBytes > 0 && usedBytes >= lim.softBytes) {
+    const nowSec = Math.floor(n.host.unixMs() / 1000);
+    if (r.obufSoftSinceSec === 0) r.obufSoftSinceSec = nowSec;
+    else if (nowSec - r.obufSoftSinceSec > lim.softSeconds) {
       why ??= `output buffer over the soft limit ${lim.softBytes} bytes for more than ${lim.softSeconds}s`;
     }
   } else {
-    r.obufSoftSinceUs = 0;
+    r.obufSoftSinceSec = 0;
   }
   if (why !== null) n.freeClientAsync(r, `client-output-buffer-limit replica: ${why}`);
 }
@@ -201,8 +277,7 @@ export function syncCommand(n: RedisNode, c: Client, argv: string[]): void {
     const other = n.replicas.find((r) => r !== c && r.replState === 'wait_bgsave_end' && !r.disklessTarget);
     if (other && (!other.capaEof || c.capaEof)) {
       // Share the other replica's stream from its fork point (copyReplicaOutputBuffer).
-      c.out = other.out.slice();
-      c.outBytes = other.outBytes;
+      n.backlog!.copyReader(c, other);
       setupFullResync(n, c, other.psyncInitialOffset);
       n.markPendingWrite(c);
       note(n, `${c.peer} attaches to the BGSAVE already running for ${other.peer}`);
@@ -259,9 +334,10 @@ export function tryPartialResync(n: RedisNode, c: Client, replid: string, offset
   c.startStreamOnAck = false;
   n.replicas.push(c);
   n.lastPsyncAccepted = { peer: c.peer, replid, offset };
-  // +CONTINUE goes straight to the socket, then the backlog tail, then the live stream.
+  // +CONTINUE goes straight to the socket; then the replica reads the shared blocks from its
+  // offset on (addReplyReplicationBacklog), the backlog tail and the live stream alike.
   n.writeDirect(c, enc(c.capaPsync2 ? `+CONTINUE ${n.replid}\r\n` : '+CONTINUE\r\n'));
-  if (missing > 0) n.queueBytes(c, b.readFrom(offset));
+  b.attachAt(c, offset);
   n.markPendingWrite(c);
   // Note: slaveseldb is not reset; the replica keeps its DB selection (§4.1 step 4).
   if (n.host.tracing) n.host.trace({ kind: 'replica-online', node: n.name, peer: c.peer, why: 'partial resync' });
@@ -503,6 +579,9 @@ export function masterCron(n: RedisNode): void {
 export function replicaClientFreed(n: RedisNode, c: Client, why: string): void {
   const i = n.replicas.indexOf(c);
   if (i >= 0) n.replicas.splice(i, 1);
+  // freeReplicaReferencedReplBuffer(): its blocks may now be trimmed.
+  if (n.backlog !== null) n.backlog.release(c);
+  else c.replBlock = null;
   if (n.replicas.length === 0) n.replNoSlavesSinceUs = n.host.nowUs();
   if (n.host.tracing) n.host.trace({ kind: 'replica-dropped', node: n.name, peer: c.peer, why });
   // Simplification: a disk BGSAVE child is not killed when its last replica leaves.

@@ -323,13 +323,16 @@ export class RedisNode {
     if (this.toFree.length > 0) {
       for (const { c, why } of this.toFree.splice(0)) this.freeClient(c, why);
     }
-    if (this.pendingWrite.size === 0) return;
-    for (const c of this.pendingWrite) {
-      if (c.closed || c.conn === null) continue;
-      if (c.outBytes > 0 && !c.outputHeld) this.host.send(c.conn, c.takeOutput());
-      if (c.closeAfterReply && c.outBytes === 0) this.freeClient(c, 'closed after reply', true);
+    if (this.pendingWrite.size > 0) {
+      for (const c of this.pendingWrite) {
+        if (c.closed || c.conn === null) continue;
+        if (c.outBytes > 0 && !c.outputHeld) this.host.send(c.conn, c.takeOutput());
+        if (c.replBlock !== null && !c.outputHeld) master.writeReplicaOutput(this, c);
+        if (c.closeAfterReply && c.outBytes === 0) this.freeClient(c, 'closed after reply', true);
+      }
+      this.pendingWrite.clear();
     }
-    this.pendingWrite.clear();
+    master.trimBacklogBeforeSleep(this);
   }
 
   // ------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import { OK, err, status } from './reply.ts';
 import { readRdb, RdbFormatError } from './rdb.ts';
 import { abortFailover, clearFailoverState } from './failover.ts';
 import { rewriteAof } from './aof.ts';
-import { createBacklog, freeBacklog, shiftReplicationId, clearReplicationId2, queueStreamToReplicas } from './master.ts';
+import { createBacklog, freeBacklog, shiftReplicationId, clearReplicationId2, feedStream, queueStreamWithoutBacklog } from './master.ts';
 
 /** The link while it is not yet a master client: connecting, handshake, transfer. */
 export interface LinkInProgress {
@@ -482,18 +482,16 @@ export function masterStreamReceived(n: RedisNode, m: Client, bytes: Uint8Array)
   }
 }
 
-/** replicationFeedStreamFromMasterStream(): our backlog and sub-replicas get the applied bytes. */
+/** replicationFeedStreamFromMasterStream(): the applied bytes go into our replication buffer (backlog and sub-replicas). */
 function proxyApplied(n: RedisNode, bytes: Uint8Array): void {
   const b = n.backlog;
   if (b === null && n.bugs.has('no-backlog-after-continue')) {
     // The zoo's #4268: with no backlog nothing is counted (feedReplicationBacklog never runs).
-    queueStreamToReplicas(n, bytes);
+    queueStreamWithoutBacklog(n, bytes);
     return;
   }
   assert(b !== null, 'replica without a backlog while streaming');
-  b.append(bytes);
-  n.masterReplOffset += bytes.length;
-  queueStreamToReplicas(n, bytes);
+  feedStream(n, bytes);
 }
 
 /**

@@ -36,7 +36,7 @@ export type TraceEvent =
   | { kind: 'replica-dropped'; node: NodeName; peer: NodeName; why: string }
   // History and roles.
   | { kind: 'replid-change'; node: NodeName; replid: string; replid2: string; secondOffset: number; why: string }
-  | { kind: 'backlog'; node: NodeName; action: 'created' | 'freed' | 'reset'; offset: number; why: string }
+  | { kind: 'backlog'; node: NodeName; action: 'created' | 'freed' | 'resized'; offset: number; why: string }
   | { kind: 'role'; node: NodeName; role: 'master' | 'replica'; master: string | null }
   | { kind: 'timeout'; node: NodeName; peer: NodeName; what: string }
   | { kind: 'note'; node: NodeName; text: string }

@@ -231,5 +231,5 @@ describe('backlog: repl-backlog-size 8gb on a node', () => {
     expect(result.checks.length).toBeGreaterThanOrEqual(10);
     // Two nodes' streams of ~1 MB each, not 8 GiB: far below even one gigabyte.
     expect(grownBytes).toBeLessThan(256 * 1024 * 1024);
-  });
+  }, 60_000);
 });

@@ -83,7 +83,7 @@ describe('invariants', () => {
     b.endOffset -= 5;
     b.histlen -= 5;
     b.tail!.used -= 5;
-    for (const c of m.replicas) if (c.replBlock === b.tail) c.replBlockPos = Math.min(c.replBlockPos, b.tail.used);
+    for (const c of m.replicas) if (c.replBlock === b.tail) c.replBlockPos = Math.min(c.replBlockPos, b.tail!.used);
     m.masterReplOffset -= 5;
     const v = violation(world, 2_000_000);
     expect(v.invariant).toBe('offset monotonic');

@@ -1,12 +1,12 @@
 /**
- * Invariants checked after every event-loop iteration of every node, in every run (DESIGN.md
+ * Invariants checked after every event-loop iteration of every node, in every run (sim/README.md
  * "Checks"): they turn a silent divergence into a stop with the event that caused it.
  *
- * - backlog: offset + histlen - 1 == master_repl_offset (§8), and the shared block list agrees:
- *   its tail ends at master_repl_offset, the backlog references its first block, and every
- *   reference is accounted for (the blocks' refcounts sum to one for the backlog plus one per
- *   replica that reads, each reading a live block at a position within it);
- * - a replica's master_repl_offset equals the reploff of its live master client (§1.8);
+ * - backlog: offset + histlen - 1 == master_repl_offset (createReplicationBacklog, feedReplicationBuffer),
+ *   and the shared block list agrees: its tail ends at master_repl_offset, the backlog references
+ *   its first block, and every reference is accounted for (the blocks' refcounts sum to one for
+ *   the backlog plus one per replica that reads, each reading a live block at a position within it);
+ * - a replica's master_repl_offset equals the reploff of its live master client (replicationFeedStreamFromMasterStream);
  * - within one process and one replid, master_repl_offset never moves backwards, except through a
  *   full sync: a replica repointed to a node behind it, or joining a BGSAVE forked earlier, loads
  *   an older point of the same history (legitimate, and how Redis loses such bytes);

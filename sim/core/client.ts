@@ -13,7 +13,7 @@ import { CommandParser } from './resp.ts';
 import type { Reply } from './reply.ts';
 import type { ReplBlock, ReplBufReader } from './backlog.ts';
 
-/** Master's view of a replica client (§5.1). */
+/** Master's view of a replica client (client.replstate, SLAVE_STATE_* in server.h). */
 export type ReplicaState = 'wait_bgsave_start' | 'wait_bgsave_end' | 'send_bulk' | 'online';
 
 export class Client implements ReplBufReader {
@@ -62,7 +62,7 @@ export class Client implements ReplBufReader {
   capaEof = false;
   capaPsync2 = false;
   listeningPort = 0;
-  /** Diskless sync: stream starts only after the replica's first REPLCONF ACK (§5.4). */
+  /** Diskless sync: stream starts only after the replica's first REPLCONF ACK (replconfCommand). */
   startStreamOnAck = false;
   /** Replica's RDB is going out over a socket child (diskless) rather than from disk. */
   disklessTarget = false;

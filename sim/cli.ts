@@ -7,6 +7,7 @@ import { hideBin } from 'yargs/helpers';
 import { runCommand } from './cli/run.ts';
 import { runBench } from './cli/bench.ts';
 import { fuzzCommand } from './cli/fuzz.ts';
+import { explainCommand } from './cli/explain.ts';
 import { BUG_NAMES } from './core/bugs.ts';
 import { availableParallelism } from 'node:os';
 
@@ -65,6 +66,17 @@ const parser = yargs(hideBin(process.argv))
         faults: argv.faults, nodes: argv.nodes, out: argv.out, json: argv.json, bugs: argv.bug, workers: argv.workers,
         shrink: argv.shrink, shrinkRuns: argv['shrink-runs'], checkDeterminism: argv['check-determinism'],
       });
+    },
+  )
+  .command(
+    'explain <file>',
+    'Replay one scenario and tell it as numbered paragraphs for a learner: each sync, fault, promotion and check, with the numbers',
+    (y) => y
+      .positional('file', { type: 'string', demandOption: true, describe: 'a scenario file' })
+      .option('seed', { type: 'string', describe: "seed (overrides the file's `seed`)" })
+      .example('$0 explain scenarios/lessons/04-partial-resync.scn', 'why r1 got +CONTINUE'),
+    (argv) => {
+      process.exitCode = explainCommand({ file: argv.file as string, seed: argv.seed });
     },
   )
   .command('bench', 'Measure events/s, virtual seconds per wall second and fuzz runs/s', () => {}, () => runBench())

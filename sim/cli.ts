@@ -23,11 +23,13 @@ const parser = yargs(hideBin(process.argv))
       .option('trace', { type: 'boolean', default: false, describe: 'print every trace event, explained' })
       .option('timeline', { type: 'boolean', default: false, describe: 'print the trace as one lane per node' })
       .option('json', { type: 'string', describe: 'write the trace as JSON lines to this file' })
+      .option('html', { type: 'string', describe: 'write the run as a self-contained page: space-time diagram, state at any moment, offsets, PSYNC cards' })
       .option('report', { type: 'boolean', default: false, describe: 'end with a table: one row per file' })
       .option('quiet', { type: 'boolean', default: false, describe: 'print only failures and the totals' })
       .option('bug', { type: 'string', array: true, describe: `switch on a historical Redis bug (the bug zoo): ${BUG_NAMES.join(', ')}` })
       .example('$0 run scenarios/lessons/04-partial-resync.scn --trace', 'watch a partial resync')
-      .example('$0 run scenarios --report', 'run every scenario'),
+      .example('$0 run scenarios --report', 'run every scenario')
+      .example('$0 run scenarios/lessons/09-promotion-and-replid2.scn --html promotion.html', 'a page to explore'),
     (argv) => {
       process.exitCode = runCommand({
         files: argv.files as string[],
@@ -38,6 +40,7 @@ const parser = yargs(hideBin(process.argv))
         report: argv.report,
         quiet: argv.quiet,
         bugs: argv.bug ?? [],
+        html: argv.html,
       });
     },
   )

@@ -46,8 +46,8 @@ export interface NodeState {
   readonly keys: number;
 }
 
-/** An event as the page and the narrator read it: the JSON fields plus the learner's sentence. */
-export type RecordedEvent = TraceEvent & { readonly atUs: number; readonly seq: number; readonly text: string };
+/** An event as the page and the narrator read it: the JSON fields plus the sentence `--trace` prints (`sentence`; `seq` orders it). */
+export type RecordedEvent = TraceEvent & { readonly atUs: number; readonly seq: number; readonly sentence: string };
 
 export interface Recording {
   readonly title: string | null;
@@ -69,7 +69,7 @@ export class Recorder {
 
   /** The trace sink half. */
   readonly sink = (s: Stamped): void => {
-    this.events.push({ ...s.event, atUs: s.atUs, seq: this.seq++, text: renderEvent(s.event) });
+    this.events.push({ ...s.event, atUs: s.atUs, seq: this.seq++, sentence: renderEvent(s.event) });
     const e = s.event;
     if (e.kind !== 'process') return;
     const status = e.what === 'crash' || e.what === 'poweroff' ? (e.what === 'crash' ? 'crashed' : 'poweroff')

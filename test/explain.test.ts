@@ -107,3 +107,14 @@ describe('page data', () => {
     expect(cards[1]!.server!.replid).toBe(cards[1]!.replid);
   });
 });
+
+describe('page data packing', () => {
+  it('packs every node state so that the page unpacks the same states', async () => {
+    const { packStates, unpackStates } = await import('../sim/trace/html.ts');
+    const file = lessons.find((f) => f.includes('10-'))!;
+    const { recording } = recordScenario(read(file), file);
+    const packed = packStates(recording.states);
+    expect(unpackStates(packed)).toEqual(recording.states);
+    expect(JSON.stringify(packed).length).toBeLessThan(JSON.stringify(recording.states).length / 3);
+  });
+});

@@ -61,11 +61,80 @@ export interface PageData {
   readonly endUs: number;
   readonly lanes: readonly string[];
   readonly events: readonly RecordedEvent[];
-  readonly states: Recording['states'];
+  /** Every node's states, packed (packStates): a sample is a row of numbers into `strings`. */
+  readonly states: PackedStates;
   readonly arrows: readonly Arrow[];
   readonly spans: readonly Span[];
   readonly cards: readonly PsyncCard[];
   readonly story: readonly string[];
+}
+
+/**
+ * NodeState samples packed for the page: strings (replids, names, states) are interned once, a
+ * sample is one row of numbers, and time, seq and offset are stored as differences from the
+ * previous row. A 40k-event run's 70k samples take about a tenth of their JSON as objects.
+ */
+export interface PackedStates {
+  readonly strings: readonly string[];
+  /** Per node, its rows: [dAtUs, dSeq, process, role(0 master, 1 replica), master, link(0 none, 1 up, 2 down),
+   *  replState, replid, replid2, dOffset, secondOffset, backlogFirst, backlogHistlen, keys,
+   *  replica count, then per replica: name, ackOffset, state] (strings as indexes, master -1 for none). */
+  readonly rows: Readonly<Record<string, readonly (readonly number[])[]>>;
+}
+
+export function packStates(states: Recording['states']): PackedStates {
+  const strings: string[] = [];
+  const index = new Map<string, number>();
+  const str = (v: string): number => {
+    let i = index.get(v);
+    if (i === undefined) {
+      i = strings.length;
+      strings.push(v);
+      index.set(v, i);
+    }
+    return i;
+  };
+  const rows: Record<string, number[][]> = {};
+  for (const [node, list] of Object.entries(states)) {
+    let t = 0;
+    let seq = 0;
+    let off = 0;
+    rows[node] = list.map((s) => {
+      const row = [s.atUs - t, s.seq - seq, str(s.process), s.role === 'replica' ? 1 : 0, s.master === null ? -1 : str(s.master),
+        s.link === null ? 0 : s.link === 'up' ? 1 : 2, str(s.replState), str(s.replid), str(s.replid2), s.offset - off,
+        s.secondOffset, s.backlogFirst, s.backlogHistlen, s.keys, s.replicas.length];
+      for (const r of s.replicas) row.push(str(r.name), r.ackOffset, str(r.state));
+      t = s.atUs;
+      seq = s.seq;
+      off = s.offset;
+      return row;
+    });
+  }
+  return { strings, rows };
+}
+
+/** The page's inverse of packStates (also used by the tests). */
+export function unpackStates(p: PackedStates): Record<string, NodeState[]> {
+  const out: Record<string, NodeState[]> = {};
+  const S = p.strings;
+  for (const node of Object.keys(p.rows)) {
+    let t = 0;
+    let seq = 0;
+    let off = 0;
+    out[node] = p.rows[node]!.map((r) => {
+      t += r[0]!;
+      seq += r[1]!;
+      off += r[9]!;
+      const replicas: Array<{ name: string; ackOffset: number; state: string }> = [];
+      for (let i = 0; i < r[14]!; i++) replicas.push({ name: S[r[15 + 3 * i]!]!, ackOffset: r[16 + 3 * i]!, state: S[r[17 + 3 * i]!]! });
+      return {
+        atUs: t, seq, process: S[r[2]!]!, role: r[3] === 1 ? 'replica' : 'master', master: r[4] === -1 ? null : S[r[4]!]!,
+        link: r[5] === 0 ? null : r[5] === 1 ? 'up' : 'down', replState: S[r[6]!]!, replid: S[r[7]!]!, replid2: S[r[8]!]!,
+        offset: off, secondOffset: r[10]!, backlogFirst: r[11]!, backlogHistlen: r[12]!, keys: r[13]!, replicas,
+      };
+    });
+  }
+  return out;
 }
 
 /** Stream traffic is drawn as at most this many arrows per master → replica pair. */
@@ -81,7 +150,7 @@ export function pageData(rec: Recording): PageData {
     endUs: rec.endUs,
     lanes: rec.nodes,
     events: rec.events,
-    states: rec.states,
+    states: packStates(rec.states),
     arrows: [...messageArrows(rec.events), ...streamArrows(rec)],
     spans: faultSpans(rec),
     cards: psyncCards(rec),
@@ -326,7 +395,7 @@ export function renderHtml(rec: Recording): string {
   const u = uplot();
   const title = rec.title ?? rec.file;
   // The client function is inlined as source; `__name` covers transpilers that keep names.
-  const script = `var __name = function (f) { return f; };\n(${pageMain.toString()})(JSON.parse(document.getElementById('psync-data').textContent));`;
+  const script = `var __name = function (f) { return f; };\n${unpackStates.toString()}\n(${pageMain.toString()})(JSON.parse(document.getElementById('psync-data').textContent));`;
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -7,14 +7,17 @@
  * text nodes), never as HTML. The page exposes `window.psyncSim` for tests: set the cursor,
  * read what the state panel shows, count what the diagram drew.
  */
-import type { PageData, Arrow, Span, PsyncCard } from './html.ts';
+import type { PageData, Arrow, Span, PsyncCard, PackedStates } from './html.ts';
 import type { NodeState, RecordedEvent } from './record.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const uPlot: any;
+/** html.ts inlines its unpackStates() into the page ahead of this function. */
+declare function unpackStates(p: PackedStates): Record<string, NodeState[]>;
 
 export function pageMain(data: PageData): void {
   const LANE_H = 54;
+  const ARROWS_PER_KIND = 1500;
   const TOP = 26;
   const AXIS = 26;
   const LEFT = 78;
@@ -30,6 +33,7 @@ export function pageMain(data: PageData): void {
 
   const events = data.events;
   const lanes = data.lanes;
+  const states = unpackStates(data.states);
   const endUs = Math.max(1, data.endUs);
 
   // ------------------------------------------------------------------ small DOM helpers
@@ -159,10 +163,21 @@ export function pageMain(data: PageData): void {
     return found;
   }
   function stateOf(node: string): NodeState | null {
-    const list = data.states[node] ?? [];
+    const list = states[node] ?? [];
     return cursor.seq !== null
       ? lastAtOrBefore(list, (s) => s.seq <= cursor.seq!)
       : lastAtOrBefore(list, (s) => s.atUs <= cursor.us);
+  }
+  /** Index of the first event with seq >= `seq` (events are in seq order). */
+  function eventIndexOfSeq(seq: number): number {
+    let lo = 0;
+    let hi = events.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (events[mid]!.seq < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < events.length ? lo : -1;
   }
   function eventIndexAt(us: number): number {
     let lo = 0;
@@ -184,6 +199,7 @@ export function pageMain(data: PageData): void {
   let hover: { x: number; y: number } | null = null;
   let targets: Array<{ hit: (x: number, y: number) => number; text: string; seq: number | null; us: number }> = [];
   const drawn = { arrows: {} as Record<string, number>, spans: 0, checks: 0 };
+  let arrowTargets: Array<{ a: Arrow; x1: number; y1: number; x2: number; y2: number }> = [];
 
   function plotW(): number {
     return canvas.clientWidth - LEFT - RIGHT;
@@ -237,6 +253,7 @@ export function pageMain(data: PageData): void {
     g.clearRect(0, 0, w, h);
     g.font = '12px system-ui, sans-serif';
     targets = [];
+    arrowTargets = [];
     drawn.arrows = {};
     drawn.spans = 0;
     drawn.checks = 0;
@@ -300,13 +317,26 @@ export function pageMain(data: PageData): void {
       }
     }
 
-    // Messages.
+    // Messages. An arrow that lands on the same pixels as the previous one of its kind is drawn
+    // once (a long run has thousands per pixel at full view); tooltips are built on hover.
+    // Past ARROWS_PER_KIND in view, every k-th of a kind is drawn: at that density the shape is
+    // what a reader sees, and zooming in brings every arrow back.
+    const lastPx: Record<string, number> = {};
+    for (const a of data.arrows) if (a.toUs >= view.from && a.fromUs <= view.to) drawn.arrows[a.kind] = (drawn.arrows[a.kind] ?? 0) + 1;
+    const stride: Record<string, number> = {};
+    const seen: Record<string, number> = {};
+    for (const k of Object.keys(drawn.arrows)) stride[k] = Math.max(1, Math.ceil(drawn.arrows[k]! / ARROWS_PER_KIND));
     for (const a of data.arrows) {
       if (a.toUs < view.from || a.fromUs > view.to) continue;
+      seen[a.kind] = (seen[a.kind] ?? 0) + 1;
+      if (seen[a.kind]! % stride[a.kind]! !== 0) continue;
       const x1 = xOf(a.fromUs);
       const x2 = xOf(a.toUs);
       const y1 = laneY(a.from);
       const y2 = laneY(a.to);
+      const px = Math.round(x1) * 100003 + Math.round(x2) * 31 + y1 * 7 + y2;
+      if (lastPx[a.kind] === px) continue;
+      lastPx[a.kind] = px;
       g.strokeStyle = COLORS[a.kind];
       g.globalAlpha = a.kind === 'stream' ? 0.45 : a.kind === 'rdb' ? 0.35 : 0.95;
       g.lineWidth = a.kind === 'rdb' ? 7 : a.kind === 'stream' ? 1 : 1.6;
@@ -324,11 +354,10 @@ export function pageMain(data: PageData): void {
         g.closePath();
         g.fill();
       }
-      g.globalAlpha = 1;
-      g.lineWidth = 1;
-      drawn.arrows[a.kind] = (drawn.arrows[a.kind] ?? 0) + 1;
-      targets.push({ hit: (px, py) => distToSegment(px, py, x1, y1, x2, y2) + (a.kind === 'stream' ? 2 : 0), text: `${a.from} → ${a.to}: ${a.label}\n${fmtUs(a.fromUs)} → ${fmtUs(a.toUs)}`, seq: null, us: a.fromUs });
+      arrowTargets.push({ a, x1, y1, x2, y2 });
     }
+    g.globalAlpha = 1;
+    g.lineWidth = 1;
 
     // Checks, on the top row.
     for (const c of checks) {
@@ -359,6 +388,14 @@ export function pageMain(data: PageData): void {
   function nearestTarget(x: number, y: number): (typeof targets)[number] | null {
     let best: (typeof targets)[number] | null = null;
     let bestD = 7;
+    for (const t of arrowTargets) {
+      const d = distToSegment(x, y, t.x1, t.y1, t.x2, t.y2) + (t.a.kind === 'stream' ? 2 : 0);
+      if (d < bestD) {
+        bestD = d;
+        const a = t.a;
+        best = { hit: () => d, text: `${a.from} → ${a.to}: ${a.label}\n${fmtUs(a.fromUs)} → ${fmtUs(a.toUs)}`, seq: null, us: a.fromUs };
+      }
+    }
     for (const t of targets) {
       const d = t.hit(x, y);
       if (d < bestD) {
@@ -447,7 +484,7 @@ export function pageMain(data: PageData): void {
 
   // ------------------------------------------------------------------ the events list
   function renderEvents(): void {
-    const idx = cursor.seq !== null ? events.findIndex((e) => e.seq >= cursor.seq!) : eventIndexAt(cursor.us);
+    const idx = cursor.seq !== null ? eventIndexOfSeq(cursor.seq) : eventIndexAt(cursor.us);
     const at = idx < 0 ? 0 : idx;
     eventsBox.replaceChildren();
     const from = Math.max(0, at - 60);
@@ -512,15 +549,16 @@ export function pageMain(data: PageData): void {
 
   // ------------------------------------------------------------------ the offset chart (uPlot)
   let chart: any = null;
+  let chartCursor: HTMLElement | null = null;
   function buildChart(): void {
     if (typeof uPlot === 'undefined') return;
     const times = new Set<number>([0]);
-    for (const n of lanes) for (const s of data.states[n] ?? []) times.add(s.atUs);
+    for (const n of lanes) for (const s of states[n] ?? []) times.add(s.atUs);
     times.add(endUs);
     const xs = [...times].sort((a, b) => a - b);
     const cols: Array<Array<number | null>> = [xs.map((t) => t / 1e6)];
     for (const n of lanes) {
-      const list = data.states[n] ?? [];
+      const list = states[n] ?? [];
       const col: Array<number | null> = [];
       let j = -1;
       for (const t of xs) {
@@ -547,19 +585,13 @@ export function pageMain(data: PageData): void {
             ctx.fillRect(x1, u.bbox.top, Math.max(1, x2 - x1), u.bbox.height);
           }
         }],
-        draw: [(u: any) => {
-          const ctx = u.ctx as CanvasRenderingContext2D;
-          const x = u.valToPos(cursor.us / 1e6, 'x', true);
-          ctx.strokeStyle = '#e03131';
-          ctx.lineWidth = 1.5 * (window.devicePixelRatio || 1);
-          ctx.beginPath();
-          ctx.moveTo(x, u.bbox.top);
-          ctx.lineTo(x, u.bbox.top + u.bbox.height);
-          ctx.stroke();
-        }],
       },
     };
     chart = new uPlot(opts, cols, chartBox);
+    // The cursor is an overlay line moved with CSS: redrawing 100k points per move is not smooth.
+    chartCursor = el('div');
+    chartCursor.style.cssText = 'position:absolute;top:0;bottom:0;width:2px;background:#e03131;pointer-events:none';
+    chart.over.appendChild(chartCursor);
     chart.over.addEventListener('click', () => {
       const v = chart.posToVal(chart.cursor.left, 'x');
       if (Number.isFinite(v)) setCursorUs(Math.round(v * 1e6));
@@ -572,7 +604,7 @@ export function pageMain(data: PageData): void {
     renderStates();
     renderEvents();
     draw();
-    if (chart) chart.redraw(false, false);
+    if (chart && chartCursor) chartCursor.style.left = `${chart.valToPos(cursor.us / 1e6, 'x')}px`;
   }
   function setCursorUs(us: number): void {
     cursor.us = Math.max(0, Math.min(endUs, Math.round(us)));
@@ -580,7 +612,8 @@ export function pageMain(data: PageData): void {
     update();
   }
   function setCursorSeq(seq: number): void {
-    const e = events.find((x) => x.seq === seq);
+    const i = eventIndexOfSeq(seq);
+    const e = i >= 0 && events[i]!.seq === seq ? events[i]! : null;
     cursor.seq = seq;
     if (e) {
       cursor.us = e.atUs;
@@ -596,7 +629,7 @@ export function pageMain(data: PageData): void {
   }
   function stepEvent(dir: 1 | -1): void {
     if (events.length === 0) return;
-    let i = cursor.seq !== null ? events.findIndex((e) => e.seq === cursor.seq) : eventIndexAt(cursor.us);
+    let i = cursor.seq !== null ? eventIndexOfSeq(cursor.seq) : eventIndexAt(cursor.us);
     i = Math.max(0, Math.min(events.length - 1, i + dir));
     setCursorSeq(events[i]!.seq);
   }
@@ -618,7 +651,7 @@ export function pageMain(data: PageData): void {
       return;
     }
     buttons.play!.textContent = '❚❚ pause';
-    let last = performance.now();
+    let last = performance.now(); // determinism-ok: the play button animates in the browser; the run is already recorded
     const tick = (now: number): void => {
       const dt = now - last;
       last = now;

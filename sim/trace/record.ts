@@ -60,15 +60,21 @@ export interface Recording {
   readonly states: Readonly<Record<string, readonly NodeState[]>>;
 }
 
+/** Counter-only changes within one window of virtual time share a sample (see observe). */
+export const COALESCE_US = 10_000;
+
 export class Recorder {
   readonly events: RecordedEvent[] = [];
   readonly states: Record<string, NodeState[]> = {};
   /** Process status from the trace's process events: crashed, poweroff, paused or up. */
   private readonly process = new Map<string, string>();
   private seq = 0;
+  /** Samples at or before this seq were seen by an event: they stay as they are. */
+  private pinnedSeq = -1;
 
   /** The trace sink half. */
   readonly sink = (s: Stamped): void => {
+    this.pinnedSeq = this.seq;
     this.events.push({ ...s.event, atUs: s.atUs, seq: this.seq++, sentence: renderEvent(s.event) });
     const e = s.event;
     if (e.kind !== 'process') return;
@@ -82,7 +88,12 @@ export class Recorder {
     if (last !== undefined && last.process !== status) list!.push({ ...last, atUs: s.atUs, seq: this.seq++, process: status });
   };
 
-  /** The world's end-of-iteration half: sample `node` if anything a learner sees changed. */
+  /**
+   * The world's end-of-iteration half: sample `node` if anything a learner sees changed. Between
+   * two trace events, samples that differ only in counters (offsets, backlog length, keys, acks)
+   * within one COALESCE_US window replace each other, so a long load costs a sample per node per
+   * window, not one per write; the last sample before every event is kept exactly.
+   */
   readonly observe = (name: string, n: RedisNode, nowUs: number): void => {
     const list = (this.states[name] ??= []);
     const last = list[list.length - 1];
@@ -91,13 +102,16 @@ export class Recorder {
     const replState = isReplica ? String(n.replState) : 'none';
     const process = this.process.get(name) ?? 'up';
     const replicas = n.replicas;
-    if (last !== undefined && last.process === process && last.offset === n.masterReplOffset && last.replid === n.replid &&
-      last.replid2 === n.replid2 && last.secondOffset === n.secondReplidOffset && last.replState === replState &&
-      last.master === n.masterhost && last.backlogFirst === (b ? b.offset : 0) && last.backlogHistlen === (b ? b.histlen : 0) &&
-      sameReplicas(last.replicas, replicas)) return;
+    const backlogFirst = b ? b.offset : 0;
+    const backlogHistlen = b ? b.histlen : 0;
+    const sameShape = last !== undefined && last.process === process && last.replid === n.replid && last.replid2 === n.replid2 &&
+      last.secondOffset === n.secondReplidOffset && last.replState === replState && last.master === n.masterhost &&
+      sameReplicaSet(last.replicas, replicas);
+    if (sameShape && last.offset === n.masterReplOffset && last.backlogFirst === backlogFirst && last.backlogHistlen === backlogHistlen &&
+      sameAcks(last.replicas, replicas)) return;
     let keys = 0;
     for (const db of n.ks.dbs) keys += db.size;
-    list.push({
+    const state: NodeState = {
       atUs: nowUs,
       seq: this.seq++,
       process,
@@ -109,11 +123,14 @@ export class Recorder {
       replid2: n.replid2,
       offset: n.masterReplOffset,
       secondOffset: n.secondReplidOffset,
-      backlogFirst: b ? b.offset : 0,
-      backlogHistlen: b ? b.histlen : 0,
+      backlogFirst,
+      backlogHistlen,
       replicas: replicas.map((r) => ({ name: r.peer, ackOffset: r.replAckOff, state: String(r.replState) })),
       keys,
-    });
+    };
+    // Only counters moved, no event since the last sample, same window: replace it.
+    if (sameShape && last.seq > this.pinnedSeq && Math.floor(last.atUs / COALESCE_US) === Math.floor(nowUs / COALESCE_US)) list[list.length - 1] = state;
+    else list.push(state);
   };
 
   recording(meta: { title: string | null; file: string; seed: string; nodes: readonly string[]; endUs: number }): Recording {
@@ -121,12 +138,17 @@ export class Recorder {
   }
 }
 
-function sameReplicas(a: readonly ReplicaView[], b: RedisNode['replicas']): boolean {
+function sameReplicaSet(a: readonly ReplicaView[], b: RedisNode['replicas']): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
     const r = b[i]!;
-    if (a[i]!.name !== r.peer || a[i]!.ackOffset !== r.replAckOff || a[i]!.state !== String(r.replState)) return false;
+    if (a[i]!.name !== r.peer || a[i]!.state !== String(r.replState)) return false;
   }
+  return true;
+}
+
+function sameAcks(a: readonly ReplicaView[], b: RedisNode['replicas']): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i]!.ackOffset !== b[i]!.replAckOff) return false;
   return true;
 }
 

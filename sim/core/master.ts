@@ -484,7 +484,7 @@ export function masterCron(n: RedisNode): void {
   const cfg = n.config;
   // PING the replicas every repl-ping-replica-period seconds; it is part of the stream.
   // Not while writes are paused by a FAILOVER with a TIMEOUT: the PING would move the offset.
-  const pausedForFailover = n.failoverEndUs !== 0 && n.failoverState !== 'no-failover';
+  const pausedForFailover = n.failoverEndMs !== 0 && n.failoverState !== 'no-failover';
   if (n.replicationCronLoops % cfg.replPingReplicaPeriodSec === 0 && n.replicas.length > 0 && !pausedForFailover) {
     feedCommand(n, n.slaveseldb, ['PING']);
   }

@@ -94,7 +94,8 @@ export class RedisNode {
 
   // --- Coordinated failover (failover.ts) ---
   failoverState: FailoverState = 'no-failover';
-  failoverEndUs = 0;
+  /** server.failover_end_time: unix ms, 0 = no TIMEOUT. */
+  failoverEndMs = 0;
   failoverForce = false;
   failoverTarget: { host: string; port: number } | null = null;
   /** Clients whose write waits for the failover to end (CLIENT_PAUSE_WRITE). */

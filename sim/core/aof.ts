@@ -23,21 +23,30 @@ export function feedAof(n: RedisNode, db: number, argv: readonly string[]): void
   n.aofBuf.push(encodeCommand(argv));
 }
 
-/** flushAppendOnlyFile(), from beforeSleep: write the buffer; fsync now if appendfsync always. */
+/**
+ * flushAppendOnlyFile(), from beforeSleep: write the buffer; fsync now with appendfsync always.
+ * With everysec the fsync comes from here too, at the first flush after the cached clock
+ * (server.unixtime) moved past the second of the last fsync, even when nothing new was written
+ * but something written since is not yet synced. So the sync points are whole-second
+ * boundaries of the node's clock, not one second after the previous sync.
+ */
 export function flushAof(n: RedisNode): void {
-  if (!n.aofOn || n.aofBuf.length === 0) return;
-  n.host.appendFile(n.config.appendfilename, Buffer.concat(n.aofBuf));
-  n.aofBuf = [];
-  if (n.config.appendfsync === 'always') n.host.fsyncFile(n.config.appendfilename);
-}
-
-/** appendfsync everysec: one fsync per second, from the cron. */
-export function aofCron(n: RedisNode): void {
-  if (!n.aofOn || n.config.appendfsync !== 'everysec') return;
-  const now = n.host.nowUs();
-  if (now - n.aofLastFsyncUs >= 1e6) {
+  if (!n.aofOn) return;
+  if (n.aofBuf.length > 0) {
+    n.host.appendFile(n.config.appendfilename, Buffer.concat(n.aofBuf));
+    n.aofBuf = [];
+    n.aofUnsynced = true;
+    if (n.config.appendfsync === 'always') {
+      n.host.fsyncFile(n.config.appendfilename);
+      n.aofUnsynced = false;
+      n.aofLastFsyncSec = n.unixtime;
+      return;
+    }
+  }
+  if (n.config.appendfsync === 'everysec' && n.aofUnsynced && n.unixtime > n.aofLastFsyncSec) {
     n.host.fsyncFile(n.config.appendfilename);
-    n.aofLastFsyncUs = now;
+    n.aofUnsynced = false;
+    n.aofLastFsyncSec = n.unixtime;
   }
 }
 
@@ -57,7 +66,8 @@ export function rewriteAof(n: RedisNode): void {
   n.aofBuf = [];
   n.aofSelectedDb = -1;
   n.aofOn = true;
-  n.aofLastFsyncUs = n.host.nowUs();
+  n.aofUnsynced = false;
+  n.aofLastFsyncSec = n.unixtime;
   if (n.host.tracing) n.host.trace({ kind: 'note', node: n.name, text: `AOF rewritten: ${n.ks.totalKeys()} keys` });
 }
 

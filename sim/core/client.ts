@@ -29,7 +29,8 @@ export class Client implements ReplBufReader {
   closeAfterReply = false;
   /** The master's offset right after this client's last propagated write (WAIT). */
   woff = 0;
-  lastInteractionUs: number;
+  /** c->lastinteraction: server.unixtime (the node's cached clock, seconds) of the last read. */
+  lastInteractionSec: number;
   /** A local client's commands not yet run (it was blocked when they came). */
   pendingLocal: string[][] = [];
   /** MULTI: the queued commands, or null outside a transaction. */
@@ -39,7 +40,7 @@ export class Client implements ReplBufReader {
   /** Inside EXEC: replies are collected here instead of being sent. */
   replyCapture: Reply[] | null = null;
   /** WAIT numreplicas timeout: blocked until enough replicas ACK `offset`, or the deadline. */
-  blockedWait: { numreplicas: number; offset: number; deadlineUs: number } | null = null;
+  blockedWait: { numreplicas: number; offset: number; deadlineMs: number } | null = null;
   /** A write postponed while the node fails over; it runs when the failover ends. */
   postponed: string[] | null = null;
 
@@ -48,14 +49,16 @@ export class Client implements ReplBufReader {
     return this.blockedWait !== null || this.postponed !== null;
   }
 
-  /** server.unixtime (seconds) when the replica's output buffer first went over the soft limit (0 = it is not over). */
+  /** When the replica's output buffer first went over the soft limit, unix seconds (0 = it is not over). */
   obufSoftSinceSec = 0;
-  createdUs: number;
+  /** c->ctime: server.unixtime when the client was created. */
+  ctimeSec: number;
 
   // --- As a replica attached to us ---
   replState: ReplicaState | null = null;
   replAckOff = 0;
-  replAckTimeUs = 0;
+  /** c->repl_ack_time: server.unixtime of the last REPLCONF ACK (or of going online). */
+  replAckTimeSec = 0;
   psyncInitialOffset = -1;
   /** master_repl_offset when this replica's PSYNC arrived (only the zoo's 292fec058 bug uses it). */
   psyncRequestOffset = -1;
@@ -89,11 +92,12 @@ export class Client implements ReplBufReader {
     readonly local: ClientId | null,
     /** Peer host name (node name), for INFO and traces. */
     readonly peer: string,
-    nowUs: number,
+    /** The node's cached clock (server.unixtime) when the client is created. */
+    unixtimeSec: number,
   ) {
     this.parser = conn !== null ? new CommandParser() : null;
-    this.lastInteractionUs = nowUs;
-    this.createdUs = nowUs;
+    this.lastInteractionSec = unixtimeSec;
+    this.ctimeSec = unixtimeSec;
   }
 
   queue(bytes: Uint8Array): void {

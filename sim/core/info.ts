@@ -6,7 +6,6 @@
 import type { RedisNode } from './node.ts';
 import type { Reply } from './reply.ts';
 import { array, bulk, int } from './reply.ts';
-import { goodReplicas } from './master.ts';
 
 const SECTIONS = ['server', 'clients', 'persistence', 'stats', 'replication', 'keyspace'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -53,7 +52,8 @@ function sectionLines(n: RedisNode, s: Section): string[] {
 }
 
 function serverLines(n: RedisNode): string[] {
-  const uptimeSec = Math.floor((n.host.nowUs() - n.startUs) / 1e6);
+  // server.unixtime - server.stat_starttime: whole seconds of the clock, not elapsed seconds.
+  const uptimeSec = n.unixtime - n.startUnixSec;
   return [
     'redis_version:7.0.15',
     'redis_mode:standalone',
@@ -92,16 +92,21 @@ function statsLines(n: RedisNode): string[] {
   ];
 }
 
-/** The order is replication.c's genRedisInfoString("replication") in 7.0. */
+/**
+ * The order is genRedisInfoString("replication") in server.c, 7.0. Every "seconds ago" field is
+ * `server.unixtime - stamp` with both in whole seconds of the cached clock (INFO runs inside
+ * call(), so unixtime is fresh), as Redis computes them: a replica that ACKed at 4.99 s shows
+ * lag=1 at 5.01 s.
+ */
 function replicationLines(n: RedisNode): string[] {
   const out: string[] = [];
-  const now = n.host.nowUs();
+  const now = n.unixtime;
   out.push(`role:${n.isReplica ? 'slave' : 'master'}`);
   if (n.isReplica) {
     const m = n.master;
     out.push(`master_host:${n.masterhost}`, `master_port:${n.masterport}`);
     out.push(`master_link_status:${n.replState === 'connected' ? 'up' : 'down'}`);
-    out.push(`master_last_io_seconds_ago:${m ? Math.floor((now - m.lastInteractionUs) / 1e6) : -1}`);
+    out.push(`master_last_io_seconds_ago:${m ? now - m.lastInteractionSec : -1}`);
     out.push(`master_sync_in_progress:${n.replState === 'transfer' ? 1 : 0}`);
     // With neither a live nor a cached master Redis prints 1 (yes, literally).
     const cm = n.cachedMaster;
@@ -113,21 +118,23 @@ function replicationLines(n: RedisNode): string[] {
       out.push(`master_sync_total_bytes:${total}`, `master_sync_read_bytes:${l.payloadBytes}`,
         `master_sync_left_bytes:${l.format === 'length' ? l.remainingBytes : 0}`,
         `master_sync_perc:${total > 0 ? ((l.payloadBytes * 100) / total).toFixed(2) : '0.00'}`,
-        `master_sync_last_io_seconds_ago:${Math.floor((now - n.replTransferLastioUs) / 1e6)}`);
+        `master_sync_last_io_seconds_ago:${now - n.replTransferLastioSec}`);
     }
     if (n.replState !== 'connected') {
-      out.push(`master_link_down_since_seconds:${n.replDownSinceUs ? Math.floor((now - n.replDownSinceUs) / 1e6) : -1}`);
+      out.push(`master_link_down_since_seconds:${n.replDownSinceSec ? now - n.replDownSinceSec : -1}`);
     }
     out.push(`slave_priority:${n.config.replicaPriority}`, `slave_read_only:${n.config.replicaReadOnly ? 1 : 0}`,
       `replica_announced:${n.config.replicaAnnounced ? 1 : 0}`);
   }
   out.push(`connected_slaves:${n.replicas.length}`);
-  if (!n.isReplica && n.config.minReplicasToWrite > 0 && n.config.minReplicasMaxLagSec > 0) {
-    out.push(`min_slaves_good_slaves:${goodReplicas(n)}`);
+  // The cached count of refreshGoodSlavesCount(), printed whenever both options are set (a
+  // replica too).
+  if (n.config.minReplicasToWrite > 0 && n.config.minReplicasMaxLagSec > 0) {
+    out.push(`min_slaves_good_slaves:${n.replGoodSlavesCount}`);
   }
   n.replicas.forEach((r, i) => {
     const state = r.replState === 'online' ? 'online' : r.replState === 'send_bulk' ? 'send_bulk' : 'wait_bgsave';
-    const lag = r.replState === 'online' ? Math.floor((now - r.replAckTimeUs) / 1e6) : 0;
+    const lag = r.replState === 'online' ? n.timeNowSec() - r.replAckTimeSec : 0; // time(NULL) - repl_ack_time
     out.push(`slave${i}:ip=${r.peer},port=${r.listeningPort},state=${state},offset=${r.replAckOff},lag=${lag}`);
   });
   const b = n.backlog;

@@ -210,9 +210,9 @@ function checkOutputBufferLimits(n: RedisNode, b: Backlog, r: Client): void {
   let why: string | null = null;
   if (hard > 0 && usedBytes >= hard) why = `output buffer ${usedBytes} bytes reached the hard limit ${hard}`;
   if (lim.softBytes > 0 && usedBytes >= lim.softBytes) {
-    const nowSec = Math.floor(n.host.unixMs() / 1000);
-    if (r.obufSoftSinceSec === 0) r.obufSoftSinceSec = nowSec;
-    else if (nowSec - r.obufSoftSinceSec > lim.softSeconds) {
+    // checkClientOutputBufferLimits(): both ends in server.unixtime, whole seconds.
+    if (r.obufSoftSinceSec === 0) r.obufSoftSinceSec = n.unixtime;
+    else if (n.unixtime - r.obufSoftSinceSec > lim.softSeconds) {
       why ??= `output buffer over the soft limit ${lim.softBytes} bytes for more than ${lim.softSeconds}s`;
     }
   } else {
@@ -263,7 +263,7 @@ export function syncCommand(n: RedisNode, c: Client, argv: string[]): void {
   n.statSyncFull++;
   c.psyncRequestOffset = n.masterReplOffset;
   c.replState = 'wait_bgsave_start';
-  c.replAckTimeUs = n.host.nowUs();
+  c.replAckTimeSec = n.unixtime;
   n.replicas.push(c);
   // The first replica makes the backlog, and with it a new history (syncCommand, changeReplicationId).
   if (n.replicas.length === 1 && n.backlog === null) {
@@ -331,9 +331,10 @@ export function tryPartialResync(n: RedisNode, c: Client, replid: string, offset
     });
   }
   c.replState = 'online';
-  c.replAckTimeUs = n.host.nowUs();
+  c.replAckTimeSec = n.unixtime;
   c.startStreamOnAck = false;
   n.replicas.push(c);
+  refreshGoodSlavesCount(n);
   n.lastPsyncAccepted = { peer: c.peer, replid, offset };
   // +CONTINUE goes straight to the socket; then the replica reads the shared blocks from its
   // offset on (addReplyReplicationBacklog), the backlog tail and the live stream alike.
@@ -434,17 +435,19 @@ export function childDone(n: RedisNode, id: number, ok: boolean): void {
     }
     if (r.disklessTarget) {
       // The stream is released on the replica's first REPLCONF ACK, so the EOF mark is last.
-      r.replState = 'online';
+      r.replState = 'online'; // replicaPutOnline()
       r.startStreamOnAck = true;
-      r.replAckTimeUs = n.host.nowUs();
+      r.replAckTimeSec = n.unixtime;
+      refreshGoodSlavesCount(n);
       if (n.host.tracing) n.host.trace({ kind: 'replica-online', node: n.name, peer: r.peer, why: 'diskless transfer done; the stream starts on its first REPLCONF ACK' });
     } else {
       // Disk: $<len>\r\n and the file, then the stream accumulated since the fork.
       n.writeDirect(r, header);
       n.writeDirect(r, child.rdb);
       if (n.host.tracing) n.host.trace({ kind: 'rdb-sent', node: n.name, peer: r.peer, format: 'length', sizeBytes: child.rdb.length });
-      r.replState = 'online';
-      r.replAckTimeUs = n.host.nowUs();
+      r.replState = 'online'; // replicaPutOnline()
+      r.replAckTimeSec = n.unixtime;
+      refreshGoodSlavesCount(n);
       n.markPendingWrite(r);
       if (n.host.tracing) n.host.trace({ kind: 'replica-online', node: n.name, peer: r.peer, why: 'RDB sent; the buffered stream follows' });
     }
@@ -480,16 +483,20 @@ export function checkSavePoints(n: RedisNode): void {
 /**
  * replicationStartPendingFork() / shouldStartChildReplication(): start a BGSAVE for waiting
  * replicas once the diskless delay has passed (or enough replicas wait), at once for disk sync.
+ * The delay is measured as Redis measures it: `server.unixtime - slave->lastinteraction`, both
+ * whole seconds of the cached clock, and looked at only here, once per second from
+ * replicationCron (and when a child exits). A replica whose PSYNC was read at 1.9 s (stamped
+ * 1) is therefore served by the cron tick at 6.0x s with the default delay of 5: the fork can
+ * come up to a second before the delay has really passed, or up to a cron period after.
  */
 export function startPendingFork(n: RedisNode): void {
   if (n.child !== null) return;
   const waiting = n.replicas.filter((r) => r.replState === 'wait_bgsave_start');
   if (waiting.length === 0) return;
-  const now = n.host.nowUs();
-  let maxIdleUs = 0;
-  for (const r of waiting) maxIdleUs = Math.max(maxIdleUs, now - r.lastInteractionUs);
+  let maxIdleSec = 0;
+  for (const r of waiting) maxIdleSec = Math.max(maxIdleSec, n.unixtime - r.lastInteractionSec);
   const cfg = n.config;
-  if (!cfg.replDisklessSync || maxIdleUs >= cfg.replDisklessSyncDelaySec * 1e6 ||
+  if (!cfg.replDisklessSync || maxIdleSec >= cfg.replDisklessSyncDelaySec ||
       (cfg.replDisklessSyncMaxReplicas > 0 && waiting.length >= cfg.replDisklessSyncMaxReplicas)) {
     startBgsaveForReplication(n);
   }
@@ -519,7 +526,7 @@ export function replconfCommand(n: RedisNode, c: Client, argv: string[]): void {
       const off = Number(val);
       if (!/^-?\d+$/.test(val)) return;
       if (off > c.replAckOff) c.replAckOff = off;
-      c.replAckTimeUs = n.host.nowUs();
+      c.replAckTimeSec = n.unixtime;
       // Diskless: the first ACK after the transfer releases the buffered stream (replconfCommand, replicaStartCommandStream).
       if (c.startStreamOnAck && c.replState === 'online') {
         c.startStreamOnAck = false;
@@ -543,13 +550,18 @@ export function replconfCommand(n: RedisNode, c: Client, argv: string[]): void {
 // ---------------------------------------------------------------------------------------------
 // Cron and client loss.
 
-/** The master half of replicationCron(), once per second. */
+/**
+ * The master half of replicationCron(), once per second. Its clocks are server.unixtime, the
+ * cached clock in whole seconds (refreshed by serverCron just before): a replica is cut when
+ * `unixtime - repl_ack_time > repl-timeout`, the backlog is freed when
+ * `unixtime - repl_no_slaves_since > repl-backlog-ttl`.
+ */
 export function masterCron(n: RedisNode): void {
-  const now = n.host.nowUs();
+  const now = n.unixtime;
   const cfg = n.config;
   // PING the replicas every repl-ping-replica-period seconds; it is part of the stream.
   // Not while writes are paused by a FAILOVER with a TIMEOUT: the PING would move the offset.
-  const pausedForFailover = n.failoverEndUs !== 0 && n.failoverState !== 'no-failover';
+  const pausedForFailover = n.failoverEndMs !== 0 && n.failoverState !== 'no-failover';
   if (n.replicationCronLoops % cfg.replPingReplicaPeriodSec === 0 && n.replicas.length > 0 && !pausedForFailover) {
     feedCommand(n, n.slaveseldb, ['PING']);
   }
@@ -561,14 +573,14 @@ export function masterCron(n: RedisNode): void {
   }
   // Disconnect replicas that stopped ACKing.
   for (const r of n.replicas.slice()) {
-    if (r.replState === 'online' && now - r.replAckTimeUs > cfg.replTimeoutSec * 1e6) {
+    if (r.replState === 'online' && now - r.replAckTimeSec > cfg.replTimeoutSec) {
       if (n.host.tracing) n.host.trace({ kind: 'timeout', node: n.name, peer: r.peer, what: `no REPLCONF ACK from the replica for more than repl-timeout ${cfg.replTimeoutSec}s` });
       n.freeClient(r, 'replica timed out');
     }
   }
   // Free the backlog after repl-backlog-ttl without replicas, with a new replid (replicationCron, fix 6ddf0ea29).
   if (!n.isReplica && n.replicas.length === 0 && cfg.replBacklogTtlSec > 0 && n.backlog !== null &&
-      now - n.replNoSlavesSinceUs > cfg.replBacklogTtlSec * 1e6) {
+      now - n.replNoSlavesSinceSec > cfg.replBacklogTtlSec) {
     changeReplicationId(n, `the backlog was freed after repl-backlog-ttl ${cfg.replBacklogTtlSec}s without replicas`);
     clearReplicationId2(n);
     freeBacklog(n, 'repl-backlog-ttl expired');
@@ -583,25 +595,38 @@ export function replicaClientFreed(n: RedisNode, c: Client, why: string): void {
   // freeReplicaReferencedReplBuffer(): its blocks may now be trimmed.
   if (n.backlog !== null) n.backlog.release(c);
   else c.replBlock = null;
-  if (n.replicas.length === 0) n.replNoSlavesSinceUs = n.host.nowUs();
+  if (n.replicas.length === 0) n.replNoSlavesSinceSec = n.unixtime;
+  refreshGoodSlavesCount(n);
   if (n.host.tracing) n.host.trace({ kind: 'replica-dropped', node: n.name, peer: c.peer, why });
   // Simplification: a disk BGSAVE child is not killed when its last replica leaves.
 }
 
-/** min-replicas-to-write / min-replicas-max-lag (refreshGoodSlavesCount). */
+/**
+ * min-replicas-to-write / min-replicas-max-lag: checkGoodReplicasStatus(), which processCommand
+ * asks before a write. It reads the cached count (node.replGoodSlavesCount), not the replicas:
+ * a replica that died or went silent a moment ago still counts until the next refresh.
+ */
 export function minReplicasRefuse(n: RedisNode): boolean {
   const cfg = n.config;
   if (n.isReplica || cfg.minReplicasToWrite === 0 || cfg.minReplicasMaxLagSec === 0) return false;
-  return goodReplicas(n) < cfg.minReplicasToWrite;
+  return n.replGoodSlavesCount < cfg.minReplicasToWrite;
 }
 
-export function goodReplicas(n: RedisNode): number {
-  const now = n.host.nowUs();
+/**
+ * refreshGoodSlavesCount(): count the online replicas whose last ACK is at most
+ * min-replicas-max-lag seconds old (`server.unixtime - repl_ack_time`, whole seconds). Redis
+ * runs it once per second at the end of replicationCron, when a replica is put online (after a
+ * partial resync or its RDB), when a replica client is freed, and when either min-replicas
+ * option is set. With the feature off the count is left as it was.
+ */
+export function refreshGoodSlavesCount(n: RedisNode): void {
+  const cfg = n.config;
+  if (cfg.minReplicasToWrite === 0 || cfg.minReplicasMaxLagSec === 0) return;
   let good = 0;
   for (const r of n.replicas) {
-    if (r.replState === 'online' && now - r.replAckTimeUs <= n.config.minReplicasMaxLagSec * 1e6) good++;
+    if (r.replState === 'online' && n.unixtime - r.replAckTimeSec <= cfg.minReplicasMaxLagSec) good++;
   }
-  return good;
+  n.replGoodSlavesCount = good;
 }
 
 // ---------------------------------------------------------------------------------------------

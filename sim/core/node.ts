@@ -29,11 +29,21 @@ import { updateFailoverStatus } from './failover.ts';
 import type { FailoverState } from './failover.ts';
 import type { BugName } from './bugs.ts';
 import { loadRdbFromDisk } from './persist.ts';
-import { feedAof, flushAof, aofCron, loadAof, rewriteAof } from './aof.ts';
+import { feedAof, flushAof, loadAof, rewriteAof } from './aof.ts';
 import { SERVER_COMMANDS, TRANSACTION_COMMANDS, QUEUED, finishShutdown } from './server-commands.ts';
 import { processClientsWaitingReplicas, sendGetack } from './wait.ts';
 
 export const ZERO_REPLID = '0'.repeat(40);
+
+/**
+ * server.h run_with_period(ms): true on the cron loops where a task of period `ms` runs. With the
+ * integer division of C: every loop when the period is at most one tick (1000/hz ms), else every
+ * (ms / (1000/hz))-th loop, starting with loop 0.
+ */
+export function runWithPeriod(hz: number, cronloops: number, ms: number): boolean {
+  const tickMs = Math.floor(1000 / hz);
+  return ms <= tickMs || cronloops % Math.floor(ms / tickMs) === 0;
+}
 const NO_BUGS: ReadonlySet<BugName> = new Set();
 
 export class RedisNode {
@@ -54,7 +64,14 @@ export class RedisNode {
   slaveseldb = -1;
   /** Replica clients attached to us, in attach order (server.slaves). */
   readonly replicas: Client[] = [];
-  replNoSlavesSinceUs: number;
+  /** server.repl_no_slaves_since (unix seconds): when the last replica went away, for repl-backlog-ttl. */
+  replNoSlavesSinceSec: number;
+  /**
+   * server.repl_good_slaves_count: replicas whose last ACK is at most min-replicas-max-lag
+   * seconds old, as counted by refreshGoodSlavesCount() (master.ts). It is a cached figure:
+   * commands and INFO read it, and it changes only when it is refreshed.
+   */
+  replGoodSlavesCount = 0;
 
   // --- Replica role (replica.ts) ---
   masterhost: string | null = null;
@@ -68,14 +85,17 @@ export class RedisNode {
   link: replica.LinkInProgress | null = null;
   masterReplidScratch = '';
   masterInitialOffset = -1;
-  replTransferLastioUs = 0;
-  replDownSinceUs = 0;
+  /** server.repl_transfer_lastio: server.unixtime of the link's last I/O while connecting or loading. */
+  replTransferLastioSec = 0;
+  /** server.repl_down_since: server.unixtime when the link to the master was lost (0 = never up). */
+  replDownSinceSec = 0;
   /** The master stream's raw bytes not yet applied, so exactly the applied bytes are proxied. */
   readonly streamRaw = new ByteQueue();
 
   // --- Coordinated failover (failover.ts) ---
   failoverState: FailoverState = 'no-failover';
-  failoverEndUs = 0;
+  /** server.failover_end_time: unix ms, 0 = no TIMEOUT. */
+  failoverEndMs = 0;
   failoverForce = false;
   failoverTarget: { host: string; port: number } | null = null;
   /** Clients whose write waits for the failover to end (CLIENT_PAUSE_WRITE). */
@@ -85,10 +105,12 @@ export class RedisNode {
   aofOn = false;
   aofBuf: Buffer[] = [];
   aofSelectedDb = -1;
-  aofLastFsyncUs = 0;
+  /** server.aof_last_fsync (unix seconds) and whether written bytes await an fsync. */
+  aofLastFsyncSec = 0;
+  aofUnsynced = false;
 
   /** SHUTDOWN waiting for lagging replicas (shutdownCommand), or null. */
-  shutdownPending: { save: boolean; deadlineUs: number } | null = null;
+  shutdownPending: { save: boolean; deadlineMs: number } | null = null;
 
   // --- Children (BGSAVE) ---
   child: {
@@ -127,6 +149,15 @@ export class RedisNode {
   cronloops = 0;
   replicationCronLoops = 0;
   readonly startUs: number;
+  /** server.stat_starttime: time(NULL) when the process started. */
+  readonly startUnixSec: number;
+  /**
+   * server.mstime, the cached clock (updateCachedTimeWithUs() in server.c): refreshed at the top
+   * of every serverCron() and when call() runs a command, and read instead of the real clock by
+   * most of the replication code. Between two refreshes it lags behind: a socket read handled
+   * 90 ms after the last cron tick stamps the time of that tick.
+   */
+  mstime: number;
   /** Set by SHUTDOWN: no more input is processed. */
   exited = false;
 
@@ -138,9 +169,11 @@ export class RedisNode {
     readonly bugs: ReadonlySet<BugName> = NO_BUGS,
   ) {
     this.startUs = host.nowUs();
+    this.mstime = host.unixMs(); // initServerConfig(): updateCachedTime(1)
+    this.startUnixSec = this.unixtime;
     this.runId = host.randomHex(40);
     this.replid = host.randomHex(40); // initServer: a fresh replid on every process start.
-    this.replNoSlavesSinceUs = this.startUs;
+    this.replNoSlavesSinceSec = this.unixtime; // initServer(): repl_no_slaves_since = time(NULL)
     this.lastSaveUnixSec = Math.floor(host.unixMs() / 1000);
   }
 
@@ -150,6 +183,21 @@ export class RedisNode {
     if (!(this.config.appendonly && loadAof(this))) loadRdbFromDisk(this);
     if (this.config.appendonly) rewriteAof(this);
     if (this.config.replicaof) replica.startAsReplica(this, this.config.replicaof.host, this.config.replicaof.port);
+  }
+
+  /** server.unixtime: the cached clock in whole seconds (mstime / 1000). */
+  get unixtime(): number {
+    return Math.floor(this.mstime / 1000);
+  }
+
+  /** time(NULL): the real clock in whole seconds, which a few checks read instead of the cache. */
+  timeNowSec(): number {
+    return Math.floor(this.host.unixMs() / 1000);
+  }
+
+  /** updateCachedTime(): refresh server.mstime / server.unixtime from the host's clock. */
+  updateCachedTime(): void {
+    this.mstime = this.host.unixMs();
   }
 
   get isReplica(): boolean {
@@ -162,7 +210,7 @@ export class RedisNode {
   /** A peer connected to our listening port. */
   accepted(conn: ConnId, peer: string): void {
     if (this.exited) return;
-    const c = new Client(this.nextClientId++, conn, null, peer, this.host.nowUs());
+    const c = new Client(this.nextClientId++, conn, null, peer, this.unixtime);
     this.clientsByConn.set(conn, c);
     this.statConnectionsReceived++;
     if (this.host.tracing) this.host.trace({ kind: 'conn-open', node: this.name, peer, conn, dir: 'in' });
@@ -187,7 +235,8 @@ export class RedisNode {
     }
     const c = this.clientsByConn.get(conn);
     if (!c) return; // Data for a socket we already closed.
-    c.lastInteractionUs = this.host.nowUs();
+    // readQueryFromClient(): c->lastinteraction = server.unixtime, the cached clock.
+    c.lastInteractionSec = this.unixtime;
     if (c.isMaster) {
       replica.masterStreamReceived(this, c, bytes);
       return;
@@ -221,7 +270,7 @@ export class RedisNode {
       if (parsed === null) return;
       if (parsed.argv.length === 0) {
         // An empty line from a replica refreshes its ACK time (processInlineBuffer).
-        if (c.replState !== null) c.replAckTimeUs = this.host.nowUs();
+        if (c.replState !== null) c.replAckTimeSec = this.unixtime;
         continue;
       }
       this.processCommand(c, parsed.argv);
@@ -245,34 +294,48 @@ export class RedisNode {
     if (this.exited) return;
     let c = this.localClients.get(clientId);
     if (!c) {
-      c = new Client(this.nextClientId++, null, clientId, 'local', this.host.nowUs());
+      c = new Client(this.nextClientId++, null, clientId, 'local', this.unixtime);
       this.localClients.set(clientId, c);
     }
-    c.lastInteractionUs = this.host.nowUs();
+    c.lastInteractionSec = this.unixtime;
     c.pendingLocal.push(argv);
     this.processInputBuffer(c);
   }
 
-  /** serverCron(), called `hz` times per second. */
+  /**
+   * serverCron(), called `hz` times per second (every 1000/hz ms), in its order: the cached
+   * clock, a SHUTDOWN waiting for replicas, the active expire cycle (databasesCron), save
+   * points, then replicationCron.
+   */
   cron(): void {
     if (this.exited) return;
-    const nowMs = this.host.unixMs();
+    this.updateCachedTime();
+    // A SHUTDOWN waiting for lagging replicas is finished here, and only here: when every
+    // replica caught up (isReadyToShutdown) or shutdown-timeout passed (server.mstime).
+    const p = this.shutdownPending;
+    if (p !== null && (this.mstime >= p.deadlineMs || this.replicas.every((r) => r.replAckOff === this.masterReplOffset))) {
+      this.shutdownPending = null;
+      finishShutdown(this, p.save);
+      return;
+    }
     if (!this.isReplica && this.failoverState === 'no-failover' && this.activeExpireEnabled) {
-      const expired = activeExpireCycle(this.ks, nowMs, (db, argv) => this.propagate(db, argv));
+      const expired = activeExpireCycle(this.ks, this.mstime, (db, argv) => this.propagate(db, argv));
       this.statExpiredKeys += expired;
     }
-    // run_with_period(1000): every hz loops, starting with the first; run_with_period(100)
-    // while a FAILOVER is under way, so the handshake with the target progresses quickly.
-    const period = Math.max(1, Math.round(this.config.hz / (this.failoverState !== 'no-failover' ? 10 : 1)));
-    if (this.cronloops % period === 0) this.replicationCron();
     master.checkSavePoints(this);
-    aofCron(this);
+    // run_with_period(1000), or run_with_period(100) while a FAILOVER is under way so the
+    // handshake with the target progresses quickly.
+    if (runWithPeriod(this.config.hz, this.cronloops, this.failoverState !== 'no-failover' ? 100 : 1000)) this.replicationCron();
     this.cronloops++;
   }
 
+  /** replicationCron() in replication.c, in its order; the role halves are in replica.ts and master.ts. */
   private replicationCron(): void {
+    updateFailoverStatus(this);
     replica.replicaCron(this);
     master.masterCron(this);
+    // Refresh the number of replicas with lag <= min-replicas-max-lag.
+    master.refreshGoodSlavesCount(this);
     this.replicationCronLoops++;
   }
 
@@ -305,16 +368,6 @@ export class RedisNode {
   beforeSleep(): void {
     if (this.waitingClients.size > 0) processClientsWaitingReplicas(this);
     if (this.failoverState === 'waiting-for-sync') updateFailoverStatus(this);
-    if (this.shutdownPending !== null) {
-      // Every replica caught up, or shutdown-timeout passed: save and exit now.
-      const p = this.shutdownPending;
-      const caughtUp = this.replicas.every((r) => r.replAckOff === this.masterReplOffset); // isReadyToShutdown()
-      if (caughtUp || this.host.nowUs() >= p.deadlineUs) {
-        this.shutdownPending = null;
-        finishShutdown(this, p.save);
-        return;
-      }
-    }
     if (this.getackPending) {
       this.getackPending = false;
       if (!this.isReplica) sendGetack(this);
@@ -392,7 +445,7 @@ export class RedisNode {
 
   /** A client for a socket that is already open (the master link once its handshake is done). */
   createClient(conn: ConnId, peer: string): Client {
-    const c = new Client(this.nextClientId++, conn, null, peer, this.host.nowUs());
+    const c = new Client(this.nextClientId++, conn, null, peer, this.unixtime);
     this.clientsByConn.set(conn, c);
     return c;
   }
@@ -474,6 +527,9 @@ export class RedisNode {
 
   /** call(): run one command; its effects wait in `effects` for propagatePending(). */
   call(c: Client, argv: string[]): void {
+    // call(): the cached clock is refreshed before the command runs (once for a whole EXEC:
+    // virtual time does not move inside one).
+    this.updateCachedTime();
     const name = argv[0]!.toLowerCase();
     const server = SERVER_COMMANDS.get(name);
     if (server) return server.run(this, c, argv);
@@ -482,7 +538,7 @@ export class RedisNode {
     const ctx = this.dataCtx;
     ctx.ks = this.ks;
     ctx.db = c.db;
-    ctx.nowMs = this.host.unixMs();
+    ctx.nowMs = this.mstime;
     ctx.view = !this.isReplica ? 'master' : c.isMaster ? 'replica-master-link' : 'replica-client';
     this.addReply(c, data.run(ctx, argv));
   }

@@ -66,11 +66,11 @@ export function loadRdbFromDisk(n: RedisNode): void {
   } else if (n.bugs.has('master-restores-replid')) {
     // The zoo's #4316: the saved id becomes the master's own, as if no byte had been lost.
     n.replid = replId;
-    n.replNoSlavesSinceUs = n.host.nowUs();
+    n.replNoSlavesSinceSec = n.timeNowSec(); // loadDataFromDisk(): repl_no_slaves_since = time(NULL)
   } else {
     n.replid2 = replId;
     n.secondReplidOffset = replOffset + 1;
-    n.replNoSlavesSinceUs = n.host.nowUs();
+    n.replNoSlavesSinceSec = n.timeNowSec(); // loadDataFromDisk(): repl_no_slaves_since = time(NULL)
     if (n.backlog === null) freeBacklog(n, 'unreachable');
   }
 }

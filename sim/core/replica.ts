@@ -115,8 +115,8 @@ export function replicationUnsetMaster(n: RedisNode, why: string): void {
   disconnectReplicas(n, 'our replid changed on promotion');
   setState(n, 'none');
   n.slaveseldb = -1;
-  n.replNoSlavesSinceUs = n.host.nowUs(); // Fix #4607: do not let the backlog TTL fire at once.
-  n.replDownSinceUs = 0;
+  n.replNoSlavesSinceSec = n.unixtime; // Fix #4607: do not let the backlog TTL fire at once.
+  n.replDownSinceSec = 0;
   if (n.host.tracing) n.host.trace({ kind: 'role', node: n.name, role: 'master', master: null });
 }
 
@@ -133,7 +133,7 @@ export function connectWithMaster(n: RedisNode): void {
   assert(n.link === null, 'connectWithMaster: a link is in progress');
   const conn = n.host.connect(n.masterhost, n.masterport);
   n.link = { conn, rx: new ByteQueue(), format: null, remainingBytes: 0, eofMark: '', payload: [], payloadBytes: 0 };
-  n.replTransferLastioUs = n.host.nowUs();
+  n.replTransferLastioSec = n.unixtime;
   if (n.host.tracing) n.host.trace({ kind: 'conn-open', node: n.name, peer: n.masterhost, conn, dir: 'out' });
   setState(n, 'connecting');
 }
@@ -161,7 +161,7 @@ function sendHandshake(n: RedisNode, argv: string[]): void {
 
 export function linkConnected(n: RedisNode, conn: ConnId): void {
   if (n.link === null || n.link.conn !== conn) return;
-  n.replTransferLastioUs = n.host.nowUs();
+  n.replTransferLastioSec = n.unixtime;
   sendHandshake(n, ['PING']);
   setState(n, 'receive_ping_reply');
 }
@@ -197,7 +197,7 @@ function traceReply(n: RedisNode, line: string): void {
 export function linkReceived(n: RedisNode, bytes: Uint8Array): void {
   const link = n.link!;
   link.rx.push(bytes);
-  n.replTransferLastioUs = n.host.nowUs();
+  n.replTransferLastioSec = n.unixtime;
   while (n.link === link) {
     switch (n.replState) {
       case 'receive_ping_reply': {
@@ -379,7 +379,7 @@ function transferDone(n: RedisNode, link: LinkInProgress): void {
   clearReplicationId2(n);
   if (n.backlog !== null) n.backlog.rebase(offset); // Only with the zoo's #2694: stale bytes, new offsets.
   else createBacklog(n, 'a replica keeps a backlog so it can serve PSYNC if promoted');
-  n.replDownSinceUs = 0;
+  n.replDownSinceSec = 0;
   setState(n, 'connected');
   if (n.host.tracing) {
     n.host.trace({ kind: 'rdb-loaded', node: n.name, keys, sizeBytes: rdb.length, replid: n.replid, offset });
@@ -432,7 +432,7 @@ function continueReceived(n: RedisNode, newId: string | null): void {
   n.cachedMaster = null;
   n.link = null;
   n.master = m;
-  n.replDownSinceUs = 0;
+  n.replDownSinceSec = 0;
   // A node that booted from an RDB has no backlog yet (fix #4268).
   if (n.backlog === null && !n.bugs.has('no-backlog-after-continue')) createBacklog(n, 'partial resync on a node without a backlog');
   setState(n, 'connected');
@@ -449,7 +449,7 @@ function continueReceived(n: RedisNode, newId: string | null): void {
  */
 export function masterStreamReceived(n: RedisNode, m: Client, bytes: Uint8Array): void {
   m.readReploff += bytes.length;
-  m.lastInteractionUs = n.host.nowUs();
+  m.lastInteractionSec = n.unixtime; // readQueryFromClient(), the cached clock
   // The zoo's #3899: proxy what arrived, whether or not it is a whole applied command.
   if (n.bugs.has('proxy-unapplied')) proxyApplied(n, bytes);
   else n.streamRaw.push(bytes);
@@ -507,7 +507,7 @@ export function masterClientFreed(n: RedisNode, m: Client, why: string): void {
     n.cachedMaster = { replid: m.replid, reploff: m.reploff, db: m.db };
   }
   if (n.host.tracing) n.host.trace({ kind: 'conn-closed', node: n.name, peer: m.peer, conn: m.conn ?? -1, why: `link with master lost: ${why}` });
-  n.replDownSinceUs = n.host.nowUs();
+  n.replDownSinceSec = n.unixtime; // replicationHandleMasterDisconnection()
   if (n.masterhost === null) return;
   setState(n, 'connect');
   connectWithMaster(n);
@@ -516,19 +516,24 @@ export function masterClientFreed(n: RedisNode, m: Client, why: string): void {
 // ---------------------------------------------------------------------------------------------
 // Cron (replicationCron: connect, timeouts, REPLCONF ACK).
 
+/**
+ * The replica half of replicationCron(), once per second. Its three repl-timeout checks compare
+ * time(NULL), the real clock in whole seconds, with stamps taken from the cached clock
+ * (repl_transfer_lastio, master->lastinteraction): `time(NULL) - stamp > repl-timeout`.
+ */
 export function replicaCron(n: RedisNode): void {
   if (n.masterhost === null) return;
-  const now = n.host.nowUs();
-  const timeoutUs = n.config.replTimeoutSec * 1e6;
-  if ((n.replState === 'connecting' || HANDSHAKE.has(n.replState)) && now - n.replTransferLastioUs > timeoutUs) {
+  const now = n.timeNowSec();
+  const timeoutSec = n.config.replTimeoutSec;
+  if ((n.replState === 'connecting' || HANDSHAKE.has(n.replState)) && now - n.replTransferLastioSec > timeoutSec) {
     if (n.host.tracing) n.host.trace({ kind: 'timeout', node: n.name, peer: peerName(n), what: `timeout connecting to the master (${n.replState} for more than repl-timeout ${n.config.replTimeoutSec}s)` });
     cancelHandshake(n, true, 'timeout connecting to the master');
   }
-  if (n.replState === 'transfer' && now - n.replTransferLastioUs > timeoutUs) {
+  if (n.replState === 'transfer' && now - n.replTransferLastioSec > timeoutSec) {
     if (n.host.tracing) n.host.trace({ kind: 'timeout', node: n.name, peer: peerName(n), what: `timeout receiving the RDB from the master (nothing for more than repl-timeout ${n.config.replTimeoutSec}s)` });
     cancelHandshake(n, true, 'timeout receiving bulk data');
   }
-  if (n.replState === 'connected' && n.master !== null && now - n.master.lastInteractionUs > timeoutUs) {
+  if (n.replState === 'connected' && n.master !== null && now - n.master.lastInteractionSec > timeoutSec) {
     if (n.host.tracing) n.host.trace({ kind: 'timeout', node: n.name, peer: peerName(n), what: `MASTER timeout: no data nor PING received for more than repl-timeout ${n.config.replTimeoutSec}s` });
     n.freeClient(n.master, 'master timed out');
   }

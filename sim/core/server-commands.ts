@@ -129,6 +129,8 @@ function configCommand(n: RedisNode, c: Client, argv: string[]): void {
       const e = configSet(n.config, argv[i]!, argv[i + 1]!);
       if (e !== null) return n.addReply(c, err(e));
       if (n.config.replBacklogSizeBytes !== before) master.resizeBacklog(n);
+      // config.c updateGoodSlaves(): setting either min-replicas option recounts at once.
+      if (/^min-(replicas|slaves)-(to-write|max-lag)$/i.test(argv[i]!)) master.refreshGoodSlavesCount(n);
       if (n.config.appendonly && !n.aofOn) rewriteAof(n);
       if (!n.config.appendonly) n.aofOn = false;
     }
@@ -251,7 +253,8 @@ function shutdownCommand(n: RedisNode, c: Client, argv: string[]): void {
   if (save === null) save = n.config.save.length > 0;
   const lagging = !n.isReplica && n.replicas.some((r) => r.replAckOff !== n.masterReplOffset);
   if (!now && lagging && n.config.shutdownTimeoutSec > 0) {
-    n.shutdownPending = { save, deadlineUs: n.host.nowUs() + n.config.shutdownTimeoutSec * 1e6 };
+    // prepareForShutdown(): server.shutdown_mstime = server.mstime + shutdown-timeout; serverCron checks it.
+    n.shutdownPending = { save, deadlineMs: n.mstime + n.config.shutdownTimeoutSec * 1000 };
     n.getackPending = true;
     if (n.host.tracing) n.host.trace({ kind: 'note', node: n.name, text: `SHUTDOWN waits up to ${n.config.shutdownTimeoutSec}s for lagging replicas` });
     return;

@@ -29,6 +29,13 @@ export const EPOCH_UNIX_MS = Date.UTC(2026, 0, 1); // determinism-ok: a constant
 export const REDIS_PORT = 6379;
 /** A socket BGSAVE child hands the parent this much RDB at a time (Redis relays a pipe's reads). */
 export const CHILD_PROGRESS_BYTES = 64 * 1024;
+/** initServer(): `aeCreateTimeEvent(server.el, 1, serverCron, ...)`, 1 ms after the start. */
+export const CRON_FIRST_TICK_US = 1000;
+
+/** serverCron's period: `return 1000/server.hz` milliseconds, an integer division. */
+export function cronPeriodUs(hz: number): number {
+  return Math.max(1, Math.floor(1000 / hz)) * 1000;
+}
 
 export interface DiskModel {
   /** BGSAVE and SAVE speed, bytes per second. */
@@ -161,7 +168,11 @@ export class NodeSlot implements Host, SocketOwner {
     this.node = node;
     this.world.net.listen(this.name, config.port);
     this.deliver(() => node.start());
-    this.scheduleCron(this.rng.int(Math.floor(1e6 / config.hz)));
+    // initServer() creates the serverCron time event to fire 1 ms after the process starts, so
+    // cron loop 0 (replicationCron's first PING check among them) runs before any client or
+    // replica can have been served. Nodes' phases differ only by when each process started;
+    // nodes started at the same instant tick in the order they were started.
+    this.scheduleCron(CRON_FIRST_TICK_US);
   }
 
   /** The process dies (crash) or the machine stops (poweroff); the disk survives. */
@@ -257,7 +268,9 @@ export class NodeSlot implements Host, SocketOwner {
     this.cronTimer = this.world.engine.schedule(delayUs, () => {
       if (epoch !== this.epoch || this.node === null) return;
       const node = this.node;
-      const periodUs = Math.max(1, Math.floor(1e6 / node.config.hz));
+      // serverCron() returns 1000/server.hz: the next tick is a whole number of milliseconds
+      // later (333 ms at hz 3, not 333.3).
+      const periodUs = cronPeriodUs(node.config.hz);
       // A stopped process runs no cron; it resumes at the next period after waking.
       if (!this.paused) this.deliver(() => node.cron());
       if (epoch === this.epoch) this.scheduleCron(periodUs);

@@ -39,7 +39,7 @@ const NO_BUGS: ReadonlySet<BugName> = new Set();
 export class RedisNode {
   // --- Identity and data ---
   runId: string;
-  ks = new Keyspace();
+  ks: Keyspace;
   /** Writes since the last save (server.dirty). */
   dirty = 0;
   lastSaveUnixSec: number;
@@ -138,6 +138,7 @@ export class RedisNode {
     readonly bugs: ReadonlySet<BugName> = NO_BUGS,
   ) {
     this.startUs = host.nowUs();
+    this.ks = new Keyspace(config.databases);
     this.runId = host.randomHex(40);
     this.replid = host.randomHex(40); // §0: a fresh replid on every process start.
     this.replNoSlavesSinceUs = this.startUs;
@@ -491,7 +492,7 @@ export class RedisNode {
   private readonly effects: string[][] = [];
   private readonly effectsDb: number[] = [];
   private readonly dataCtx: DataContext = {
-    ks: this.ks,
+    ks: null as unknown as Keyspace, // set per command (the node's keyspace can be replaced)
     db: 0,
     nowMs: 0,
     view: 'master',

@@ -52,7 +52,7 @@ export function loadRdbFromDisk(n: RedisNode): void {
         if (n.backlog !== null) feedCommand(n, db.db, ['DEL', e.key]);
         continue;
       }
-      n.ks.restore(db.db, e.key, e.value, e.expireAtMs);
+      n.ks.restore(db.db, e.key, e.value, e.expireAtBig ?? e.expireAtMs);
       keys++;
     }
   }

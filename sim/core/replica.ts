@@ -359,7 +359,7 @@ function transferDone(n: RedisNode, link: LinkInProgress): void {
   let keys = 0;
   for (const db of contents.dbs) {
     for (const e of db.entries) {
-      n.ks.restore(db.db, e.key, e.value, e.expireAtMs);
+      n.ks.restore(db.db, e.key, e.value, e.expireAtBig ?? e.expireAtMs);
       keys++;
     }
   }

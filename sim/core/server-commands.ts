@@ -47,6 +47,8 @@ export const SERVER_COMMANDS = new Map<string, ServerCommand>([
   ['select', cmd(2, (n, c, argv) => {
     const db = parseIntArg(argv[1]!);
     if (db === null) return n.addReply(c, err('ERR value is not an integer or out of range'));
+    // getIntFromObjectOrReply(): a long long outside int's range has its own message.
+    if (db < -2147483648 || db > 2147483647) return n.addReply(c, err('ERR value is out of range, value must between -2147483648 and 2147483647'));
     if (db < 0 || db >= n.config.databases) return n.addReply(c, err('ERR DB index is out of range'));
     c.db = db;
     n.addReply(c, OK);

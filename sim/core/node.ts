@@ -34,6 +34,17 @@ import { SERVER_COMMANDS, TRANSACTION_COMMANDS, QUEUED, finishShutdown } from '.
 import { processClientsWaitingReplicas, sendGetack } from './wait.ts';
 
 export const ZERO_REPLID = '0'.repeat(40);
+
+/** A forked child writing an RDB (to disk, or to replicas' sockets). */
+export interface ChildState {
+  id: ChildId;
+  target: 'disk' | 'sockets';
+  rdb: Buffer;
+  /** Sockets: the framed payload ($EOF:<mark>, RDB, mark), its readers, and how much was relayed. */
+  payload: Buffer | null;
+  targets: Client[];
+  relayedBytes: number;
+}
 const NO_BUGS: ReadonlySet<BugName> = new Set();
 
 export class RedisNode {
@@ -91,16 +102,34 @@ export class RedisNode {
   shutdownPending: { save: boolean; deadlineUs: number } | null = null;
 
   // --- Children (BGSAVE) ---
-  child: {
-    id: ChildId;
-    target: 'disk' | 'sockets';
-    rdb: Buffer;
-    /** Sockets: the framed payload ($EOF:<mark>, RDB, mark), its readers, and how much was relayed. */
-    payload: Buffer | null;
-    targets: Client[];
-    relayedBytes: number;
-  } | null = null;
+  private childState: ChildState | null = null;
   rdbBgsaveInProgress = false;
+  /** When the running child was forked (server.rdb_save_time_start, whole seconds). */
+  childStartUnixSec = -1;
+  /** Seconds the last child ran (server.rdb_save_time_last); -1 before the first. */
+  rdbSaveTimeLastSec = -1;
+
+  /**
+   * The running BGSAVE child. Every fork in master.ts goes through this assignment, so it is
+   * where redisFork() and rdbSaveBackground() count: total_forks for every child, rdb_saves for
+   * a disk child (a diskless sync's socket child is not an rdb save), and the save's duration
+   * as backgroundSaveDoneHandler() measures it, in whole seconds of time(NULL).
+   */
+  get child(): ChildState | null {
+    return this.childState;
+  }
+  set child(c: ChildState | null) {
+    const nowSec = Math.floor(this.host.unixMs() / 1000);
+    if (c !== null && this.childState === null) {
+      this.statTotalForks++;
+      if (c.target === 'disk') this.statRdbSaves++;
+      this.childStartUnixSec = nowSec;
+    } else if (c === null && this.childState !== null) {
+      this.rdbSaveTimeLastSec = nowSec - this.childStartUnixSec;
+      this.childStartUnixSec = -1;
+    }
+    this.childState = c;
+  }
 
   // --- Stats (INFO stats) ---
   statSyncFull = 0;
@@ -110,7 +139,13 @@ export class RedisNode {
   statCommandsProcessed = 0;
   statExpiredKeys = 0;
   statRejectedConn = 0;
+  /** Children forked (stat_total_forks) and RDB saves started, BGSAVE or SAVE (stat_rdb_saves). */
+  statTotalForks = 0;
+  /** Error replies sent (stat_total_error_replies). */
+  statTotalErrorReplies = 0;
+  statRdbSaves = 0;
   rdbLastLoadKeysExpired = 0;
+  rdbLastLoadKeysLoaded = 0;
   /** Full syncs loaded by this process (a new starting point for its offset). */
   fullSyncLoads = 0;
   /** The last PSYNC this node accepted, for the history-agreement check (sim/check). */
@@ -337,6 +372,7 @@ export class RedisNode {
   // Output.
 
   addReply(c: Client, reply: Reply): void {
+    if (reply.kind === 'error') this.statTotalErrorReplies++; // afterErrorReply()
     if (c.replyCapture !== null) {
       c.replyCapture.push(reply); // Inside EXEC: collected into one array reply.
       return;

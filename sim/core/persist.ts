@@ -57,6 +57,7 @@ export function loadRdbFromDisk(n: RedisNode): void {
     }
   }
   n.rdbLastLoadKeysExpired = expired;
+  n.rdbLastLoadKeysLoaded = keys;
   if (n.host.tracing) n.host.trace({ kind: 'note', node: n.name, text: `loaded ${keys} keys from ${n.config.dbfilename}` + (expired ? ` (${expired} expired keys deleted)` : '') });
   if (!validInfo) return;
   if (asReplica) {

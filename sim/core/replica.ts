@@ -363,6 +363,8 @@ function transferDone(n: RedisNode, link: LinkInProgress): void {
       keys++;
     }
   }
+  n.rdbLastLoadKeysLoaded = keys; // rdbLoadRio(): a replica deletes no expired key while loading
+  n.rdbLastLoadKeysExpired = 0;
   const streamDb = Number(contents.aux.find(([k]) => k === 'repl-stream-db')?.[1] ?? 0);
   const offset = n.masterInitialOffset;
   const m = n.createClient(link.conn, peerName(n));

@@ -66,6 +66,7 @@ export const SERVER_COMMANDS = new Map<string, ServerCommand>([
   ['shutdown', cmd(-1, (n, c, argv) => shutdownCommand(n, c, argv))],
   ['save', cmd(1, (n, c) => {
     if (n.child !== null) return n.addReply(c, err('ERR Background save already in progress'));
+    n.statRdbSaves++; // saveCommand(); a SHUTDOWN's save is not counted
     saveRdbToDisk(n);
     n.addReply(c, OK);
   })],

@@ -152,7 +152,9 @@ export class NodeSlot implements Host, SocketOwner {
     const config: Config = structuredClone(this.startupConfig);
     const node = new RedisNode(this.name, this, config, this.world.bugs);
     this.node = node;
-    this.world.net.listen(this.name, config.port);
+    // `port 0` opens no TCP listener (initServer() skips listenToPort()): peers are refused.
+    // The scenario's local client still reaches the node, as redis-cli would over a unix socket.
+    if (config.port !== 0) this.world.net.listen(this.name, config.port);
     this.deliver(() => node.start());
     this.scheduleCron(this.rng.int(Math.floor(1e6 / config.hz)));
   }

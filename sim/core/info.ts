@@ -124,7 +124,7 @@ function clientsLines(n: RedisNode): string[] {
   }
   return [
     // listLength(server.clients) - listLength(server.slaves): replicas are not counted.
-    `connected_clients:${clients.length - n.replicas.length}`,
+    `connected_clients:${n.clientCount - n.replicas.length}`,
     'cluster_connections:0',
     'maxclients:10000',
     'client_recent_max_input_buffer:20480',

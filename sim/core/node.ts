@@ -432,6 +432,11 @@ export class RedisNode {
   }
 
   /** Every network client (for CLIENT KILL and INFO). */
+  /** listLength(server.clients): network clients, replicas among them, and local (scenario) ones. */
+  get clientCount(): number {
+    return this.clientsByConn.size + this.localClients.size;
+  }
+
   allClients(): Client[] {
     return [...this.clientsByConn.values()];
   }

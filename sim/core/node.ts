@@ -184,6 +184,7 @@ export class RedisNode {
   start(): void {
     // With appendonly yes the AOF is the dataset when it exists, and it carries no history (§12).
     if (!(this.config.appendonly && loadAof(this))) loadRdbFromDisk(this);
+    if (this.exited) return; // the RDB was fatal (persist.ts exitIfTooManyDatabases)
     if (this.config.appendonly) rewriteAof(this);
     if (this.config.replicaof) replica.startAsReplica(this, this.config.replicaof.host, this.config.replicaof.port);
   }

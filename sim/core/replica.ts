@@ -21,6 +21,7 @@ import { OK, err, status } from './reply.ts';
 import { readRdb, RdbFormatError } from './rdb.ts';
 import { abortFailover, clearFailoverState } from './failover.ts';
 import { rewriteAof } from './aof.ts';
+import { exitIfTooManyDatabases } from './persist.ts';
 import { createBacklog, freeBacklog, shiftReplicationId, clearReplicationId2, queueStreamToReplicas } from './master.ts';
 
 /** The link while it is not yet a master client: connecting, handshake, transfer. */
@@ -353,6 +354,7 @@ function transferDone(n: RedisNode, link: LinkInProgress): void {
     cancelHandshake(n, true, 'bad RDB');
     return;
   }
+  if (exitIfTooManyDatabases(n, contents)) return;
   if (swapdb) attachToNewMaster(n);
   n.ks.flushAll();
   n.fullSyncLoads++;

@@ -16,6 +16,7 @@ import { failoverCommand } from './failover.ts';
 import { saveRdbToDisk } from './persist.ts';
 import { rewriteAof } from './aof.ts';
 import { waitCommand } from './wait.ts';
+import { STRING_LENGTH_MAX, errStringTooLong } from './commands/lookup.ts';
 
 // --------------------------------------------------------------------------------------------
 // Server commands (the data commands live in commands.ts).
@@ -217,6 +218,8 @@ function debugPopulate(n: RedisNode, c: Client, argv: string[]): void {
   const prefix = argv[3] ?? 'key';
   const size = argv[4] !== undefined ? parseIntArg(argv[4]) : 0;
   if (size === null || size < 0) return n.addReply(c, err('ERR value is out of range, must be positive'));
+  // Divergence: Redis allocates any size; a JS string holds at most STRING_LENGTH_MAX bytes.
+  if (size > STRING_LENGTH_MAX) return n.addReply(c, errStringTooLong);
   for (let j = 0; j < count; j++) {
     const key = `${prefix}:${j}`;
     if (n.ks.get(c.db, key) !== undefined) continue;

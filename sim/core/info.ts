@@ -309,7 +309,7 @@ function keyspaceLines(n: RedisNode): string[] {
   return out;
 }
 
-/** ROLE (§13): master → [master, offset, [[ip, port, ack]...]]; replica → [slave, host, port, state, offset]. */
+/** ROLE (replication.c roleCommand): master → [master, offset, [[ip, port, ack]...]]; replica → [slave, host, port, state, offset]. */
 export function roleReply(n: RedisNode): Reply {
   if (!n.isReplica) {
     const rs = n.replicas.filter((r) => r.replState === 'online')

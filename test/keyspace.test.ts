@@ -107,6 +107,18 @@ describe('keyspace: a database past V8\'s 2^24-entry Map limit (ShardedMap)', ()
     expect([...it]).toEqual(['c']);
   });
 
+  // About 3 GB of heap and a minute of CPU, so only on request: PSYNC_SIM_SLOW=1 npx vitest run test/keyspace.test.ts
+  it.skipIf(process.env.PSYNC_SIM_SLOW === undefined)('16,777,217 keys in one database, at the real Map limit', () => {
+    const ks = new Keyspace();
+    const count = MAP_ENTRIES_MAX + 1;
+    for (let j = 0; j < count; j++) ks.set(0, `key:${j}`, 'v', -1);
+    expect(ks.size(0)).toBe(count);
+    expect(ks.dbs[0]!.shardCount).toBe(2);
+    expect(ks.get(0, `key:${count - 1}`)?.value).toBe('v');
+    expect(ks.delete(0, 'key:0')).toBe(true);
+    expect(ks.size(0)).toBe(count - 1);
+  }, 600_000);
+
   it('the keyspace keeps its expiry index, clone and active-expire cursor across shards', () => {
     const ks = new Keyspace(16, 4);
     for (let i = 0; i < 10; i++) ks.set(0, `k${i}`, 'v', i % 2 === 0 ? NOW_MS + i : -1);

@@ -12,6 +12,7 @@ import type { RedisNode } from './node.ts';
 import { encodeCommand, CommandParser, RespProtocolError } from './resp.ts';
 import { dataCommands } from './commands.ts';
 import type { DataContext } from './keyspace.ts';
+import { exactExpireAtText } from './keyspace.ts';
 
 /** feedAppendOnlyFile(): queue one executed write, with a SELECT when the DB changes. */
 export function feedAof(n: RedisNode, db: number, argv: readonly string[]): void {
@@ -59,7 +60,7 @@ export function rewriteAof(n: RedisNode): void {
     parts.push(encodeCommand(['SELECT', String(db)]));
     for (const [key, e] of map) {
       parts.push(encodeCommand(['SET', key, e.value]));
-      if (e.expireAtMs !== -1) parts.push(encodeCommand(['PEXPIREAT', key, String(e.expireAtMs)]));
+      if (e.expireAtMs !== -1) parts.push(encodeCommand(['PEXPIREAT', key, exactExpireAtText(e)]));
     }
   }
   n.host.writeFile(n.config.appendfilename, Buffer.concat(parts));

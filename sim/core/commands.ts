@@ -39,7 +39,6 @@
  */
 import { assert } from '../assert.ts';
 import type { DataCommand, Keyspace } from './keyspace.ts';
-import { DATABASES } from './keyspace.ts';
 import { stringCommands } from './commands/strings.ts';
 import { expireCommands } from './commands/expire.ts';
 import { genericCommands } from './commands/generic.ts';
@@ -80,7 +79,7 @@ const LOOPS_PER_DB_MAX = 16;
  */
 export function activeExpireCycle(ks: Keyspace, nowMs: number, propagateDel: (db: number, argv: string[]) => void): number {
   let expiredTotal = 0;
-  for (let db = 0; db < DATABASES; db++) {
+  for (let db = 0; db < ks.databases; db++) {
     if (ks.expiresCount(db) === 0) continue;
     for (let loop = 0; loop < LOOPS_PER_DB_MAX; loop++) {
       let sampled = 0;

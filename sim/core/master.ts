@@ -653,7 +653,7 @@ export function rdbSnapshot(n: RedisNode): Buffer {
     const map = n.ks.dbs[db]!;
     if (map.size === 0) continue;
     const entries = [];
-    for (const [key, e] of map) entries.push({ key, value: e.value, expireAtMs: e.expireAtMs });
+    for (const [key, e] of map) entries.push({ key, value: e.value, expireAtMs: e.expireAtMs, expireAtBig: e.expireAtBig });
     contents.dbs.push({ db, entries });
   }
   return writeRdb(contents);

@@ -44,12 +44,23 @@ export function runWithPeriod(hz: number, cronloops: number, ms: number): boolea
   const tickMs = Math.floor(1000 / hz);
   return ms <= tickMs || cronloops % Math.floor(ms / tickMs) === 0;
 }
+
+/** A forked child writing an RDB (to disk, or to replicas' sockets). */
+export interface ChildState {
+  id: ChildId;
+  target: 'disk' | 'sockets';
+  rdb: Buffer;
+  /** Sockets: the framed payload ($EOF:<mark>, RDB, mark), its readers, and how much was relayed. */
+  payload: Buffer | null;
+  targets: Client[];
+  relayedBytes: number;
+}
 const NO_BUGS: ReadonlySet<BugName> = new Set();
 
 export class RedisNode {
   // --- Identity and data ---
   runId: string;
-  ks = new Keyspace();
+  ks: Keyspace;
   /** Writes since the last save (server.dirty). */
   dirty = 0;
   lastSaveUnixSec: number;
@@ -113,16 +124,34 @@ export class RedisNode {
   shutdownPending: { save: boolean; deadlineMs: number } | null = null;
 
   // --- Children (BGSAVE) ---
-  child: {
-    id: ChildId;
-    target: 'disk' | 'sockets';
-    rdb: Buffer;
-    /** Sockets: the framed payload ($EOF:<mark>, RDB, mark), its readers, and how much was relayed. */
-    payload: Buffer | null;
-    targets: Client[];
-    relayedBytes: number;
-  } | null = null;
+  private childState: ChildState | null = null;
   rdbBgsaveInProgress = false;
+  /** When the running child was forked (server.rdb_save_time_start, whole seconds). */
+  childStartUnixSec = -1;
+  /** Seconds the last child ran (server.rdb_save_time_last); -1 before the first. */
+  rdbSaveTimeLastSec = -1;
+
+  /**
+   * The running BGSAVE child. Every fork in master.ts goes through this assignment, so it is
+   * where redisFork() and rdbSaveBackground() count: total_forks for every child, rdb_saves for
+   * a disk child (a diskless sync's socket child is not an rdb save), and the save's duration
+   * as backgroundSaveDoneHandler() measures it, in whole seconds of time(NULL).
+   */
+  get child(): ChildState | null {
+    return this.childState;
+  }
+  set child(c: ChildState | null) {
+    const nowSec = Math.floor(this.host.unixMs() / 1000);
+    if (c !== null && this.childState === null) {
+      this.statTotalForks++;
+      if (c.target === 'disk') this.statRdbSaves++;
+      this.childStartUnixSec = nowSec;
+    } else if (c === null && this.childState !== null) {
+      this.rdbSaveTimeLastSec = nowSec - this.childStartUnixSec;
+      this.childStartUnixSec = -1;
+    }
+    this.childState = c;
+  }
 
   // --- Stats (INFO stats) ---
   statSyncFull = 0;
@@ -132,7 +161,13 @@ export class RedisNode {
   statCommandsProcessed = 0;
   statExpiredKeys = 0;
   statRejectedConn = 0;
+  /** Children forked (stat_total_forks) and RDB saves started, BGSAVE or SAVE (stat_rdb_saves). */
+  statTotalForks = 0;
+  /** Error replies sent (stat_total_error_replies). */
+  statTotalErrorReplies = 0;
+  statRdbSaves = 0;
   rdbLastLoadKeysExpired = 0;
+  rdbLastLoadKeysLoaded = 0;
   /** Full syncs loaded by this process (a new starting point for its offset). */
   fullSyncLoads = 0;
   /** The last PSYNC this node accepted, for the history-agreement check (sim/check). */
@@ -171,6 +206,7 @@ export class RedisNode {
     this.startUs = host.nowUs();
     this.mstime = host.unixMs(); // initServerConfig(): updateCachedTime(1)
     this.startUnixSec = this.unixtime;
+    this.ks = new Keyspace(config.databases);
     this.runId = host.randomHex(40);
     this.replid = host.randomHex(40); // initServer: a fresh replid on every process start.
     this.replNoSlavesSinceSec = this.unixtime; // initServer(): repl_no_slaves_since = time(NULL)
@@ -181,6 +217,7 @@ export class RedisNode {
   start(): void {
     // With appendonly yes the AOF is the dataset when it exists, and it carries no history.
     if (!(this.config.appendonly && loadAof(this))) loadRdbFromDisk(this);
+    if (this.exited) return; // the RDB was fatal (persist.ts exitIfTooManyDatabases)
     if (this.config.appendonly) rewriteAof(this);
     if (this.config.replicaof) replica.startAsReplica(this, this.config.replicaof.host, this.config.replicaof.port);
   }
@@ -392,6 +429,7 @@ export class RedisNode {
   // Output.
 
   addReply(c: Client, reply: Reply): void {
+    if (reply.kind === 'error') this.statTotalErrorReplies++; // afterErrorReply()
     if (c.replyCapture !== null) {
       c.replyCapture.push(reply); // Inside EXEC: collected into one array reply.
       return;
@@ -451,6 +489,11 @@ export class RedisNode {
   }
 
   /** Every network client (for CLIENT KILL and INFO). */
+  /** listLength(server.clients): network clients, replicas among them, and local (scenario) ones. */
+  get clientCount(): number {
+    return this.clientsByConn.size + this.localClients.size;
+  }
+
   allClients(): Client[] {
     return [...this.clientsByConn.values()];
   }
@@ -550,7 +593,7 @@ export class RedisNode {
   private readonly effects: string[][] = [];
   private readonly effectsDb: number[] = [];
   private readonly dataCtx: DataContext = {
-    ks: this.ks,
+    ks: null as unknown as Keyspace, // set per command (the node's keyspace can be replaced)
     db: 0,
     nowMs: 0,
     view: 'master',

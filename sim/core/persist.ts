@@ -10,12 +10,28 @@
  */
 import type { RedisNode } from './node.ts';
 import { readRdb, RdbFormatError } from './rdb.ts';
+import type { RdbContents } from './rdb.ts';
 import { createBacklog, feedCommand, freeBacklog } from './master.ts';
 
 export function saveRdbToDisk(n: RedisNode): void {
   n.host.writeFile(n.config.dbfilename, n.snapshotRdb());
   n.dirty = 0;
   n.lastSaveUnixSec = Math.floor(n.host.unixMs() / 1000);
+}
+
+/**
+ * rdbLoadRio(): a SELECTDB at or past `databases` is fatal ("FATAL: Data file was created with a
+ * Redis server configured to handle more than N databases. Exiting", then exit(1)), at boot and
+ * for a replica's full sync alike. True if the process is exiting.
+ */
+export function exitIfTooManyDatabases(n: RedisNode, contents: RdbContents): boolean {
+  if (!contents.dbs.some((d) => d.db >= n.ks.databases)) return false;
+  if (n.host.tracing) {
+    n.host.trace({ kind: 'note', node: n.name, text: `FATAL: Data file was created with a Redis server configured to handle more than ${n.ks.databases} databases. Exiting` });
+  }
+  n.exited = true;
+  n.host.exit();
+  return true;
 }
 
 /** loadDataFromDisk(): the RDB, if any, and what its aux fields say about our history. */
@@ -31,6 +47,7 @@ export function loadRdbFromDisk(n: RedisNode): void {
     if (n.host.tracing) n.host.trace({ kind: 'note', node: n.name, text: `could not load ${n.config.dbfilename}: ${e.message}; starting empty` });
     return;
   }
+  if (exitIfTooManyDatabases(n, contents)) return;
   const aux = new Map(contents.aux);
   const replId = aux.get('repl-id');
   const replOffset = Number(aux.get('repl-offset') ?? -1);
@@ -52,11 +69,12 @@ export function loadRdbFromDisk(n: RedisNode): void {
         if (n.backlog !== null) feedCommand(n, db.db, ['DEL', e.key]);
         continue;
       }
-      n.ks.restore(db.db, e.key, e.value, e.expireAtMs);
+      n.ks.restore(db.db, e.key, e.value, e.expireAtBig ?? e.expireAtMs);
       keys++;
     }
   }
   n.rdbLastLoadKeysExpired = expired;
+  n.rdbLastLoadKeysLoaded = keys;
   if (n.host.tracing) n.host.trace({ kind: 'note', node: n.name, text: `loaded ${keys} keys from ${n.config.dbfilename}` + (expired ? ` (${expired} expired keys deleted)` : '') });
   if (!validInfo) return;
   if (asReplica) {

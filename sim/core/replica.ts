@@ -22,6 +22,7 @@ import { OK, err, status } from './reply.ts';
 import { readRdb, RdbFormatError } from './rdb.ts';
 import { abortFailover, clearFailoverState } from './failover.ts';
 import { rewriteAof } from './aof.ts';
+import { exitIfTooManyDatabases } from './persist.ts';
 import { createBacklog, freeBacklog, shiftReplicationId, clearReplicationId2, feedStream, queueStreamWithoutBacklog } from './master.ts';
 
 /** The link while it is not yet a master client: connecting, handshake, transfer. */
@@ -354,16 +355,19 @@ function transferDone(n: RedisNode, link: LinkInProgress): void {
     cancelHandshake(n, true, 'bad RDB');
     return;
   }
+  if (exitIfTooManyDatabases(n, contents)) return;
   if (swapdb) attachToNewMaster(n);
   n.ks.flushAll();
   n.fullSyncLoads++;
   let keys = 0;
   for (const db of contents.dbs) {
     for (const e of db.entries) {
-      n.ks.restore(db.db, e.key, e.value, e.expireAtMs);
+      n.ks.restore(db.db, e.key, e.value, e.expireAtBig ?? e.expireAtMs);
       keys++;
     }
   }
+  n.rdbLastLoadKeysLoaded = keys; // rdbLoadRio(): a replica deletes no expired key while loading
+  n.rdbLastLoadKeysExpired = 0;
   const streamDb = Number(contents.aux.find(([k]) => k === 'repl-stream-db')?.[1] ?? 0);
   const offset = n.masterInitialOffset;
   const m = n.createClient(link.conn, peerName(n));

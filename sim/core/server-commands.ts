@@ -16,6 +16,7 @@ import { failoverCommand } from './failover.ts';
 import { saveRdbToDisk } from './persist.ts';
 import { rewriteAof } from './aof.ts';
 import { waitCommand } from './wait.ts';
+import { STRING_LENGTH_MAX, errStringTooLong } from './commands/lookup.ts';
 
 // --------------------------------------------------------------------------------------------
 // Server commands (the data commands live in commands.ts).
@@ -47,6 +48,8 @@ export const SERVER_COMMANDS = new Map<string, ServerCommand>([
   ['select', cmd(2, (n, c, argv) => {
     const db = parseIntArg(argv[1]!);
     if (db === null) return n.addReply(c, err('ERR value is not an integer or out of range'));
+    // getIntFromObjectOrReply(): a long long outside int's range has its own message.
+    if (db < -2147483648 || db > 2147483647) return n.addReply(c, err('ERR value is out of range, value must between -2147483648 and 2147483647'));
     if (db < 0 || db >= n.config.databases) return n.addReply(c, err('ERR DB index is out of range'));
     c.db = db;
     n.addReply(c, OK);
@@ -64,6 +67,7 @@ export const SERVER_COMMANDS = new Map<string, ServerCommand>([
   ['shutdown', cmd(-1, (n, c, argv) => shutdownCommand(n, c, argv))],
   ['save', cmd(1, (n, c) => {
     if (n.child !== null) return n.addReply(c, err('ERR Background save already in progress'));
+    n.statRdbSaves++; // saveCommand(); a SHUTDOWN's save is not counted
     saveRdbToDisk(n);
     n.addReply(c, OK);
   })],
@@ -216,6 +220,8 @@ function debugPopulate(n: RedisNode, c: Client, argv: string[]): void {
   const prefix = argv[3] ?? 'key';
   const size = argv[4] !== undefined ? parseIntArg(argv[4]) : 0;
   if (size === null || size < 0) return n.addReply(c, err('ERR value is out of range, must be positive'));
+  // Divergence: Redis allocates any size; a JS string holds at most STRING_LENGTH_MAX bytes.
+  if (size > STRING_LENGTH_MAX) return n.addReply(c, errStringTooLong);
   for (let j = 0; j < count; j++) {
     const key = `${prefix}:${j}`;
     if (n.ks.get(c.db, key) !== undefined) continue;

@@ -272,7 +272,7 @@ export interface ComparePred {
 export type ExpectedReply =
   | { kind: 'ok' }
   | { kind: 'nil' }
-  | { kind: 'integer'; value: number }
+  | { kind: 'integer'; value: number | bigint } // bigint only beyond ±2^53, as in Reply
   | { kind: 'string'; value: string }
   | { kind: 'error'; prefix: string };
 

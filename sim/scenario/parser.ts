@@ -581,6 +581,9 @@ class Parser {
     else if (r.text === 'OK') expected = { kind: 'ok' };
     else if (r.text === 'nil') expected = { kind: 'nil' };
     else if (/^-?\d+$/.test(r.text) && Number.isSafeInteger(Number(r.text))) expected = { kind: 'integer', value: Number(r.text) };
+    else if (/^-?[1-9]\d{0,18}$/.test(r.text) && BigInt(r.text) >= -(1n << 63n) && BigInt(r.text) < 1n << 63n) {
+      expected = { kind: 'integer', value: BigInt(r.text) }; // an int64 beyond ±2^53 (PEXPIRETIME)
+    }
     else if (r.text === 'error') {
       const p = this.need(c, "error prefix after 'error' (e.g. 'error READONLY')");
       expected = { kind: 'error', prefix: p.text };

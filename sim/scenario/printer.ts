@@ -180,7 +180,7 @@ export function printReply(r: ExpectedReply): string {
     case 'ok': return 'OK';
     case 'nil': return 'nil';
     case 'integer':
-      assert(Number.isSafeInteger(r.value), `printer: reply integer ${r.value} is not a safe integer`);
+      assert(typeof r.value === 'bigint' || Number.isSafeInteger(r.value), `printer: reply integer ${r.value} is not a safe integer`);
       return String(r.value);
     case 'string': return quoteIfNeeded(r.value, true);
     case 'error': return `error ${quoteIfNeeded(r.prefix)}`;

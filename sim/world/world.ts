@@ -166,7 +166,9 @@ export class NodeSlot implements Host, SocketOwner {
     const config: Config = structuredClone(this.startupConfig);
     const node = new RedisNode(this.name, this, config, this.world.bugs);
     this.node = node;
-    this.world.net.listen(this.name, config.port);
+    // `port 0` opens no TCP listener (initServer() skips listenToPort()): peers are refused.
+    // The scenario's local client still reaches the node, as redis-cli would over a unix socket.
+    if (config.port !== 0) this.world.net.listen(this.name, config.port);
     this.deliver(() => node.start());
     // initServer() creates the serverCron time event to fire 1 ms after the process starts, so
     // cron loop 0 (replicationCron's first PING check among them) runs before any client or

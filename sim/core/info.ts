@@ -7,6 +7,7 @@ import type { RedisNode } from './node.ts';
 import type { Reply } from './reply.ts';
 import { array, bulk, int } from './reply.ts';
 import { goodReplicas } from './master.ts';
+import { loadingInfoLines } from './loading.ts';
 
 const SECTIONS = ['server', 'clients', 'persistence', 'stats', 'replication', 'keyspace'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -69,14 +70,16 @@ function serverLines(n: RedisNode): string[] {
 
 function persistenceLines(n: RedisNode): string[] {
   return [
-    'loading:0',
-    'async_loading:0',
+    `loading:${n.loading !== null && !n.loading.async ? 1 : 0}`,
+    `async_loading:${n.loading !== null && n.loading.async ? 1 : 0}`,
     `rdb_changes_since_last_save:${n.dirty}`,
     `rdb_bgsave_in_progress:${n.rdbBgsaveInProgress ? 1 : 0}`,
     `rdb_last_save_time:${n.lastSaveUnixSec}`,
     'rdb_last_bgsave_status:ok',
     `rdb_last_load_keys_expired:${n.rdbLastLoadKeysExpired}`,
     `aof_enabled:${n.config.appendonly ? 1 : 0}`,
+    // The loading_* fields end the section while a load is under way (genRedisInfoString).
+    ...loadingInfoLines(n),
   ];
 }
 

@@ -17,9 +17,6 @@
  */
 import type { RedisNode } from './node.ts';
 
-/** loading-process-events-interval-bytes default (config.c): 2 MB. */
-export const LOADING_PROCESS_EVENTS_INTERVAL_BYTES = 2 * 1024 * 1024;
-
 export type LoadingSource = 'rdb' | 'aof' | 'sync-disk' | 'sync-socket';
 
 export interface LoadingState {

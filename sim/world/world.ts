@@ -23,7 +23,6 @@ import type { Reply } from '../core/reply.ts';
 import type { TraceEvent, Stamped } from '../trace/events.ts';
 import { Checker } from '../check/invariants.ts';
 import type { BugName } from '../core/bugs.ts';
-import { LOADING_PROCESS_EVENTS_INTERVAL_BYTES } from '../core/loading.ts';
 
 /** The node's unix clock starts at 2026-01-01T00:00:00Z (DESIGN.md, determinism contract). */
 export const EPOCH_UNIX_MS = Date.UTC(2026, 0, 1); // determinism-ok: a constant, not a clock read
@@ -302,18 +301,23 @@ export class NodeSlot implements Host, SocketOwner {
    */
   startLoading(diskBytes: number, sizeBytes: number, keys: number): void {
     assert(this.loadingHeld === null, `${this.name}: already loading`);
-    const durationUs = Math.max(1, Math.round((diskBytes * 1e6) / this.diskModel.readBytesPerSec + (keys * LOAD_PARSE_NS_PER_KEY) / 1000));
-    const steps = Math.floor(sizeBytes / LOADING_PROCESS_EVENTS_INTERVAL_BYTES);
+    assert(this.node !== null, `${this.name}: loading without a process`);
+    const cfg = this.node.config;
+    // key-load-delay: debugDelay() per key; a negative N sleeps 1 us once every -N keys on average.
+    const delayNsPerKey = cfg.keyLoadDelayUs > 0 ? cfg.keyLoadDelayUs * 1000 : cfg.keyLoadDelayUs < 0 ? 1000 / -cfg.keyLoadDelayUs : 0;
+    const durationUs = Math.max(1, Math.round((diskBytes * 1e6) / this.diskModel.readBytesPerSec + (keys * (LOAD_PARSE_NS_PER_KEY + delayNsPerKey)) / 1000));
+    const interval = cfg.loadingProcessEventsIntervalBytes;
+    const steps = Math.floor(sizeBytes / interval);
     this.loadingHeld = [];
     const epoch = this.epoch;
     const startUs = this.world.engine.nowUs;
     const stepAt = (i: number): void => {
-      const atUs = startUs + (i > steps ? durationUs : Math.floor((durationUs * i * LOADING_PROCESS_EVENTS_INTERVAL_BYTES) / sizeBytes));
+      const atUs = startUs + (i > steps ? durationUs : Math.floor((durationUs * i * interval) / sizeBytes));
       this.world.engine.scheduleAt(atUs, () => {
         const node = this.node;
         if (epoch !== this.epoch || node === null) return;
         if (i <= steps) {
-          this.deliver(() => node.loadingProgress(i * LOADING_PROCESS_EVENTS_INTERVAL_BYTES));
+          this.deliver(() => node.loadingProgress(i * interval));
           this.releaseLoadingHeld(false);
           stepAt(i + 1);
           return;

@@ -338,7 +338,7 @@ function lastBytes(chunks: Buffer[], n: number): string {
 
 /**
  * The RDB is here (readSyncBulkPayload()): replicationAttachToNewMaster(), load, and only when the
- * load is done become CONNECTED and ACK (§5.5). repl-diskless-load: `swapdb` parses into a
+ * load is done become CONNECTED and ACK. repl-diskless-load: `swapdb` parses into a
  * temporary dataset and gives up the old history only once the new one loaded; `on-empty-db`
  * with an empty dataset parses straight into it; `disabled` (and on-empty-db with data, which
  * falls back to it) has written the payload to disk and loads the file. Every mode but a

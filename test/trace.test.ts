@@ -43,7 +43,7 @@ describe('trace: the story of a first sync (lesson 01)', () => {
           1.007105s m sees replica r1 online: RDB sent; the buffered stream follows
           1.008006s r1 ← m: +FULLRESYNC 2e8a7eec9301de0de9f557a811a5ba28a0e49da2 0 (a full sync: the RDB will follow)
           1.008106s r1 receives the RDB from m ($193 bytes)
-          1.008107s r1 loaded the RDB: 1 keys, 193 bytes; now at replid 2e8a7eec9301de0de9f557a811a5ba28a0e49da2 offset 0"
+          1.008108s r1 loaded the RDB: 1 keys, 193 bytes; now at replid 2e8a7eec9301de0de9f557a811a5ba28a0e49da2 offset 0"
     `);
   });
 });

@@ -48,6 +48,16 @@ export interface Host {
   fsyncFile(name: string): void;
   readFile(name: string): Uint8Array | null;
 
+  /**
+   * startLoading(): the node loads a dataset in its main thread: `diskBytes` read from its disk
+   * (0 for a payload already in memory), `sizeBytes` parsed, `keys` keys. The host decides how
+   * long that takes; meanwhile it holds the node's input (sockets, local clients) and delivers it
+   * every loading-process-events-interval-bytes of progress, right after calling
+   * node.loadingProgress(loadedBytes) (processEventsWhileBlocked()); at the end it calls
+   * node.loadingDone() and delivers the rest.
+   */
+  startLoading(diskBytes: number, sizeBytes: number, keys: number): void;
+
   /** Reply to a local client (network clients get bytes via send()). */
   reply(client: ClientId, reply: Reply): void;
   /** DEBUG SLEEP: the process stops for durUs; input queues up meanwhile. */

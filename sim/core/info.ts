@@ -13,6 +13,7 @@
 import type { RedisNode } from './node.ts';
 import type { Reply } from './reply.ts';
 import { array, bulk, int } from './reply.ts';
+import { loadingInfoLines } from './loading.ts';
 
 const SECTIONS = ['server', 'clients', 'persistence', 'stats', 'replication', 'keyspace'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -138,8 +139,8 @@ function clientsLines(n: RedisNode): string[] {
 function persistenceLines(n: RedisNode): string[] {
   const nowSec = Math.floor(n.host.unixMs() / 1000);
   const out = [
-    'loading:0',
-    'async_loading:0',
+    `loading:${n.loading !== null && !n.loading.async ? 1 : 0}`,
+    `async_loading:${n.loading !== null && n.loading.async ? 1 : 0}`,
     'current_cow_peak:0',
     'current_cow_size:0',
     'current_cow_size_age:0',
@@ -183,6 +184,8 @@ function persistenceLines(n: RedisNode): string[] {
       'aof_delayed_fsync:0',
     );
   }
+  // The loading_* fields end the section while a load is under way (genRedisInfoString).
+  out.push(...loadingInfoLines(n));
   return out;
 }
 

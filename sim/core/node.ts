@@ -15,7 +15,7 @@ import type { Config } from './config.ts';
 import { Client } from './client.ts';
 import { ByteQueue } from './bytequeue.ts';
 import type { Reply } from './reply.ts';
-import { err, errWrongArgs } from './reply.ts';
+import { err } from './reply.ts';
 import { encodeReply, RespProtocolError } from './resp.ts';
 import { Keyspace } from './keyspace.ts';
 import type { DataContext } from './keyspace.ts';
@@ -29,8 +29,15 @@ import { updateFailoverStatus } from './failover.ts';
 import type { FailoverState } from './failover.ts';
 import type { BugName } from './bugs.ts';
 import { loadRdbFromDisk } from './persist.ts';
+import type { LoadedFile } from './persist.ts';
+import { startLoading, loadingProgress, loadingDone } from './loading.ts';
+import type { LoadingState, LoadingSource } from './loading.ts';
 import { feedAof, flushAof, loadAof, rewriteAof } from './aof.ts';
 import { SERVER_COMMANDS, TRANSACTION_COMMANDS, QUEUED, finishShutdown } from './server-commands.ts';
+import {
+  lookupCommand, execFlags, CMD_WRITE, CMD_READONLY, CMD_STALE, CMD_LOADING, CMD_NO_ASYNC_LOADING,
+  CMD_NO_MULTI, CMD_MAY_REPLICATE, EXEC_DENY_STALE, EXEC_DENY_LOADING,
+} from './commands/table.ts';
 import { processClientsWaitingReplicas, sendGetack } from './wait.ts';
 
 export const ZERO_REPLID = '0'.repeat(40);
@@ -119,6 +126,11 @@ export class RedisNode {
   /** server.aof_last_fsync (unix seconds) and whether written bytes await an fsync. */
   aofLastFsyncSec = 0;
   aofUnsynced = false;
+
+  /** Loading a dataset (boot RDB/AOF, or a full sync's RDB), or null (loading.ts). */
+  loading: LoadingState | null = null;
+  /** What the master link brought while its RDB loaded: bytes, or a close reason (string). */
+  readonly linkHeldDuringLoad: Array<Uint8Array | string> = [];
 
   /** SHUTDOWN waiting for lagging replicas (shutdownCommand), or null. */
   shutdownPending: { save: boolean; deadlineMs: number } | null = null;
@@ -216,10 +228,39 @@ export class RedisNode {
   /** Process start after construction: load persisted data, then follow `replicaof` (server.c loadDataFromDisk). */
   start(): void {
     // With appendonly yes the AOF is the dataset when it exists, and it carries no history.
-    if (!(this.config.appendonly && loadAof(this))) loadRdbFromDisk(this);
+    let loaded: LoadedFile | null = null;
+    let source: LoadingSource = 'rdb';
+    const aofSizeBytes = this.config.appendonly ? this.host.readFile(this.config.appendfilename)?.length ?? 0 : 0;
+    if (this.config.appendonly && loadAof(this)) {
+      // Simplification: the AOF's parse cost is charged per resulting key, not per command.
+      loaded = { sizeBytes: aofSizeBytes, keys: this.ks.totalKeys(), usedMem: 0 };
+      source = 'aof';
+    } else {
+      loaded = loadRdbFromDisk(this);
+    }
     if (this.exited) return; // the RDB was fatal (persist.ts exitIfTooManyDatabases)
     if (this.config.appendonly) rewriteAof(this);
     if (this.config.replicaof) replica.startAsReplica(this, this.config.replicaof.host, this.config.replicaof.port);
+    // loadDataFromDisk() runs in the main thread with the listening socket open: clients connect
+    // and get -LOADING until it ends; replicationCron (and so the link to a master) waits.
+    if (loaded !== null) {
+      startLoading(this, {
+        source, async: false, diskBytes: loaded.sizeBytes, sizeBytes: loaded.sizeBytes,
+        totalBytes: loaded.sizeBytes, rdbUsedMem: loaded.usedMem, keys: loaded.keys, finish: () => {},
+      });
+    }
+  }
+
+  /** The host: the load has read `loadedBytes` (every loading-process-events-interval-bytes). */
+  loadingProgress(loadedBytes: number): void {
+    if (this.exited) return;
+    loadingProgress(this, loadedBytes);
+  }
+
+  /** The host: the load's time has passed (stopLoading()). */
+  loadingDone(): void {
+    if (this.exited) return;
+    loadingDone(this);
   }
 
   /** server.unixtime: the cached clock in whole seconds (mstime / 1000). */
@@ -267,7 +308,9 @@ export class RedisNode {
   received(conn: ConnId, bytes: Uint8Array): void {
     if (this.exited) return;
     if (this.link !== null && this.link.conn === conn) {
-      replica.linkReceived(this, bytes);
+      // Loading the master's RDB: the link has no read handler until the load ends.
+      if (this.loading !== null) this.linkHeldDuringLoad.push(bytes);
+      else replica.linkReceived(this, bytes);
       return;
     }
     const c = this.clientsByConn.get(conn);
@@ -319,7 +362,8 @@ export class RedisNode {
   closed(conn: ConnId, why: string): void {
     if (this.exited) return;
     if (this.link !== null && this.link.conn === conn) {
-      replica.linkClosed(this, why);
+      if (this.loading !== null) this.linkHeldDuringLoad.push(why);
+      else replica.linkClosed(this, why);
       return;
     }
     const c = this.clientsByConn.get(conn);
@@ -347,6 +391,11 @@ export class RedisNode {
   cron(): void {
     if (this.exited) return;
     this.updateCachedTime();
+    // While loading, no timer event runs; whileBlockedCron() only advances cronloops.
+    if (this.loading !== null) {
+      this.cronloops++;
+      return;
+    }
     // A SHUTDOWN waiting for lagging replicas is finished here, and only here: when every
     // replica caught up (isReadyToShutdown) or shutdown-timeout passed (server.mstime).
     const p = this.shutdownPending;
@@ -509,36 +558,60 @@ export class RedisNode {
   // ------------------------------------------------------------------------------------------
   // Commands.
 
-  /** processCommand(): lookup, arity, the replica and stale-data gates, MULTI queueing, call(). */
+  /**
+   * processCommand() (server.c): lookup and arity, then the flag checks in Redis 7.0.15's order
+   * (no_multi, NOREPLICAS, READONLY, MASTERDOWN, LOADING, async LOADING, a replica touching the
+   * keyspace, the client pause), then MULTI queueing or call(). Every decision reads the command
+   * table (commands/table.ts); EXEC is judged by the commands it queued, as Redis does with
+   * c->mstate.cmd_flags / cmd_inv_flags.
+   */
   processCommand(c: Client, argv: string[]): void {
     this.statCommandsProcessed++;
+    const spec = lookupCommand(argv);
+    if (typeof spec === 'string') return this.rejectCommand(c, err(spec));
     const name = argv[0]!.toLowerCase();
-    const server = SERVER_COMMANDS.get(name);
-    const data = server ? undefined : dataCommands.get(name);
-    if (!server && !data) {
-      const args = argv.slice(1, 21).map((a) => `'${a}' `).join('');
-      return this.rejectCommand(c, err(`ERR unknown command '${argv[0]}', with args beginning with: ${args}`));
+    let flags = spec.bits;
+    // EXEC carries the union of its queued commands' flags, and lacks STALE or LOADING if any
+    // queued command lacks it.
+    if (name === 'exec' && c.multi !== null) flags = execFlags(c.multi, flags);
+    const isWrite = (flags & CMD_WRITE) !== 0;
+    const obeyClient = c.isMaster; // mustObeyClient(): our master (there is no AOF client here).
+    if (c.multi !== null && (spec.bits & CMD_NO_MULTI) !== 0) {
+      return this.rejectCommand(c, err('ERR Command not allowed inside a transaction'));
     }
-    const arity = server ? server.arity : data!.arity;
-    if ((arity > 0 && argv.length !== arity) || argv.length < -arity) return this.rejectCommand(c, errWrongArgs(name));
-    const isWrite = server ? server.write : data!.write;
+    // min-replicas-to-write: checkGoodReplicasStatus() (always fine on a replica).
+    if (isWrite && master.minReplicasRefuse(this)) {
+      return this.rejectCommand(c, err('NOREPLICAS Not enough good replicas to write.'));
+    }
     // A read-only replica refuses writes from anyone but its master (server.c processCommand).
-    if (isWrite && this.isReplica && this.config.replicaReadOnly && !c.isMaster) {
+    if (this.isReplica && this.config.replicaReadOnly && !obeyClient && isWrite) {
       return this.rejectCommand(c, err("READONLY You can't write against a read only replica."));
     }
-    // replica-serve-stale-data no: only a few commands run while the link is down.
-    if (this.isReplica && this.replState !== 'connected' && !this.config.replicaServeStaleData && !c.isMaster &&
-        (!server || !server.staleOk)) {
+    // replica-serve-stale-data no: only commands flagged `stale` run while the link is down.
+    if (this.isReplica && this.replState !== 'connected' && !this.config.replicaServeStaleData &&
+        ((flags & CMD_STALE) === 0 || (name === 'exec' && (flags & EXEC_DENY_STALE) !== 0))) {
       return this.rejectCommand(c, err("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."));
     }
-    // During a FAILOVER, client writes wait (pauseClients(..., CLIENT_PAUSE_WRITE)).
-    if (isWrite && (this.failoverState !== 'no-failover' || this.shutdownPending !== null) && !c.isMaster && c.replState === null && c.multi === null) {
+    // Loading the dataset: only commands flagged `loading` run (an async load blocks fewer).
+    const loading = this.loading;
+    if (loading !== null && !loading.async &&
+        ((flags & CMD_LOADING) === 0 || (name === 'exec' && (flags & EXEC_DENY_LOADING) !== 0))) {
+      return this.rejectCommand(c, err('LOADING Redis is loading the dataset in memory'));
+    }
+    if (loading !== null && loading.async && (flags & CMD_NO_ASYNC_LOADING) !== 0) {
+      return this.rejectCommand(c, err('LOADING Redis is loading the dataset in memory'));
+    }
+    // A replica's connection may not touch the keyspace (it would dodge the client pause).
+    if (c.replState !== null && (flags & (CMD_WRITE | CMD_READONLY | CMD_MAY_REPLICATE)) !== 0) {
+      return this.rejectCommand(c, err("ERR Replica can't interact with the keyspace"));
+    }
+    // During a FAILOVER or a SHUTDOWN's wait, commands that may replicate wait
+    // (pauseClients(..., CLIENT_PAUSE_WRITE)); replicas are never paused.
+    if ((flags & (CMD_WRITE | CMD_MAY_REPLICATE)) !== 0 && (this.failoverState !== 'no-failover' || this.shutdownPending !== null) &&
+        !obeyClient && c.replState === null) {
       c.postponed = argv;
       this.pausedWriters.push(c);
       return;
-    }
-    if (isWrite && !c.isMaster && master.minReplicasRefuse(this)) {
-      return this.rejectCommand(c, err('NOREPLICAS Not enough good replicas to write.'));
     }
     // Inside MULTI every command but the transaction's own is queued (queueMultiCommand).
     if (c.multi !== null && !TRANSACTION_COMMANDS.has(name)) {

@@ -34,10 +34,22 @@ export function exitIfTooManyDatabases(n: RedisNode, contents: RdbContents): boo
   return true;
 }
 
-/** loadDataFromDisk(): the RDB, if any, and what its aux fields say about our history. */
-export function loadRdbFromDisk(n: RedisNode): void {
+/** What a load read: the host charges its time (loading.ts). */
+export interface LoadedFile {
+  readonly sizeBytes: number;
+  readonly keys: number;
+  /** The RDB's used-mem aux field (loading_rdb_used_mem), 0 if none. */
+  readonly usedMem: number;
+}
+
+/**
+ * loadDataFromDisk(): the RDB, if any, and what its aux fields say about our history. The
+ * dataset is applied at once; the time the load takes is charged by the caller (startLoading),
+ * during which no command that could see the dataset runs.
+ */
+export function loadRdbFromDisk(n: RedisNode): LoadedFile | null {
   const bytes = n.host.readFile(n.config.dbfilename);
-  if (bytes === null) return;
+  if (bytes === null) return null;
   let contents;
   try {
     contents = readRdb(bytes);
@@ -45,9 +57,9 @@ export function loadRdbFromDisk(n: RedisNode): void {
     if (!(e instanceof RdbFormatError)) throw e;
     // Redis refuses to start on a corrupt RDB; we start empty and say why.
     if (n.host.tracing) n.host.trace({ kind: 'note', node: n.name, text: `could not load ${n.config.dbfilename}: ${e.message}; starting empty` });
-    return;
+    return null;
   }
-  if (exitIfTooManyDatabases(n, contents)) return;
+  if (exitIfTooManyDatabases(n, contents)) return null;
   const aux = new Map(contents.aux);
   const replId = aux.get('repl-id');
   const replOffset = Number(aux.get('repl-offset') ?? -1);
@@ -76,7 +88,8 @@ export function loadRdbFromDisk(n: RedisNode): void {
   n.rdbLastLoadKeysExpired = expired;
   n.rdbLastLoadKeysLoaded = keys;
   if (n.host.tracing) n.host.trace({ kind: 'note', node: n.name, text: `loaded ${keys} keys from ${n.config.dbfilename}` + (expired ? ` (${expired} expired keys deleted)` : '') });
-  if (!validInfo) return;
+  const loaded: LoadedFile = { sizeBytes: bytes.length, keys: keys + expired, usedMem: Number(aux.get('used-mem') ?? 0) || 0 };
+  if (!validInfo) return loaded;
   if (asReplica) {
     n.replid = replId;
     n.masterReplOffset = replOffset;
@@ -91,4 +104,5 @@ export function loadRdbFromDisk(n: RedisNode): void {
     n.replNoSlavesSinceSec = n.timeNowSec(); // loadDataFromDisk(): repl_no_slaves_since = time(NULL)
     if (n.backlog === null) freeBacklog(n, 'unreachable');
   }
+  return loaded;
 }

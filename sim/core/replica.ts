@@ -9,7 +9,7 @@
  * applied, to our own backlog and sub-replicas (replicationFeedStreamFromMasterStream, fix #3899). `reploff` counts applied
  * bytes; `masterReplOffset` always equals the live master's reploff.
  * Simplifications: no AUTH (masterauth), no legacy SYNC fallback (an unexpected PSYNC reply is
- * retried), loading an RDB takes no virtual time.
+ * retried). Loading the master's RDB takes the host's time (loading.ts).
  */
 import { assert } from '../assert.ts';
 import type { RedisNode } from './node.ts';
@@ -20,6 +20,8 @@ import { ByteQueue } from './bytequeue.ts';
 import { encodeCommand, RespProtocolError } from './resp.ts';
 import { OK, err, status } from './reply.ts';
 import { readRdb, RdbFormatError } from './rdb.ts';
+import type { RdbContents } from './rdb.ts';
+import { startLoading } from './loading.ts';
 import { abortFailover, clearFailoverState } from './failover.ts';
 import { rewriteAof } from './aof.ts';
 import { exitIfTooManyDatabases } from './persist.ts';
@@ -336,27 +338,57 @@ function lastBytes(chunks: Buffer[], n: number): string {
   return s;
 }
 
-/** The RDB is here: replicationAttachToNewMaster(), load, and become CONNECTED (readSyncBulkPayload). */
+/**
+ * The RDB is here (readSyncBulkPayload()): replicationAttachToNewMaster(), load, and only when the
+ * load is done become CONNECTED and ACK. repl-diskless-load: `swapdb` parses into a
+ * temporary dataset and gives up the old history only once the new one loaded; `on-empty-db`
+ * with an empty dataset parses straight into it; `disabled` (and on-empty-db with data, which
+ * falls back to it) has written the payload to disk and loads the file. Every mode but a
+ * temporary dataset drops the cached master, sub-replicas and backlog and flushes first.
+ * The load takes the host's time (loading.ts); with swapdb and a master whose replid is already
+ * ours the load is asynchronous and the old dataset keeps serving reads meanwhile.
+ * Simplification: a diskless load starts when the whole payload is here; Redis parses it from
+ * the socket as it arrives (loading:1 during the transfer), so its load overlaps the transfer.
+ */
 function transferDone(n: RedisNode, link: LinkInProgress): void {
   let rdb = Buffer.concat(link.payload, link.payloadBytes);
   if (link.format === 'eof') rdb = rdb.subarray(0, rdb.length - link.eofMark.length);
-  // repl-diskless-load (readSyncBulkPayload): swapdb parses into a temporary dataset and gives up the old
-  // history only once the new one loaded; disabled (and on-empty-db with data, which falls back
-  // to it) drops the cached master, sub-replicas and backlog, then flushes, before parsing.
   const mode = n.config.replDisklessLoad;
-  const swapdb = mode === 'swapdb' || (mode === 'on-empty-db' && n.ks.totalKeys() === 0);
-  if (!swapdb) attachToNewMaster(n);
-  let contents;
+  const diskless = mode === 'swapdb' || (mode === 'on-empty-db' && n.ks.totalKeys() === 0); // useDisklessLoad()
+  const tempDb = diskless && mode === 'swapdb';
+  if (!tempDb) attachToNewMaster(n);
+  let contents: RdbContents;
   try {
     contents = readRdb(rdb);
   } catch (e) {
     if (!(e instanceof RdbFormatError)) throw e;
-    if (n.host.tracing) n.host.trace({ kind: 'note', node: n.name, text: `failed to load the RDB from the master: ${e.message}` + (swapdb ? '; the old dataset is kept' : '') });
+    if (n.host.tracing) n.host.trace({ kind: 'note', node: n.name, text: `failed to load the RDB from the master: ${e.message}` + (tempDb ? '; the old dataset is kept' : '') });
     cancelHandshake(n, true, 'bad RDB');
     return;
   }
   if (exitIfTooManyDatabases(n, contents)) return;
-  if (swapdb) attachToNewMaster(n);
+  let keys = 0;
+  for (const db of contents.dbs) keys += db.entries.length;
+  // Async loading only when the old dataset is an earlier point of the same history.
+  const asyncLoad = tempDb && n.replid === n.masterReplidScratch;
+  const usedMem = Number(contents.aux.find(([k]) => k === 'used-mem')?.[1] ?? 0) || 0;
+  startLoading(n, {
+    source: diskless ? 'sync-socket' : 'sync-disk',
+    async: asyncLoad,
+    diskBytes: diskless ? 0 : rdb.length,
+    sizeBytes: rdb.length,
+    // startLoading(server.repl_transfer_size): 0 for a payload streamed with an EOF mark.
+    totalBytes: diskless && link.format === 'eof' ? 0 : rdb.length,
+    rdbUsedMem: usedMem,
+    keys,
+    finish: () => loadedFromMaster(n, link, rdb.length, contents, tempDb),
+  });
+}
+
+/** The load of the master's RDB finished: the rest of readSyncBulkPayload(). */
+function loadedFromMaster(n: RedisNode, link: LinkInProgress, sizeBytes: number, contents: RdbContents, tempDb: boolean): void {
+  assert(n.link === link, 'loadedFromMaster: the link changed while loading');
+  if (tempDb) attachToNewMaster(n);
   n.ks.flushAll();
   n.fullSyncLoads++;
   let keys = 0;
@@ -386,7 +418,7 @@ function transferDone(n: RedisNode, link: LinkInProgress): void {
   n.replDownSinceSec = 0;
   setState(n, 'connected');
   if (n.host.tracing) {
-    n.host.trace({ kind: 'rdb-loaded', node: n.name, keys, sizeBytes: rdb.length, replid: n.replid, offset });
+    n.host.trace({ kind: 'rdb-loaded', node: n.name, keys, sizeBytes, replid: n.replid, offset });
     n.host.trace({ kind: 'replid-change', node: n.name, replid: n.replid, replid2: n.replid2, secondOffset: n.secondReplidOffset, why: "full sync done: this node now follows its master's history" });
   }
   // The AOF was stopped for the load; it restarts with a rewrite of the new dataset (restartAOFAfterSYNC).
@@ -395,6 +427,11 @@ function transferDone(n: RedisNode, link: LinkInProgress): void {
   if (link.format === 'eof') n.host.send(m.conn!, encodeCommand(['REPLCONF', 'ACK', String(offset)]));
   const rest = link.rx.takeAll();
   if (rest.length > 0) masterStreamReceived(n, m, rest);
+  // What the socket brought during the load is read now, in order.
+  for (const item of n.linkHeldDuringLoad.splice(0)) {
+    if (typeof item === 'string') n.closed(link.conn, item);
+    else n.received(link.conn, item);
+  }
 }
 
 /**

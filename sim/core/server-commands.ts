@@ -17,20 +17,20 @@ import { saveRdbToDisk } from './persist.ts';
 import { rewriteAof } from './aof.ts';
 import { waitCommand } from './wait.ts';
 import { STRING_LENGTH_MAX, errStringTooLong } from './commands/lookup.ts';
+import { assert } from '../assert.ts';
+import { COMMAND_TABLE } from './commands/table.ts';
 
 // --------------------------------------------------------------------------------------------
 // Server commands (the data commands live in commands.ts).
 
+/** Arity and flags (write, stale, loading, ...) are the command table's (commands/table.ts). */
 export interface ServerCommand {
   readonly arity: number;
-  readonly write: boolean;
-  /** Allowed while a replica's link is down and replica-serve-stale-data is no. */
-  readonly staleOk: boolean;
   run(node: RedisNode, c: Client, argv: string[]): void;
 }
 
-function cmd(arity: number, run: ServerCommand['run'], write = false, staleOk = true): ServerCommand {
-  return { arity, write, staleOk, run };
+function cmd(arity: number, run: ServerCommand['run']): ServerCommand {
+  return { arity, run };
 }
 
 function parseIntArg(text: string): number | null {
@@ -57,10 +57,10 @@ export const SERVER_COMMANDS = new Map<string, ServerCommand>([
   ['info', cmd(-1, (n, c, argv) => n.addReply(c, bulk(infoCommand(n, argv.slice(1)))))],
   ['role', cmd(1, (n, c) => n.addReply(c, roleReply(n)))],
   ['config', cmd(-2, (n, c, argv) => configCommand(n, c, argv))],
-  ['replicaof', cmd(3, (n, c, argv) => replica.replicaofCommand(n, c, argv), false, true)],
-  ['slaveof', cmd(3, (n, c, argv) => replica.replicaofCommand(n, c, argv), false, true)],
-  ['psync', cmd(-3, (n, c, argv) => master.syncCommand(n, c, argv), false, false)],
-  ['sync', cmd(1, (n, c, argv) => master.syncCommand(n, c, argv), false, false)],
+  ['replicaof', cmd(3, (n, c, argv) => replica.replicaofCommand(n, c, argv))],
+  ['slaveof', cmd(3, (n, c, argv) => replica.replicaofCommand(n, c, argv))],
+  ['psync', cmd(-3, (n, c, argv) => master.syncCommand(n, c, argv))],
+  ['sync', cmd(1, (n, c, argv) => master.syncCommand(n, c, argv))],
   ['replconf', cmd(-1, (n, c, argv) => master.replconfCommand(n, c, argv))],
   ['client', cmd(-2, (n, c, argv) => clientCommand(n, c, argv))],
   ['debug', cmd(-2, (n, c, argv) => debugCommand(n, c, argv))],
@@ -93,6 +93,13 @@ export const SERVER_COMMANDS = new Map<string, ServerCommand>([
     n.addReply(c, array([bulk(String(Math.floor(us / 1e6))), bulk(String(us % 1e6))]));
   })],
 ]);
+
+// Every server command is in the command table with the same arity, and nothing else is.
+for (const [name, c] of SERVER_COMMANDS) {
+  const spec = COMMAND_TABLE.get(name);
+  assert(spec !== undefined, `server command ${name} is missing from the command table`);
+  assert(spec.arity === c.arity, `server command ${name}: arity ${c.arity} != the table's ${spec.arity}`);
+}
 
 /** MULTI, EXEC and DISCARD are never queued; neither are WATCH-family commands in Redis. */
 export const TRANSACTION_COMMANDS: ReadonlySet<string> = new Set(['multi', 'exec', 'discard']);

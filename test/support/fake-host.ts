@@ -43,6 +43,9 @@ export class FakeHost implements Host {
   fsyncFile(): void {}
   readFile(name: string): Uint8Array | null { return this.files.get(name) ?? null; }
   reply(client: ClientId, reply: Reply): void { this.replies.push({ client, reply }); }
+  loads: Array<{ diskBytes: number; sizeBytes: number; keys: number }> = [];
+  /** Records the load; the test calls node.loadingDone() when it wants the load to end. */
+  startLoading(diskBytes: number, sizeBytes: number, keys: number): void { this.loads.push({ diskBytes, sizeBytes, keys }); }
   sleep(): void {}
   exit(): void {}
   trace(event: TraceEvent): void { this.events.push(event); }

@@ -18,6 +18,7 @@ import type { Stamped } from '../trace/events.ts';
 import { renderStamped, jsonLine, formatTimeUs } from '../trace/render.ts';
 import type { Palette } from '../trace/render.ts';
 import { renderTimeline } from '../trace/timeline.ts';
+import { renderLedgerReport } from '../clients/report.ts';
 
 export interface RunCommandOptions {
   files: string[];
@@ -153,6 +154,11 @@ export function runCommand(o: RunCommandOptions): number {
     rows.push({ file, r: result, wallMs });
     if (!o.quiet) {
       print(c.dim(`  seed ${result.seed}, ${formatTimeUs(result.virtualUs)} virtual in ${wallMs.toFixed(0)} ms wall, ${result.events} events`));
+    }
+    // The write ledger, after the checks (only for files with `clients`).
+    if (result.ledger !== undefined) {
+      if (!o.quiet) for (const line of renderLedgerReport(result.ledger)) print(line);
+      if (o.json !== undefined) json.push(JSON.stringify({ file, ledger: result.ledger }));
     }
   }
   if (o.json !== undefined) writeFileSync(o.json, json.join('\n') + (json.length ? '\n' : ''));

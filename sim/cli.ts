@@ -7,6 +7,7 @@ import { hideBin } from 'yargs/helpers';
 import { runCommand } from './cli/run.ts';
 import { runBench } from './cli/bench.ts';
 import { fuzzCommand } from './cli/fuzz.ts';
+import { compareCommand } from './cli/compare.ts';
 import { BUG_NAMES } from './core/bugs.ts';
 import { availableParallelism } from 'node:os';
 
@@ -67,8 +68,21 @@ const parser = yargs(hideBin(process.argv))
       });
     },
   )
+  .command(
+    'compare <file>',
+    'Run one story on the same seeds under several variants (extra header statements) and compare what clients lost',
+    (y) => y
+      .positional('file', { type: 'string', demandOption: true, describe: 'a scenario file with clients' })
+      .option('seeds', { type: 'string', default: '1..10', describe: 'seeds A..B (inclusive), or one seed' })
+      .option('variant', { type: 'string', array: true, default: [], describe: "'NAME: STATEMENT; STATEMENT' (header lines, or 'wait N TIMEOUT' for every client load)" })
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object instead of the table' })
+      .example("$0 compare scenarios/lessons/13-frozen-master-loses-writes.scn --seeds 1..20 --variant 'minrep: config * min-replicas-to-write 1; config * min-replicas-max-lag 10'", 'what min-replicas buys'),
+    (argv) => {
+      process.exitCode = compareCommand({ file: argv.file as string, seeds: argv.seeds, variants: argv.variant as string[], json: argv.json });
+    },
+  )
   .command('bench', 'Measure events/s, virtual seconds per wall second and fuzz runs/s', () => {}, () => runBench())
-  .demandCommand(1, 'Name a command: run, fuzz or bench (see --help).')
+  .demandCommand(1, 'Name a command: run, fuzz, compare or bench (see --help).')
   .strict()
   .help()
   .alias('h', 'help')

@@ -93,6 +93,8 @@ export class AppClient implements SocketOwner {
   private current: WriteRequest | null = null;
   private expecting: Phase[] = [];
   private timer: Timer | null = null;
+  /** Bumped by every arm/disarm: a timeout that fired while we were paused, then was superseded, does nothing. */
+  private timerToken = 0;
   /** Waiting `retry` before the next connect. */
   private backingOff = false;
   /** The SET sent on each socket (at most one), so a node's report of applying it finds its entry. */
@@ -242,10 +244,14 @@ export class AppClient implements SocketOwner {
 
   private arm(delayUs: number, f: () => void): void {
     this.disarm();
-    this.timer = this.after(delayUs, f);
+    const token = this.timerToken;
+    this.timer = this.after(delayUs, () => {
+      if (token === this.timerToken) f();
+    });
   }
 
   private disarm(): void {
+    this.timerToken++;
     this.timer?.cancel();
     this.timer = null;
   }

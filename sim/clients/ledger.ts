@@ -196,7 +196,7 @@ export function lossGroups(lost: readonly LedgerEntry[], master: DataNodeView, h
     const offsets = items[0]!.replid !== null ? { from: Math.min(...starts), to: Math.max(...ends) } : null;
     const ackedUs = { from: Math.min(...items.map((e) => e.doneUs)), to: Math.max(...items.map((e) => e.doneUs)) };
     const n = items.length;
-    const these = `${n} write${n === 1 ? '' : 's'}`;
+    const these = n === 1 ? 'this write' : `these ${n} writes`;
     const where = offsets !== null ? ` at offsets ${offsets.from}–${offsets.to} of history ${short(items[0]!.replid!)}` : '';
     let text: string;
     let event: LossGroup['event'] = null;
@@ -205,17 +205,17 @@ export function lossGroups(lost: readonly LedgerEntry[], master: DataNodeView, h
       event = { node: f.node, atUs: f.atUs, replid: f.fromReplid, offset: f.offset };
       const what = f.why === 'promotion' ? 'was promoted' : f.why === 'restart' ? 'restarted' : 'started a new history';
       text = `${f.node} ${what} at ${seconds(f.atUs)} holding history ${short(f.fromReplid)} up to offset ${f.offset}; ` +
-        `${node} acknowledged these ${these}${where} ` +
-        (at.afterFork ? 'after the fork' : `before the fork, but they had not reached ${f.node}`);
+        `${node} acknowledged ${these}${where} ` +
+        (at.afterFork ? 'after the fork' : `before the fork, but ${n === 1 ? 'it' : 'they'} had not reached ${f.node}`);
     } else if (at.end !== null) {
       const h = at.end;
       event = { node: h.node, atUs: h.atUs, replid: h.replid, offset: h.offset };
       const held = `holding history ${short(h.replid)} up to offset ${h.offset}`;
       if (h.why === 'full-sync') {
-        text = `${h.node} was flushed by a full sync at ${seconds(h.atUs)} (${held}); no other node kept these ${these} acknowledged by ${node}${where}`;
+        text = `${h.node} was flushed by a full sync at ${seconds(h.atUs)} (${held}); no other node kept ${these} acknowledged by ${node}${where}`;
       } else {
         const how = h.why === 'crash' ? 'crashed' : 'was powered off';
-        text = `${h.node} ${how} at ${seconds(h.atUs)} ${held}; these ${these} acknowledged by ${node}${where} had not been replicated or persisted`;
+        text = `${h.node} ${how} at ${seconds(h.atUs)} ${held}; ${these} acknowledged by ${node}${where} had not been replicated or persisted`;
       }
     } else {
       text = `${these} acknowledged by ${node}${where} are gone, and no recorded promotion, full sync or crash explains it (overwritten or deleted by a command?)`;

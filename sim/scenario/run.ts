@@ -52,6 +52,8 @@ export interface RunOptions {
   readonly source?: string;
   /** Historical Redis bugs to switch on (the bug zoo, sim/core/bugs.ts). */
   readonly bugs?: readonly BugName[];
+  /** Called with the world once it is built (tests read the ledger's entries through it). */
+  readonly onWorld?: (world: World) => void;
 }
 
 export interface RunResult {
@@ -100,6 +102,7 @@ class Executor implements EvalContext {
 
   run(): RunResult {
     this.setUp();
+    this.o.onWorld?.(this.world);
     for (const st of this.s.body) {
       try {
         this.statement(st);

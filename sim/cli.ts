@@ -54,6 +54,7 @@ const parser = yargs(hideBin(process.argv))
       .option('out', { type: 'string', describe: 'folder for failure files (default fuzz-failures)' })
       .option('json', { type: 'boolean', default: false, describe: 'print JSON lines instead of text' })
       .option('bug', { type: 'string', array: true, describe: `switch on a historical Redis bug: ${BUG_NAMES.join(', ')}` })
+      .option('clients', { type: 'boolean', default: false, describe: 'loads go through a networked client: the summary shows lost acknowledged writes by cause' })
       .option('workers', { type: 'number', default: availableParallelism(), describe: 'worker threads (default: the machine\'s cores)' })
       .option('shrink', { type: 'boolean', default: true, describe: 'shrink each failure into <seed>.min.scn (--no-shrink: off)' })
       .option('shrink-runs', { type: 'number', describe: 'most runs one shrink may spend (default 300)' })
@@ -63,7 +64,7 @@ const parser = yargs(hideBin(process.argv))
     async (argv) => {
       process.exitCode = await fuzzCommand({
         runs: argv.runs, seed: argv.seed, time: argv.time, shard: argv.shard,
-        faults: argv.faults, nodes: argv.nodes, out: argv.out, json: argv.json, bugs: argv.bug, workers: argv.workers,
+        faults: argv.faults, nodes: argv.nodes, out: argv.out, json: argv.json, bugs: argv.bug, workers: argv.workers, clients: argv.clients,
         shrink: argv.shrink, shrinkRuns: argv['shrink-runs'], checkDeterminism: argv['check-determinism'],
       });
     },

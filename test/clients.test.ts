@@ -223,3 +223,55 @@ describe('compare', () => {
     expect(() => variantScenario(text, file, parseVariant('v: bogus line'))).toThrow(/^variant 'v': 'bogus line': unknown statement 'bogus'$/);
   });
 });
+
+describe('fuzzing with clients: losses as figures', () => {
+  it('--clients declares a client and sends the fault-phase loads from it; without it the story is unchanged', async () => {
+    const { generateScenario } = await import('../sim/fuzz/generate.ts');
+    const plain = generateScenario('ledger/1');
+    expect(plain.scenario.clients).toBeUndefined();
+    expect('clients' in plain.options).toBe(false);
+    const withClients = generateScenario('ledger/1', { clients: true });
+    expect(withClients.scenario.clients).toEqual([{ pos: { line: 0, col: 0 }, name: 'c1' }]);
+    const loads = (s: typeof plain.scenario): Array<Record<string, unknown>> => s.body.filter((st) => st.kind === 'load').map((st) => ({ ...st }));
+    const a = loads(plain.scenario);
+    const b = loads(withClients.scenario);
+    expect(b.length).toBe(a.length);
+    // The same schedule; only the fault-phase loads (not the prefill at 0s) gain `from c1`.
+    expect(b.map((l) => ({ ...l, from: undefined }))).toEqual(a.map((l) => ({ ...l, from: undefined })));
+    expect(b.some((l) => l.from === 'c1')).toBe(withClients.options.writesTotal > 0);
+  });
+
+  it('a campaign with clients tallies the lost writes per cause and per run', async () => {
+    const { runCampaign } = await import('../sim/fuzz/campaign.ts');
+    const s = runCampaign({ seed: 'ledger', runs: 12, shardIndex: 0, shardCount: 1, fixed: { clients: true } });
+    expect(s.failures).toEqual([]);
+    const l = s.losses!;
+    expect(l.runs).toBe(12);
+    expect(l.acked).toBeGreaterThan(0);
+    expect(Object.values(l.byCause).reduce((a, b) => a + b, 0)).toBe(l.lost);
+    expect(l.perRun.max).toBeLessThanOrEqual(l.lost);
+    const none = runCampaign({ seed: 'ledger', runs: 2, shardIndex: 0, shardCount: 1, fixed: {} });
+    expect(none.losses).toBeUndefined();
+  }, 120_000);
+});
+
+describe('cli', () => {
+  it('run prints the ledger after the checks; compare prints one table and refuses bad input with one line', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const cli = (...args: string[]): { status: number | null; out: string; err: string } => {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'sim/cli.ts', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+      return { status: r.status, out: r.stdout, err: r.stderr };
+    };
+    const lesson = 'scenarios/lessons/16-full-sync-flushes-the-replica.scn';
+    const run = cli('run', lesson);
+    expect(run.status).toBe(0);
+    expect(run.out).toMatch(/\n {4}c1: 200 sent, 200 acknowledged, 0 failed, 0 unknown, 200 lost\n {6}full-sync: r1 was flushed by a full sync at /);
+    expect(run.out.trimEnd().split('\n').pop()).toBe('5 passed, 0 failed');
+    const cmp = cli('compare', lesson, '--seeds', '1..2', '--variant', 'slow: client * timeout 2s');
+    expect(cmp.status).toBe(0);
+    expect(cmp.out).toMatch(/\nbase +400 +400 +200 +200 +200 +0 +0 /);
+    const bad = cli('compare', lesson, '--variant', 'oops');
+    expect(bad.status).toBe(2);
+    expect(bad.err).toBe("psync-sim: bad --variant 'oops' (expected 'NAME: STATEMENT; STATEMENT')\n");
+  }, 60_000);
+});

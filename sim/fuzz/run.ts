@@ -24,6 +24,15 @@ import type { Stamped } from '../trace/events.ts';
 import { renderStamped } from '../trace/render.ts';
 import { generateScenario, optionsComment } from './generate.ts';
 import type { FaultKind, FuzzOptions } from './generate.ts';
+import type { CauseKind } from '../clients/ledger.ts';
+
+/** What a run with clients lost (figures, not failures: asynchronous replication loses writes by design). */
+export interface RunLosses {
+  readonly acked: number;
+  /** null when the run ended without a single master to judge against. */
+  readonly lost: number | null;
+  readonly byCause: Record<CauseKind, number>;
+}
 
 /** 'nondeterminism': the same seed ran twice gave two different traces (--check-determinism). */
 export type FailureKind = 'invariant' | 'liveness' | 'crash' | 'nondeterminism';
@@ -46,6 +55,8 @@ export interface FuzzResult {
   readonly coverage: Set<string>;
   readonly virtualUs: number;
   readonly events: number;
+  /** With `clients` in the options: the run's lost acknowledged writes by cause. */
+  readonly losses?: RunLosses;
 }
 
 /** Every coverage key the mapper can produce, in report order (issue 4's list first). */
@@ -176,6 +187,7 @@ export function executeGenerated(seed: string, scenario: Scenario, options: Fuzz
   let nodesInfo: string[] = [];
   let virtualUs = 0;
   let events = 0;
+  let losses: RunLosses | undefined;
   try {
     // Run what the failure file will hold, parsed back: line numbers are the file's, and the
     // run is the replay (a printer/parser mismatch would show up here as a crash).
@@ -187,17 +199,19 @@ export function executeGenerated(seed: string, scenario: Scenario, options: Fuzz
     nodesInfo = r.nodesInfo;
     virtualUs = r.virtualUs;
     events = r.events;
+    if (r.ledger !== undefined) losses = { acked: r.ledger.total.acked, lost: r.ledger.total.lost, byCause: r.ledger.byCause };
   } catch (e) {
     const what = e instanceof AssertionError ? 'assertion failed (a psync-sim bug)' : `exception ${(e as Error)?.name ?? typeof e}`;
     const stack = e instanceof Error ? (e.stack ?? e.message) : String(e);
     return { ...base, ok: false, failure: { kind: 'crash', detail: `${what}: ${stack}\n${tail(cov)}` }, virtualUs, events };
   }
   const broken = checks.find((c) => !c.ok && c.kind === 'invariant') ?? checks.find((c) => !c.ok);
-  if (broken === undefined) return { ...base, ok: true, virtualUs, events };
+  const withLosses = losses !== undefined ? { ...base, losses } : base;
+  if (broken === undefined) return { ...withLosses, ok: true, virtualUs, events };
   const kind: FailureKind = broken.kind === 'invariant' ? 'invariant' : 'liveness';
   const info = nodesInfo.length > 0 ? `nodes' INFO:\n${nodesInfo.map((l) => `  ${l}`).join('\n')}\n` : '';
   const detail = `line ${broken.line}: ${broken.text}\n  ${broken.detail}\n${info}${tail(cov)}`;
-  return { ...base, ok: false, failure: { kind, detail }, virtualUs, events };
+  return { ...withLosses, ok: false, failure: { kind, detail }, virtualUs, events };
 }
 
 function tail(cov: CoverageSink): string {

@@ -92,6 +92,14 @@ describe('client model', () => {
     expect(lonely.world.ledger.entries[0]!.detail).toBe('WAIT 1 answered (integer) 0');
   });
 
+  it("the ledger flags a write WAIT confirmed everywhere that vanished with no crash (here a FLUSHALL)", () => {
+    const { r } = run(PAIR + 'at +1s\n  load m 5 over 1s wait 1 100 from c1\nat +2s\n  m: FLUSHALL\nat +1s\n  expect c1.lost == 5\n');
+    expect(failures(r)).toEqual([]);
+    expect(r.ledger!.waitPromiseBroken).toBe(5);
+    expect(r.ledger!.waitPromiseExample).toMatch(/^c1 wrote key:0 to m \(offset \d+\), WAIT answered 1 at 7\.\d\d s, and no node crashed since, yet master m does not hold it$/);
+    expect(r.ledger!.clients[0]!.groups.map((g) => g.cause)).toEqual(['unexplained']);
+  });
+
   it('a lost predicate fails and says why when there is no single master', () => {
     const { r } = run('nodes m r1\nclients c1\nat 0s\n  load m 5 from c1\nat +1s\n  expect c1.lost == 0\n');
     expect(r.checks[0]!.ok).toBe(false);
@@ -236,8 +244,10 @@ describe('fuzzing with clients: losses as figures', () => {
     const a = loads(plain.scenario);
     const b = loads(withClients.scenario);
     expect(b.length).toBe(a.length);
-    // The same schedule; only the fault-phase loads (not the prefill at 0s) gain `from c1`.
-    expect(b.map((l) => ({ ...l, from: undefined }))).toEqual(a.map((l) => ({ ...l, from: undefined })));
+    // The same schedule; only the fault-phase loads (not the prefill at 0s) gain `from c1`, every other one a WAIT for all replicas.
+    expect(b.map((l) => ({ ...l, from: undefined, wait: undefined }))).toEqual(a.map((l) => ({ ...l, from: undefined })));
+    const waits = b.filter((l) => l.wait !== undefined);
+    expect(waits.every((l) => JSON.stringify(l.wait) === JSON.stringify({ replicas: withClients.options.nodeCount - 1, timeoutMs: 100 }))).toBe(true);
     expect(b.some((l) => l.from === 'c1')).toBe(withClients.options.writesTotal > 0);
   });
 

@@ -4,7 +4,7 @@
  * named for each loss.
  */
 import { describe, it, expect } from 'vitest';
-import { Ledger, singleMaster, lostWrites, attribute, lossGroups, ledgerReport, counts } from '../sim/clients/ledger.ts';
+import { Ledger, singleMaster, lostWrites, attribute, lossGroups, ledgerReport, counts, brokenWaitPromises } from '../sim/clients/ledger.ts';
 import type { DataNodeView, LedgerEntry } from '../sim/clients/ledger.ts';
 import { HistoryLog } from '../sim/clients/history.ts';
 
@@ -140,5 +140,23 @@ describe('causes', () => {
     expect(none.master).toBeNull();
     expect(none.clients[0]!.lost).toBeNull();
     expect(none.masterWhy).toMatch(/no single master/);
+  });
+});
+
+describe("WAIT's promise", () => {
+  it('a write WAIT confirmed on every other node, lost with no crash since, breaks it; a crash since, or fewer acks, does not', () => {
+    const l = new Ledger();
+    const all = acked(l, 'k1', 'v1', 'm', 'R', 0, 10, 100);
+    all.waitAcks = 2;
+    const some = acked(l, 'k2', 'v2', 'm', 'R', 10, 20, 100);
+    some.waitAcks = 1;
+    const none = acked(l, 'k3', 'v3', 'm', 'R', 20, 30, 100);
+    const h = new HistoryLog();
+    h.processDown('r1', 50, 'crash', 'R', 0); // Before the acks: it does not excuse them.
+    expect(brokenWaitPromises([all, some, none], 3, h)).toEqual([all]);
+    h.processDown('m', 150, 'poweroff', 'R', 30);
+    expect(brokenWaitPromises([all, some, none], 3, h)).toEqual([]);
+    h.record('r1', 200, { kind: 'flush', replid: 'R', offset: 30 }); // A flush is not a node failure.
+    expect(brokenWaitPromises([all], 3, new HistoryLog())).toEqual([all]);
   });
 });

@@ -266,11 +266,12 @@ function renderSummary(s: CampaignSummary, wallS: number, c: ReturnType<typeof m
     lines.push(`  ${l.lost} of ${l.acked} acknowledged writes lost over ${l.runs} runs (${l.perRun.runsWithLoss} runs lost some; per run median ${l.perRun.median}, p95 ${l.perRun.p95}, max ${l.perRun.max}` +
       (l.unjudged > 0 ? `; ${l.unjudged} runs without a single master, not judged` : '') + ')');
     lines.push('  by cause: ' + Object.entries(l.byCause).map(([k, n]) => `${k} ${n}`).join(', '));
+    lines.push(`  writes WAIT had confirmed on every other node, lost with no crash since (failures): ${l.waitPromiseBroken}`);
   }
   lines.push('');
   if (s.failures.length === 0) lines.push(c.green(`no failures`));
   else {
-    lines.push(c.red(`${s.failures.length} failed: ${s.byKind.invariant} invariant, ${s.byKind.liveness} liveness, ${s.byKind.crash} crash, ${s.byKind.nondeterminism} nondeterminism`));
+    lines.push(c.red(`${s.failures.length} failed: ${s.byKind.invariant} invariant, ${s.byKind.liveness} liveness, ${s.byKind.crash} crash, ${s.byKind.nondeterminism} nondeterminism` + (s.byKind.promise > 0 ? `, ${s.byKind.promise} broken WAIT promise` : '')));
     for (const f of s.failures) lines.push(c.red(`  ${f.seed} (${f.failure!.kind})`));
   }
   return lines.join('\n');

@@ -217,6 +217,7 @@ export class AppClient implements SocketOwner {
         this.arm(req.wait.timeoutMs * 1000 + this.options.timeoutUs, () => this.timedOut());
         return;
       case 'wait':
+        if (r.kind === 'int') req.entry.waitAcks = r.value;
         if (r.kind === 'int' && r.value >= req.wait!.replicas) this.finish('acked', '', false);
         else this.finish('unknown', `WAIT ${req.wait!.replicas} answered ${formatReply(r)}`, false);
         return;

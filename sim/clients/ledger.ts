@@ -47,6 +47,8 @@ export interface LedgerEntry {
   detail: string;
   /** When the outcome was settled (-1 while pending). */
   doneUs: number;
+  /** With `wait N TIMEOUT`: what WAIT answered (replicas that acknowledged the write), else null. */
+  waitAcks: number | null;
 }
 
 export class Ledger {
@@ -55,7 +57,7 @@ export class Ledger {
   add(client: string, line: number, key: string, value: string, db: number, dueUs: number): LedgerEntry {
     const e: LedgerEntry = {
       seq: this.entries.length, client, line, key, value, db, dueUs, node: null, replid: null, offset: -1,
-      startOffset: null, endOffset: null, outcome: 'pending', detail: '', doneUs: -1,
+      startOffset: null, endOffset: null, outcome: 'pending', detail: '', doneUs: -1, waitAcks: null,
     };
     this.entries.push(e);
     return e;
@@ -225,6 +227,20 @@ export function lossGroups(lost: readonly LedgerEntry[], master: DataNodeView, h
   return out;
 }
 
+/**
+ * Lost writes that broke WAIT's promise: WAIT said every other data node had the write (so it was
+ * on all of them), and yet it is gone although no node crashed or was powered off from that
+ * moment on. Without a failure nothing can discard a write every node holds: a promotion of any
+ * of them keeps it, and a full sync can only copy it from another holder. A loss with a crash in
+ * between is Redis by design (an empty restart wipes its replicas through a full sync), so it is
+ * a figure, not a broken promise.
+ */
+export function brokenWaitPromises(lost: readonly LedgerEntry[], dataNodeCount: number, histories: HistoryLog): LedgerEntry[] {
+  const needed = Math.max(1, dataNodeCount - 1);
+  return lost.filter((e) => e.waitAcks !== null && e.waitAcks >= needed &&
+    !histories.ends.some((h) => (h.why === 'crash' || h.why === 'poweroff') && h.atUs >= e.doneUs));
+}
+
 export interface ClientReport {
   readonly client: string;
   readonly sent: number;
@@ -245,6 +261,10 @@ export interface LedgerReport {
   readonly total: Omit<ClientReport, 'client' | 'groups'>;
   /** Lost writes per cause over every client. */
   readonly byCause: Record<CauseKind, number>;
+  /** Lost writes that WAIT had confirmed on every other node, with no crash since (brokenWaitPromises). */
+  readonly waitPromiseBroken: number;
+  /** The first of them, described, or null. */
+  readonly waitPromiseExample: string | null;
 }
 
 export function counts(entries: readonly LedgerEntry[]): { sent: number; acked: number; failed: number; unknown: number; pending: number } {
@@ -266,5 +286,9 @@ export function ledgerReport(ledger: Ledger, clients: readonly string[], nodes: 
     return { client, ...counts(mine), lost: lostMine === null ? null : lostMine.length, groups };
   });
   const total = { ...counts(ledger.entries), lost: lost === null ? null : lost.length };
-  return { master: m.ok ? m.node.name : null, masterWhy: m.ok ? '' : m.why, clients: rows, total, byCause };
+  const broken = lost === null ? [] : brokenWaitPromises(lost, nodes.length, histories);
+  const ex = broken[0];
+  const waitPromiseExample = ex === undefined ? null
+    : `${ex.client} wrote ${ex.key} to ${ex.node} (offset ${ex.endOffset ?? ex.offset}), WAIT answered ${ex.waitAcks} at ${seconds(ex.doneUs)}, and no node crashed since, yet master ${m.ok ? m.node.name : '?'} does not hold it`;
+  return { master: m.ok ? m.node.name : null, masterWhy: m.ok ? '' : m.why, clients: rows, total, byCause, waitPromiseBroken: broken.length, waitPromiseExample };
 }

@@ -28,6 +28,8 @@ export interface LossSummary {
   /** Lost writes per judged run. */
   readonly perRun: { readonly median: number; readonly p95: number; readonly max: number; readonly runsWithLoss: number };
   readonly byCause: Record<CauseKind, number>;
+  /** Lost writes that broke WAIT's promise (each such run is also a failure). */
+  readonly waitPromiseBroken: number;
 }
 
 export interface CampaignOptions {
@@ -76,7 +78,7 @@ export function runSeed(seed: string, index: number): string {
 /** Adds up run results into a CampaignSummary (one thread, or many workers' results). */
 export class CampaignTally {
   private readonly failures: FuzzResult[] = [];
-  private readonly byKind: Record<FailureKind, number> = { invariant: 0, liveness: 0, crash: 0, nondeterminism: 0 };
+  private readonly byKind: Record<FailureKind, number> = { invariant: 0, liveness: 0, crash: 0, nondeterminism: 0, promise: 0 };
   private readonly coverage = new Map<string, number>();
   private readonly faultKinds = new Map<string, number>();
   private runs = 0;
@@ -86,6 +88,7 @@ export class CampaignTally {
   private acked = 0;
   private unjudged = 0;
   private readonly lostPerRun: number[] = [];
+  private waitPromiseBroken = 0;
   private readonly byCause: Record<CauseKind, number> = { promotion: 0, 'full-sync': 0, crash: 0, poweroff: 0, unexplained: 0 };
 
   add(r: FuzzResult): void {
@@ -100,6 +103,7 @@ export class CampaignTally {
       if (r.losses.lost === null) this.unjudged++;
       else this.lostPerRun.push(r.losses.lost);
       for (const k of Object.keys(this.byCause) as CauseKind[]) this.byCause[k] += r.losses.byCause[k];
+      this.waitPromiseBroken += r.losses.waitPromiseBroken;
     }
     if (r.failure !== undefined) {
       this.failures.push(r);
@@ -120,6 +124,7 @@ export class CampaignTally {
       unjudged: this.unjudged,
       perRun: { median: at(0.5), p95: at(0.95), max: sorted.length ? sorted[sorted.length - 1]! : 0, runsWithLoss: sorted.filter((n) => n > 0).length },
       byCause: { ...this.byCause },
+      waitPromiseBroken: this.waitPromiseBroken,
     };
     return { ...base, losses };
   }

@@ -32,10 +32,13 @@ export interface RunLosses {
   /** null when the run ended without a single master to judge against. */
   readonly lost: number | null;
   readonly byCause: Record<CauseKind, number>;
+  /** Lost writes that broke WAIT's promise (a failure of the run). */
+  readonly waitPromiseBroken: number;
 }
 
 /** 'nondeterminism': the same seed ran twice gave two different traces (--check-determinism). */
-export type FailureKind = 'invariant' | 'liveness' | 'crash' | 'nondeterminism';
+/** 'promise': a write WAIT confirmed on every other node was lost with no crash since (sim/clients/ledger.ts brokenWaitPromises). */
+export type FailureKind = 'invariant' | 'liveness' | 'crash' | 'nondeterminism' | 'promise';
 
 export interface FuzzFailure {
   readonly kind: FailureKind;
@@ -188,6 +191,7 @@ export function executeGenerated(seed: string, scenario: Scenario, options: Fuzz
   let virtualUs = 0;
   let events = 0;
   let losses: RunLosses | undefined;
+  let promise: string | null = null;
   try {
     // Run what the failure file will hold, parsed back: line numbers are the file's, and the
     // run is the replay (a printer/parser mismatch would show up here as a crash).
@@ -199,7 +203,10 @@ export function executeGenerated(seed: string, scenario: Scenario, options: Fuzz
     nodesInfo = r.nodesInfo;
     virtualUs = r.virtualUs;
     events = r.events;
-    if (r.ledger !== undefined) losses = { acked: r.ledger.total.acked, lost: r.ledger.total.lost, byCause: r.ledger.byCause };
+    if (r.ledger !== undefined) {
+      losses = { acked: r.ledger.total.acked, lost: r.ledger.total.lost, byCause: r.ledger.byCause, waitPromiseBroken: r.ledger.waitPromiseBroken };
+      promise = r.ledger.waitPromiseExample;
+    }
   } catch (e) {
     const what = e instanceof AssertionError ? 'assertion failed (a psync-sim bug)' : `exception ${(e as Error)?.name ?? typeof e}`;
     const stack = e instanceof Error ? (e.stack ?? e.message) : String(e);
@@ -207,6 +214,10 @@ export function executeGenerated(seed: string, scenario: Scenario, options: Fuzz
   }
   const broken = checks.find((c) => !c.ok && c.kind === 'invariant') ?? checks.find((c) => !c.ok);
   const withLosses = losses !== undefined ? { ...base, losses } : base;
+  if (broken === undefined && promise !== null) {
+    const detail = `${losses!.waitPromiseBroken} lost write(s) had been confirmed by WAIT on every other node: ${promise}\n${tail(cov)}`;
+    return { ...withLosses, ok: false, failure: { kind: 'promise', detail }, virtualUs, events };
+  }
   if (broken === undefined) return { ...withLosses, ok: true, virtualUs, events };
   const kind: FailureKind = broken.kind === 'invariant' ? 'invariant' : 'liveness';
   const info = nodesInfo.length > 0 ? `nodes' INFO:\n${nodesInfo.map((l) => `  ${l}`).join('\n')}\n` : '';

@@ -137,6 +137,14 @@ describe('lessons: the causes printed', () => {
     const r = lesson('15-crash-before-replication.scn');
     expect(r.ledger!.clients[0]!.groups.map((g) => g.cause)).toEqual(['crash']);
   });
+  it('17: the minority master loses what it acknowledged after the split; the majority client loses nothing', () => {
+    const r = lesson('17-minority-partition.scn');
+    const [c1, c2] = r.ledger!.clients;
+    expect(c2!.lost).toBe(0);
+    // Two groups from the same promotion: unreplicated before the fork, and acknowledged after it.
+    expect(c1!.groups.map((g) => [g.cause, g.event?.node, g.text.includes('after the fork')])).toEqual([['promotion', 'n3', false], ['promotion', 'n3', true]]);
+    expect(c1!.groups.reduce((a, g) => a + g.count, 0)).toBe(c1!.lost);
+  });
   it('16: the full sync that flushed the replica', () => {
     const r = lesson('16-full-sync-flushes-the-replica.scn');
     const g = r.ledger!.clients[0]!.groups;

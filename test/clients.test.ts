@@ -35,7 +35,7 @@ function outcomes(world: World, client = 'c1'): Record<string, number> {
 
 const PAIR = 'nodes m r1\nclients c1\nconfig r1 replicaof m 6379\nat 0s\nawait converged within 30s\n';
 
-describe('client model', () => {
+describe('client model', { timeout: 30_000 }, () => {
   it('every write is acknowledged on a healthy pair, and the ledger records where it landed in the stream', () => {
     const { r, world } = run(PAIR + 'at +1s\n  load m 50 over 1s from c1\nat +2s\n  expect c1.acked == 50 and c1.lost == 0 and writes.sent == 50\n');
     expect(failures(r)).toEqual([]);
@@ -127,12 +127,12 @@ describe('lessons: the causes printed', () => {
     expect(c1.groups.map((g) => g.cause)).toEqual(['promotion']);
     expect(c1.groups[0]!.text).toMatch(/^r1 was promoted at 13\.0\d s holding history [0-9a-f]{4}… up to offset \d+; m acknowledged these \d+ writes at offsets \d+–\d+ of history [0-9a-f]{4}… after the fork$/);
     expect(c1.groups[0]!.count).toBe(c1.lost);
-  });
+  }, 60_000);
   it('14: min-replicas: nothing acknowledged is lost', () => {
     const r = lesson('14-min-replicas-bounds-the-loss.scn');
     expect(r.ledger!.total.lost).toBe(0);
     expect(r.ledger!.total.failed).toBeGreaterThan(2000);
-  });
+  }, 60_000);
   it('15: the crash, not the later promotion', () => {
     const r = lesson('15-crash-before-replication.scn');
     expect(r.ledger!.clients[0]!.groups.map((g) => g.cause)).toEqual(['crash']);
@@ -144,7 +144,7 @@ describe('lessons: the causes printed', () => {
     // Two groups from the same promotion: unreplicated before the fork, and acknowledged after it.
     expect(c1!.groups.map((g) => [g.cause, g.event?.node, g.text.includes('after the fork')])).toEqual([['promotion', 'n3', false], ['promotion', 'n3', true]]);
     expect(c1!.groups.reduce((a, g) => a + g.count, 0)).toBe(c1!.lost);
-  });
+  }, 60_000);
   it('16: the full sync that flushed the replica', () => {
     const r = lesson('16-full-sync-flushes-the-replica.scn');
     const g = r.ledger!.clients[0]!.groups;

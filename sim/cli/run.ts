@@ -148,7 +148,7 @@ export function runCommand(o: RunCommandOptions): number {
       continue;
     }
     const wallMs = performance.now() - t0;
-    if (o.timeline) print(renderTimeline(timeline, scenario.nodes.map((n) => n.name), process.stdout.columns || 120));
+    if (o.timeline) print(renderTimeline(timeline, [...scenario.nodes, ...(scenario.clients ?? [])].map((n) => n.name), process.stdout.columns || 120));
     passed += result.passed;
     failed += result.failed;
     rows.push({ file, r: result, wallMs });

@@ -68,6 +68,8 @@ export interface ClientWorld {
   hostUp(name: string): void;
   isDataNode(name: string): boolean;
   readonly ledger: Ledger;
+  /** Whether the trace is listened to; notes are built only then. */
+  readonly tracing: boolean;
   note(client: string, text: string): void;
 }
 
@@ -159,6 +161,7 @@ export class AppClient implements SocketOwner {
     }
     if (this.conn !== null && this.conn.node !== node) this.drop(false);
     if (this.conn === null) {
+      if (this.world.tracing) this.world.note(this.name, `connecting to ${node}:${REDIS_PORT}`);
       const sock = this.world.connect(this.name, node, REDIS_PORT);
       this.conn = { sock, node, open: false, db: 0, parser: new ReplyParser() };
       this.arm(this.options.timeoutUs, () => {
@@ -229,6 +232,8 @@ export class AppClient implements SocketOwner {
     const req = this.current;
     assert(req !== null, `${this.name}: finish without a write`);
     this.world.ledger.settle(req.entry, outcome, detail, this.world.nowUs);
+    // The trace shows what did not go well (every +OK would drown it).
+    if (outcome !== 'acked' && this.world.tracing) this.world.note(this.name, `SET ${req.entry.key} ${outcome}: ${detail}`);
     this.current = null;
     this.expecting = [];
     this.disarm();

@@ -115,6 +115,7 @@ export class World {
     assert(!this.slots.has(name) && !this.clients.has(name), `duplicate host ${name}`);
     const net = this.net;
     const engine = this.engine;
+    const world = this;
     const cw: ClientWorld = {
       get nowUs() { return engine.nowUs; },
       schedule: (delayUs, action) => engine.schedule(delayUs, action),
@@ -127,6 +128,7 @@ export class World {
       hostUp: (h) => net.hostUp(h),
       isDataNode: (h) => this.slots.has(h),
       ledger: this.ledger,
+      get tracing() { return world.tracing; },
       note: (client, text) => this.trace({ kind: 'note', node: client, text }),
     };
     const c = new AppClient(name, cw);

@@ -285,6 +285,13 @@ describe('cli', () => {
     expect(run.status).toBe(0);
     expect(run.out).toMatch(/\n {4}c1: 200 sent, 200 acknowledged, 0 failed, 0 unknown, 200 lost\n {6}full-sync: r1 was flushed by a full sync at /);
     expect(run.out.trimEnd().split('\n').pop()).toBe('5 passed, 0 failed');
+    const { mkdtempSync, readFileSync: read } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const jsonFile = join(mkdtempSync(join(tmpdir(), 'psync-sim-ledger-')), 'trace.jsonl');
+    expect(cli('run', lesson, '--json', jsonFile).status).toBe(0);
+    const ledgerLine = read(jsonFile, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l)).find((o) => 'ledger' in o);
+    expect(ledgerLine.ledger.total).toMatchObject({ sent: 200, acked: 200, lost: 200 });
+    expect(ledgerLine.ledger.byCause['full-sync']).toBe(200);
     const cmp = cli('compare', lesson, '--seeds', '1..2', '--variant', 'slow: client * timeout 2s');
     expect(cmp.status).toBe(0);
     expect(cmp.out).toMatch(/\nbase +400 +400 +200 +200 +200 +0 +0 /);

@@ -4,8 +4,9 @@
  *   A. a write whose client gave up (timeout) while the master was frozen is still applied when
  *      the master wakes: its outcome is unknown, not failed;
  *   B. min-replicas with the replica still attached: a freeze longer than min-replicas-max-lag does
- *      not refuse the first write after the wake, because the replica's REPLCONF ACKs queued
- *      during the freeze are read first and refresh its lag;
+ *      not stop writes after the wake (measured: the first write after the wake accepted in 9 runs
+ *      of 10 on this machine; the test asks for one accepted within 2 s), because the replica's REPLCONF ACKs
+ *      queued during the freeze are read and refresh its lag;
  *   C. min-replicas with the replica gone (promoted during the freeze): the first write after the
  *      wake gets -NOREPLICAS (so lesson 14 loses nothing).
  */
@@ -57,13 +58,23 @@ describe.skipIf(!haveRedisServer)('client model vs real redis-server', () => {
       try {
         await r.client.call('REPLICAOF', '127.0.0.1', String(m.port));
         await waitFor('link up', async () => (await r.client.infoField('replication', 'master_link_status')) === 'up');
+        await waitFor('replica online', async () => ((await m.client.info()).get('slave0') ?? '').includes('state=online'));
         process.kill(m.proc.pid!, 'SIGSTOP');
         await sleepMs(1000);
         if (replicaLeaves) await r.client.call('REPLICAOF', 'NO', 'ONE');
         await sleepMs(3000);
         process.kill(m.proc.pid!, 'SIGCONT');
-        await sleepMs(50);
-        return kindOf(await m.client.call('SET', 'b', '2'));
+        // Let it read what queued up during the freeze (the replica's ACKs, or its FIN) first.
+        if (replicaLeaves) {
+          await waitFor('the replica gone', async () => (await m.client.infoField('replication', 'connected_slaves')) === '0');
+          return kindOf(await m.client.call('SET', 'b', '2'));
+        }
+        // Usually the very first write is accepted; on a loaded machine one was seen refused, so
+        // ask for a write accepted within 2 s of the wake (far less than a 4 s freeze + 2 s lag).
+        const t0 = Date.now();
+        let last = '';
+        while (Date.now() - t0 < 2000 && (last = kindOf(await m.client.call('SET', 'b', '2'))) !== 'OK') await sleepMs(100);
+        return last;
       } finally {
         m.stop();
         r.stop();

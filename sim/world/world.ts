@@ -510,7 +510,7 @@ export class NodeSlot implements Host, SocketOwner {
 
   closed(sock: SocketId, reason: 'eof' | 'reset'): void {
     const node = this.node;
-    // Not forgotten here: a paused node still has this socket's data queued (deliver order).
+    // clientConns keeps the socket: a paused node may still run this client's queued data (a few entries per connection).
     if (node !== null) this.deliver(() => node.closed(sock, reason === 'eof' ? 'connection closed by peer' : 'connection reset by peer'));
   }
 }

@@ -7,6 +7,7 @@ import { hideBin } from 'yargs/helpers';
 import { runCommand } from './cli/run.ts';
 import { runBench } from './cli/bench.ts';
 import { fuzzCommand } from './cli/fuzz.ts';
+import { compareCommand } from './cli/compare.ts';
 import { explainCommand } from './cli/explain.ts';
 import { BUG_NAMES } from './core/bugs.ts';
 import { availableParallelism } from 'node:os';
@@ -57,6 +58,7 @@ const parser = yargs(hideBin(process.argv))
       .option('out', { type: 'string', describe: 'folder for failure files (default fuzz-failures)' })
       .option('json', { type: 'boolean', default: false, describe: 'print JSON lines instead of text' })
       .option('bug', { type: 'string', array: true, describe: `switch on a historical Redis bug: ${BUG_NAMES.join(', ')}` })
+      .option('clients', { type: 'boolean', default: false, describe: 'loads go through a networked client: the summary shows lost acknowledged writes by cause' })
       .option('workers', { type: 'number', default: availableParallelism(), describe: 'worker threads (default: the machine\'s cores)' })
       .option('shrink', { type: 'boolean', default: true, describe: 'shrink each failure into <seed>.min.scn (--no-shrink: off)' })
       .option('shrink-runs', { type: 'number', describe: 'most runs one shrink may spend (default 300)' })
@@ -66,9 +68,22 @@ const parser = yargs(hideBin(process.argv))
     async (argv) => {
       process.exitCode = await fuzzCommand({
         runs: argv.runs, seed: argv.seed, time: argv.time, shard: argv.shard,
-        faults: argv.faults, nodes: argv.nodes, out: argv.out, json: argv.json, bugs: argv.bug, workers: argv.workers,
+        faults: argv.faults, nodes: argv.nodes, out: argv.out, json: argv.json, bugs: argv.bug, workers: argv.workers, clients: argv.clients,
         shrink: argv.shrink, shrinkRuns: argv['shrink-runs'], checkDeterminism: argv['check-determinism'],
       });
+    },
+  )
+  .command(
+    'compare <file>',
+    'Run one story on the same seeds under several variants (extra header statements) and compare what clients lost',
+    (y) => y
+      .positional('file', { type: 'string', demandOption: true, describe: 'a scenario file with clients' })
+      .option('seeds', { type: 'string', default: '1..10', describe: 'seeds A..B (inclusive), or one seed' })
+      .option('variant', { type: 'string', array: true, default: [], describe: "'NAME: STATEMENT; STATEMENT' (header lines, or 'wait N TIMEOUT' for every client load)" })
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object instead of the table' })
+      .example("$0 compare scenarios/lessons/13-frozen-master-loses-writes.scn --seeds 1..20 --variant 'minrep: config * min-replicas-to-write 1; config * min-replicas-max-lag 10'", 'what min-replicas buys'),
+    (argv) => {
+      process.exitCode = compareCommand({ file: argv.file as string, seeds: argv.seeds, variants: argv.variant as string[], json: argv.json });
     },
   )
   .command(
@@ -83,7 +98,7 @@ const parser = yargs(hideBin(process.argv))
     },
   )
   .command('bench', 'Measure events/s, virtual seconds per wall second and fuzz runs/s', () => {}, () => runBench())
-  .demandCommand(1, 'Name a command: run, fuzz or bench (see --help).')
+  .demandCommand(1, 'Name a command: run, fuzz, explain, compare or bench (see --help).')
   .strict()
   .help()
   .alias('h', 'help')

@@ -403,7 +403,7 @@ describe('scenario parser: errors say FILE:LINE:COL: what is wrong', () => {
     ['time going backwards', H + 'at 2s\nrun 1s\nat 2500ms\n', "4:4: 'at 2500ms' goes back in time: the clock is already at least 3s here"],
     ['unknown operator', B + 'expect m.x = 1\n', "3:12: unknown operator '=' (expected == != < <= > >=)"],
     ['field without operator', B + 'expect m.role\n', "3:8: 'm.role' needs a comparison, e.g. 'm.role == 1' (operators: == != < <= > >=)"],
-    ['bad load option', B + 'load m 10 during 1s\n', "3:11: bad load option 'during' (expected over, size, keys, db or ttl)"],
+    ['bad load option', B + 'load m 10 during 1s\n', "3:11: bad load option 'during' (expected over, size, keys, db, ttl, from or wait)"],
     ['duplicate load option', B + 'load m 10 size 1 size 2\n', "3:18: duplicate load option 'size'"],
     ['bad load count', B + 'load m lots\n', "3:8: bad write count 'lots' (expected a positive integer)"],
     ['load option without value', B + 'load m 10 keys\n', "3:16: missing value after 'keys'"],

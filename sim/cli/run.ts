@@ -18,6 +18,7 @@ import type { Stamped } from '../trace/events.ts';
 import { renderStamped, jsonLine, formatTimeUs } from '../trace/render.ts';
 import type { Palette } from '../trace/render.ts';
 import { renderTimeline } from '../trace/timeline.ts';
+import { renderLedgerReport } from '../clients/report.ts';
 import { Recorder } from '../trace/record.ts';
 import { renderHtml } from '../trace/html.ts';
 
@@ -168,12 +169,17 @@ export function runCommand(o: RunCommandOptions): number {
       }
       if (!o.quiet) print(c.dim(`  page: ${o.html}`));
     }
-    if (o.timeline) print(renderTimeline(timeline, scenario.nodes.map((n) => n.name), process.stdout.columns || 120));
+    if (o.timeline) print(renderTimeline(timeline, [...scenario.nodes, ...(scenario.clients ?? [])].map((n) => n.name), process.stdout.columns || 120));
     passed += result.passed;
     failed += result.failed;
     rows.push({ file, r: result, wallMs });
     if (!o.quiet) {
       print(c.dim(`  seed ${result.seed}, ${formatTimeUs(result.virtualUs)} virtual in ${wallMs.toFixed(0)} ms wall, ${result.events} events`));
+    }
+    // The write ledger, after the checks (only for files with `clients`).
+    if (result.ledger !== undefined) {
+      if (!o.quiet) for (const line of renderLedgerReport(result.ledger)) print(line);
+      if (o.json !== undefined) json.push(JSON.stringify({ file, ledger: result.ledger }));
     }
   }
   if (o.json !== undefined) writeFileSync(o.json, json.join('\n') + (json.length ? '\n' : ''));

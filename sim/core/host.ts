@@ -65,7 +65,24 @@ export interface Host {
   /** SHUTDOWN: the process exits now (after what it already sent). */
   exit(): void;
 
+  /**
+   * Optional observer of the node's history (the write ledger in sim/clients): a new replid, with
+   * the offset up to which the old history is kept, and a full sync flushing the dataset. Called
+   * rarely (never per command), and always, tracing or not, so losses can be explained.
+   */
+  history?(event: HistoryEvent): void;
+
   /** Whether trace() is listened to; the core skips building events when it is not. */
   readonly tracing: boolean;
   trace(event: TraceEvent): void;
 }
+
+/**
+ * A history event, for the ledger. `fork`: the node left history `fromReplid` at `offset` (bytes
+ * 1..offset are shared) for `toReplid`; `promotion` is shiftReplicationId() (the old id kept as
+ * replid2), `new-id` is changeReplicationId() (no replid2, but the dataset continues). `flush`:
+ * a full sync is about to discard the dataset the node held as (`replid`, `offset`).
+ */
+export type HistoryEvent =
+  | { kind: 'fork'; why: 'promotion' | 'new-id'; fromReplid: string; toReplid: string; offset: number }
+  | { kind: 'flush'; replid: string; offset: number };

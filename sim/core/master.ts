@@ -27,7 +27,9 @@ const NEWLINE = enc('\n');
 
 /** changeReplicationId(): a fresh random replid. */
 export function changeReplicationId(n: RedisNode, why: string): void {
+  const from = n.replid;
   n.replid = n.host.randomHex(40);
+  n.host.history?.({ kind: 'fork', why: 'new-id', fromReplid: from, toReplid: n.replid, offset: n.masterReplOffset });
   traceReplid(n, why);
 }
 
@@ -46,6 +48,7 @@ export function shiftReplicationId(n: RedisNode, why: string): void {
   n.replid2 = n.replid;
   n.secondReplidOffset = n.masterReplOffset + 1;
   n.replid = n.host.randomHex(40);
+  n.host.history?.({ kind: 'fork', why: 'promotion', fromReplid: n.replid2, toReplid: n.replid, offset: n.masterReplOffset });
   traceReplid(n, why);
 }
 

@@ -439,6 +439,7 @@ function loadedFromMaster(n: RedisNode, link: LinkInProgress, sizeBytes: number,
  * us (cached master), not our sub-replicas (disconnected), not via our backlog (freed) (#2694).
  */
 function attachToNewMaster(n: RedisNode): void {
+  n.host.history?.({ kind: 'flush', replid: n.replid, offset: n.masterReplOffset });
   n.cachedMaster = null;
   n.ks.flushAll();
   // The zoo's #2694: sub-replicas and the stale backlog survive the full sync.

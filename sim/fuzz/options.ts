@@ -34,6 +34,12 @@ export function isFaultKind(s: string): s is FaultKind {
 export interface FuzzOptions {
   /** Historical Redis bugs switched on in every node (`--bug`, sim/core/bugs.ts); never drawn. */
   readonly bugs: readonly BugName[];
+  /**
+   * `--clients`: the fault-phase loads go through a networked client (`clients c1`, `load ...
+   * from c1`, pinned to the believed master), so the run reports its lost writes by cause. Never
+   * drawn; absent when off, so the options (and every story) of a campaign without it are unchanged.
+   */
+  readonly clients?: boolean;
   /** Bounds for nodeCount (the CLI's `--nodes a..b`), 2 ≤ min ≤ max ≤ 6. */
   readonly nodesMin: number;
   readonly nodesMax: number;
@@ -116,6 +122,7 @@ export function drawOptions(seed: string, fixed: Partial<FuzzOptions> = {}): Fuz
   const writesTotal = pick('writesTotal', (g) => g.pick([0, g.between(1, 200), g.between(200, 3000), g.between(200, 3000), g.between(1000, 5000)]));
   const o: FuzzOptions = {
     bugs: fixed.bugs ?? [],
+    ...(fixed.clients === true ? { clients: true } : {}),
     nodesMin,
     nodesMax,
     nodeCount: pick('nodeCount', (g) => g.between(nodesMin, nodesMax)),

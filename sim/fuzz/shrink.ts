@@ -99,6 +99,8 @@ export function failureSignature(f: FuzzFailure): string {
       return `crash ${first.replace(/\d+/g, '#')}`;
     case 'nondeterminism':
       return 'nondeterminism';
+    case 'promise':
+      return 'promise';
     default:
       return assertNever(f.kind);
   }

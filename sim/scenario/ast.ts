@@ -36,6 +36,10 @@ export interface Scenario {
   /** Header `link` lines (the defaults and per-pair models at time 0). */
   links: LinkDecl[];
   disks: DiskDecl[];
+  /** `clients NAME...`: application client hosts (sim/clients); absent when the file has none. */
+  clients?: NodeDecl[];
+  /** `client TARGET OPTIONS` lines, in file order; absent when the file has none. */
+  clientOptions?: ClientOptionsDecl[];
   /** Everything from the first `at` on, in file order. The first statement is always an `at`. */
   body: Statement[];
 }
@@ -55,6 +59,14 @@ export interface ConfigDecl {
   target: string; // a node name or '*'
   name: string;
   value: string;
+}
+
+/** `client TARGET [timeout DUR] [retry DUR]`: TARGET a client or `*`; absent fields keep the defaults. */
+export interface ClientOptionsDecl {
+  pos: Pos;
+  target: string;
+  timeoutUs?: number;
+  retryUs?: number;
 }
 
 /** A link model change; absent fields keep their current value (the defaults at first). */
@@ -133,6 +145,10 @@ export interface LoadStep {
   db: number; // default 0
   /** Extension: `ttl DUR` makes every write `SET key value PX <ms>`; absent = no expiry. */
   ttlUs?: number;
+  /** `from CLIENT`: the writes travel over the network from that client (pinned to `node`) into the ledger. */
+  from?: string;
+  /** `wait N TIMEOUT` (only with `from`): WAIT N TIMEOUT after each write; acknowledged only if it answers >= N. */
+  wait?: { replicas: number; timeoutMs: number };
 }
 
 /** `partition G1 | G2 [| G3...]`: at least two non-empty, disjoint groups. */
@@ -240,7 +256,10 @@ export type Statement = TimeStmt | Step;
 export type CompareOp = '==' | '!=' | '<' | '<=' | '>' | '>=';
 export const COMPARE_OPS: readonly CompareOp[] = ['==', '!=', '<', '<=', '>', '>='];
 
-/** `NODE.FIELD`: a field of the node's INFO (all sections). */
+/**
+ * `NODE.FIELD`: a field of the node's INFO (all sections). Also `CLIENT.FIELD` (a client's ledger:
+ * sent, acked, failed, unknown, lost) and `writes.FIELD` (the same summed over every load).
+ */
 export interface FieldRef {
   kind: 'field';
   pos: Pos;

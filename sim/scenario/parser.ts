@@ -51,9 +51,11 @@ export const FIELD_NAME = /^[A-Za-z0-9_-]+$/;
 /** What reads as a number operand. */
 export const NUMBER_LITERAL = /^-?\d+(\.\d+)?$/;
 /** Words that would be ambiguous as node names inside predicates. */
-export const RESERVED_NODE_NAMES: readonly string[] = ['and', 'or', 'not', 'within', 'converged'];
+export const RESERVED_NODE_NAMES: readonly string[] = ['and', 'or', 'not', 'within', 'converged', 'writes'];
+/** The ledger fields of `CLIENT.FIELD` and `writes.FIELD`. */
+export const LEDGER_FIELDS: readonly string[] = ['sent', 'acked', 'failed', 'unknown', 'lost'];
 
-const HEADER_ONLY = new Set(['title', 'seed', 'nodes', 'config', 'disk']);
+const HEADER_ONLY = new Set(['title', 'seed', 'nodes', 'config', 'disk', 'clients', 'client']);
 const TIME_STATEMENTS = new Set(['at', 'run', 'await']);
 const STEP_KEYWORDS = new Set([
   'load', 'partition', 'heal', 'kill-link', 'crash', 'poweroff', 'restart', 'pause', 'let', 'expect',
@@ -73,6 +75,7 @@ interface Cursor {
 class Parser {
   private readonly s: Scenario = { title: null, seed: null, nodes: [], configs: [], links: [], disks: [], body: [] };
   private readonly nodeNames = new Set<string>();
+  private readonly clientNames = new Set<string>();
   private readonly vars = new Set<string>();
   private inBody = false;
   private minTimeUs = 0;
@@ -138,6 +141,22 @@ class Parser {
     throw this.err(line, t.col, `unknown node '${t.text}' (nodes are: ${this.nodeList()})`);
   }
 
+  /** A host a fault may name: a node or a client. */
+  private host(line: LexedLine, t: Token): string {
+    if (!t.quoted && this.clientNames.has(t.text)) return t.text;
+    if (this.clientNames.size > 0 && !this.nodeNames.has(t.text)) {
+      throw this.err(line, t.col, `unknown host '${t.text}' (nodes are: ${this.nodeList()}; clients are: ${[...this.clientNames].join(', ')})`);
+    }
+    return this.node(line, t);
+  }
+
+  /** A declared client. */
+  private client(line: LexedLine, t: Token): string {
+    if (!t.quoted && this.clientNames.has(t.text)) return t.text;
+    if (this.clientNames.size === 0) throw this.err(line, t.col, `unknown client '${t.text}' (no 'clients' line above declares any client)`);
+    throw this.err(line, t.col, `unknown client '${t.text}' (clients are: ${[...this.clientNames].join(', ')})`);
+  }
+
   /** A node name or `*`. */
   private target(line: LexedLine, t: Token): string {
     return Parser.is(t, '*') ? '*' : this.node(line, t);
@@ -164,6 +183,8 @@ class Parser {
         case 'nodes': return this.nodes(c);
         case 'config': return this.config(c);
         case 'disk': return this.disk(c);
+        case 'clients': return this.clients(c);
+        case 'client': return this.clientOptions(c);
       }
     }
     if (kw === 'link') {
@@ -220,9 +241,52 @@ class Parser {
       }
       if (RESERVED_NODE_NAMES.includes(t.text)) throw this.err(c.line, t.col, `node name '${t.text}' is reserved (it is a predicate keyword)`);
       if (this.nodeNames.has(t.text)) throw this.err(c.line, t.col, `duplicate node '${t.text}'`);
+      if (this.clientNames.has(t.text)) throw this.err(c.line, t.col, `'${t.text}' is already a client`);
       this.nodeNames.add(t.text);
       this.s.nodes.push({ pos: this.pos(c.line, t), name: t.text });
     }
+  }
+
+  /** `clients NAME...`: application client hosts. */
+  private clients(c: Cursor): void {
+    if (c.line.tokens.length === 1) throw this.err(c.line, c.line.tokens[0].col, "'clients' needs at least one client name");
+    const list = (this.s.clients ??= []);
+    for (; c.i < c.line.tokens.length; c.i++) {
+      const t = c.line.tokens[c.i];
+      if (t.quoted || !NODE_NAME.test(t.text)) {
+        throw this.err(c.line, t.col, `bad client name '${t.text}' (a lowercase letter then lowercase letters, digits, '_' or '-')`);
+      }
+      if (RESERVED_NODE_NAMES.includes(t.text)) throw this.err(c.line, t.col, `client name '${t.text}' is reserved (it is a predicate keyword)`);
+      if (this.nodeNames.has(t.text)) throw this.err(c.line, t.col, `'${t.text}' is already a node`);
+      if (this.clientNames.has(t.text)) throw this.err(c.line, t.col, `duplicate client '${t.text}'`);
+      this.clientNames.add(t.text);
+      list.push({ pos: this.pos(c.line, t), name: t.text });
+    }
+  }
+
+  /** `client TARGET [timeout DUR] [retry DUR]` */
+  private clientOptions(c: Cursor): void {
+    const kwTok = c.line.tokens[0];
+    const tt = this.need(c, "client target (a client or '*')");
+    const target = Parser.is(tt, '*') ? '*' : this.client(c.line, tt);
+    const decl: import('./ast.ts').ClientOptionsDecl = { pos: this.pos(c.line, kwTok), target };
+    const seen = new Set<string>();
+    while (c.i < c.line.tokens.length) {
+      const o = c.line.tokens[c.i++];
+      if (o.quoted || (o.text !== 'timeout' && o.text !== 'retry')) {
+        throw this.err(c.line, o.col, `unknown client option '${o.text}' (expected timeout or retry)`);
+      }
+      if (seen.has(o.text)) throw this.err(c.line, o.col, `duplicate client option '${o.text}'`);
+      seen.add(o.text);
+      const v = this.need(c, `duration after '${o.text}' (e.g. 500ms)`);
+      const us = this.unit(c.line, v, parseDurationUs(v.text));
+      if (o.text === 'timeout') {
+        if (us === 0) throw this.err(c.line, v.col, "a client's timeout must be more than 0");
+        decl.timeoutUs = us;
+      } else decl.retryUs = us;
+    }
+    if (seen.size === 0) throw this.err(c.line, kwTok.col, "'client' needs timeout DUR and/or retry DUR");
+    (this.s.clientOptions ??= []).push(decl);
   }
 
   private config(c: Cursor): void {
@@ -359,9 +423,9 @@ class Parser {
         return kw === 'partition' ? { kind: 'partition', pos, groups } : { kind: 'heal', pos, groups };
       }
       case 'kill-link': {
-        const a = this.node(c.line, this.need(c, "first node after 'kill-link'"));
+        const a = this.host(c.line, this.need(c, "first node after 'kill-link'"));
         const bt = this.need(c, "second node after 'kill-link'");
-        const b = this.node(c.line, bt);
+        const b = this.host(c.line, bt);
         if (a === b) throw this.err(c.line, bt.col, `'kill-link' needs two different nodes, not '${a}' twice`);
         this.expectEnd(c, 'the two nodes');
         return { kind: 'kill-link', pos, a, b };
@@ -369,12 +433,12 @@ class Parser {
       case 'crash':
       case 'poweroff':
       case 'restart': {
-        const node = this.node(c.line, this.need(c, `node after '${kw}'`));
+        const node = this.host(c.line, this.need(c, `node after '${kw}'`));
         this.expectEnd(c, 'the node');
         return { kind: kw, pos, node };
       }
       case 'pause': {
-        const node = this.node(c.line, this.need(c, "node after 'pause'"));
+        const node = this.host(c.line, this.need(c, "node after 'pause'"));
         const d = this.need(c, "duration after 'pause NODE' (e.g. 'pause r1 2s')");
         const durUs = this.unit(c.line, d, parseDurationUs(d.text));
         this.expectEnd(c, 'the duration');
@@ -410,15 +474,30 @@ class Parser {
     if (ct.quoted || count === null || count === 0) throw this.err(c.line, ct.col, `bad write count '${ct.text}' (expected a positive integer)`);
     const step: LoadStep = { kind: 'load', pos, node, count, overUs: 0, sizeBytes: 16, keys: null, db: 0 };
     const seen = new Set<string>();
+    let waitTok: Token | null = null;
+    let ttlTok: Token | null = null;
     while (c.i < c.line.tokens.length) {
       const o = c.line.tokens[c.i++];
-      if (o.quoted || !['over', 'size', 'keys', 'db', 'ttl'].includes(o.text)) {
-        throw this.err(c.line, o.col, `bad load option '${o.text}' (expected over, size, keys, db or ttl)`);
+      if (o.quoted || !['over', 'size', 'keys', 'db', 'ttl', 'from', 'wait'].includes(o.text)) {
+        throw this.err(c.line, o.col, `bad load option '${o.text}' (expected over, size, keys, db, ttl, from or wait)`);
       }
       if (seen.has(o.text)) throw this.err(c.line, o.col, `duplicate load option '${o.text}'`);
       seen.add(o.text);
       const v = this.need(c, `value after '${o.text}'`);
       switch (o.text) {
+        case 'from':
+          step.from = this.client(c.line, v);
+          break;
+        case 'wait': {
+          const n = parseCount(v.text);
+          if (v.quoted || n === null) throw this.err(c.line, v.col, `bad replica count '${v.text}' after 'wait' (wait N TIMEOUT, as WAIT numreplicas timeout)`);
+          const tt = this.need(c, "timeout after 'wait N' (milliseconds, as WAIT's: 'wait 1 100')");
+          const ms = parseCount(tt.text);
+          if (tt.quoted || ms === null) throw this.err(c.line, tt.col, `bad WAIT timeout '${tt.text}' (milliseconds, an integer such as 100)`);
+          step.wait = { replicas: n, timeoutMs: ms };
+          waitTok = o;
+          break;
+        }
         case 'over': step.overUs = this.unit(c.line, v, parseDurationUs(v.text)); break;
         case 'size': step.sizeBytes = this.unit(c.line, v, parseSizeBytes(v.text)); break;
         case 'keys': {
@@ -437,10 +516,13 @@ class Parser {
           const us = this.unit(c.line, v, parseDurationUs(v.text));
           if (us < 1000 || us % 1000 !== 0) throw this.err(c.line, v.col, `bad ttl '${v.text}' (writes use PX: a whole number of milliseconds, at least 1ms)`);
           step.ttlUs = us;
+          ttlTok = o;
           break;
         }
       }
     }
+    if (waitTok !== null && step.from === undefined) throw this.err(c.line, waitTok.col, "'wait' needs 'from CLIENT': only a networked client sends WAIT after its writes");
+    if (ttlTok !== null && step.from !== undefined) throw this.err(c.line, ttlTok.col, "'ttl' cannot be combined with 'from': the ledger judges writes that do not expire");
     return step;
   }
 
@@ -453,8 +535,8 @@ class Parser {
       const at = arrow !== 2 ? toks[arrow] : toks[4];
       throw this.err(c.line, at.col, `a one-way ${kw} is '${kw} A -> B' with one node on each side`);
     }
-    const from = this.node(c.line, toks[1]);
-    const to = this.node(c.line, toks[3]);
+    const from = this.host(c.line, toks[1]);
+    const to = this.host(c.line, toks[3]);
     if (from === to) throw this.err(c.line, toks[3].col, `a one-way ${kw} needs two different nodes, not '${from}' twice`);
     c.i = 4;
     return [from, to];
@@ -474,7 +556,7 @@ class Parser {
         continue;
       }
       if (!t.quoted && t.text.includes('|')) throw this.err(c.line, t.col, `put spaces around '|' in '${t.text}'`);
-      const name = this.node(c.line, t);
+      const name = this.host(c.line, t);
       const g = where.get(name);
       if (g !== undefined) {
         throw this.err(c.line, t.col, g === groups.length - 1 ? `node '${name}' is listed twice in the same group` : `node '${name}' is in two groups`);
@@ -599,6 +681,12 @@ class Parser {
     const dot = t.text.indexOf('.');
     const nodeText = t.text.slice(0, dot);
     const field = t.text.slice(dot + 1);
+    if (!t.quoted && (nodeText === 'writes' || this.clientNames.has(nodeText))) {
+      if (!LEDGER_FIELDS.includes(field)) {
+        throw this.err(line, t.col + dot + 1, `unknown ledger field '${field}' after '${nodeText}.' (expected ${LEDGER_FIELDS.join(', ')})`);
+      }
+      return { kind: 'field', pos: this.pos(line, t), node: nodeText, field };
+    }
     const node = this.node(line, { ...t, text: nodeText });
     if (!FIELD_NAME.test(field)) {
       throw this.err(line, t.col + dot + 1, `bad field name '${field}' after '${node}.' (an INFO field such as master_repl_offset)`);

@@ -10,6 +10,7 @@ import type { Operand, Predicate, ExpectedReply, FieldRef } from './ast.ts';
 import type { Reply } from '../core/reply.ts';
 import { infoFields } from '../core/info.ts';
 import { formatReply } from '../core/resp.ts';
+import { ledgerField } from '../clients/report.ts';
 
 export interface Verdict {
   ok: boolean;
@@ -26,6 +27,7 @@ export interface EvalContext {
 
 /** A field's value, or an explanation of why there is none. */
 export function fieldValue(ctx: EvalContext, f: FieldRef): { value: string } | { missing: string } {
+  if (f.node === 'writes' || ctx.world.clients.has(f.node)) return ledgerField(ctx.world, f.node, f.field);
   const slot = ctx.world.slots.get(f.node);
   const node = slot?.node ?? null;
   if (node === null) return { missing: `${f.node} is down` };

@@ -44,6 +44,14 @@ export function printScenario(s: Scenario): string {
   }
   assert(s.nodes.length > 0, 'printer: a scenario needs at least one node');
   out.push(`nodes ${s.nodes.map((n) => nodeName(n.name)).join(' ')}`);
+  if (s.clients !== undefined && s.clients.length > 0) out.push(`clients ${s.clients.map((n) => nodeName(n.name)).join(' ')}`);
+  for (const o of s.clientOptions ?? []) {
+    const parts: string[] = [];
+    if (o.timeoutUs !== undefined) parts.push(`timeout ${formatDurationUs(o.timeoutUs)}`);
+    if (o.retryUs !== undefined) parts.push(`retry ${formatDurationUs(o.retryUs)}`);
+    assert(parts.length > 0, 'printer: a client line needs timeout and/or retry');
+    out.push(`client ${target(o.target)} ${parts.join(' ')}`);
+  }
   for (const c of s.configs) {
     assert(c.name !== '' && /^[\x21-\x7e]+$/.test(c.name) && !/^["'#]/.test(c.name), `printer: bad config name '${c.name}'`);
     out.push(`config ${target(c.target)} ${c.name} ${restOfLine(c.value, 'config value')}`);
@@ -76,6 +84,8 @@ export function printStatement(st: Statement): string {
       if (st.keys !== null) line += ` keys ${count(st.keys, 1)}`;
       if (st.db !== 0) line += ` db ${count(st.db, 0)}`;
       if (st.ttlUs !== undefined) line += ` ttl ${formatDurationUs(st.ttlUs)}`;
+      if (st.wait !== undefined) line += ` wait ${count(st.wait.replicas, 0)} ${count(st.wait.timeoutMs, 0)}`;
+      if (st.from !== undefined) line += ` from ${nodeName(st.from)}`;
       return INDENT + line;
     }
     case 'partition':

@@ -26,6 +26,10 @@ import { printPredicate } from './printer.ts';
 import { InvariantViolation } from '../check/invariants.ts';
 import { infoFields } from '../core/info.ts';
 import type { BugName } from '../core/bugs.ts';
+import { startClientLoad } from '../clients/load.ts';
+import { clientOptionsDefault } from '../clients/client.ts';
+import type { LedgerReport } from '../clients/ledger.ts';
+import { worldLedgerReport } from '../clients/report.ts';
 
 export interface CheckResult {
   /** 'invariant': a replication invariant broke while the statement at `line` ran (sim/check). */
@@ -48,6 +52,8 @@ export interface RunOptions {
   readonly source?: string;
   /** Historical Redis bugs to switch on (the bug zoo, sim/core/bugs.ts). */
   readonly bugs?: readonly BugName[];
+  /** Called with the world once it is built (tests read the ledger's entries through it). */
+  readonly onWorld?: (world: World) => void;
   /** A read-only tap after every node iteration (the recorder behind --html and explain). */
   readonly observe?: IterationObserver;
 }
@@ -62,6 +68,10 @@ export interface RunResult {
   readonly events: number;
   /** Each node's replication INFO at the end (or at the broken invariant), `down` when it is not running. */
   readonly nodesInfo: string[];
+  /** With `clients`: the write ledger at the end of the run (sim/clients/ledger.ts). */
+  readonly ledger?: LedgerReport;
+  /** Promotions (replid shifts) and full-sync flushes recorded during the run. */
+  readonly historyCounts?: { promotions: number; fullSyncs: number };
 }
 
 /** How long a blocking command may hold the script before the run gives up on it. */
@@ -94,6 +104,7 @@ class Executor implements EvalContext {
 
   run(): RunResult {
     this.setUp();
+    this.o.onWorld?.(this.world);
     for (const st of this.s.body) {
       try {
         this.statement(st);
@@ -108,7 +119,9 @@ class Executor implements EvalContext {
       }
     }
     const passed = this.checks.filter((c) => c.ok).length;
+    const hasClients = this.world.clients.size > 0;
     return {
+      ...(hasClients ? { ledger: worldLedgerReport(this.world), historyCounts: this.historyCounts() } : {}),
       title: this.s.title,
       seed: this.seed,
       checks: this.checks,
@@ -147,6 +160,20 @@ class Executor implements EvalContext {
       this.cli.set(n.name, this.world.newClientId());
     }
     for (const n of this.s.nodes) this.world.slot(n.name).start();
+    for (const c of this.s.clients ?? []) {
+      const client = this.world.addClient(c.name);
+      let o = clientOptionsDefault;
+      for (const d of this.s.clientOptions ?? []) {
+        if (d.target !== '*' && d.target !== c.name) continue;
+        o = { timeoutUs: d.timeoutUs ?? o.timeoutUs, retryUs: d.retryUs ?? o.retryUs };
+      }
+      client.options = o;
+    }
+  }
+
+  private historyCounts(): { promotions: number; fullSyncs: number } {
+    const h = this.world.histories;
+    return { promotions: h.forks.filter((f) => f.why === 'promotion').length, fullSyncs: h.ends.filter((e) => e.why === 'full-sync').length };
   }
 
   /** One line per node with the INFO fields that tell a replication story. */
@@ -208,6 +235,14 @@ class Executor implements EvalContext {
         this.blockingCommand(st.node, st.args);
         return;
       case 'load':
+        if (st.from !== undefined) {
+          const client = w.clients.get(st.from)!;
+          w.trace({ kind: 'note', node: st.from, text: `load: ${st.count} writes of ${st.sizeBytes} bytes over ${formatTimeUs(st.overUs)} to ${st.node}` + (st.wait ? `, each followed by WAIT ${st.wait.replicas} ${st.wait.timeoutMs}` : '') });
+          startClientLoad(w.engine, w.workload, w.ledger, client, {
+            target: st.node, count: st.count, overUs: st.overUs, sizeBytes: st.sizeBytes, keys: st.keys, db: st.db, wait: st.wait ?? null, line: st.pos.line,
+          }, this.keyCounter);
+          return;
+        }
         w.trace({ kind: 'note', node: st.node, text: `load: ${st.count} writes of ${st.sizeBytes} bytes over ${formatTimeUs(st.overUs)}` });
         startLoad(w, { node: st.node, count: st.count, overUs: st.overUs, sizeBytes: st.sizeBytes, keys: st.keys, db: st.db === 0 ? null : st.db, ttlMs: st.ttlUs === undefined ? null : st.ttlUs / 1000 }, this.keyCounter);
         return;
@@ -236,19 +271,40 @@ class Executor implements EvalContext {
         w.net.killLink(st.a, st.b);
         return;
       case 'crash':
-      case 'poweroff':
+      case 'poweroff': {
+        const client = w.clients.get(st.node);
+        if (client !== undefined) {
+          w.trace({ kind: 'process', node: st.node, what: st.kind });
+          client.stop(st.kind);
+          return;
+        }
         w.slot(st.node).stop(st.kind);
         return;
+      }
       case 'restart': {
+        const client = w.clients.get(st.node);
+        if (client !== undefined) {
+          client.stop('crash');
+          w.trace({ kind: 'process', node: st.node, what: 'restart' });
+          client.start();
+          return;
+        }
         const slot = w.slot(st.node);
         if (slot.node !== null) slot.stop('crash');
         w.trace({ kind: 'process', node: st.node, what: 'restart' });
         slot.start();
         return;
       }
-      case 'pause':
+      case 'pause': {
+        const client = w.clients.get(st.node);
+        if (client !== undefined) {
+          w.trace({ kind: 'process', node: st.node, what: 'pause' });
+          client.pause(st.durUs);
+          return;
+        }
         w.slot(st.node).pause(st.durUs);
         return;
+      }
       case 'link':
         this.applyLink(st.target, st.model);
         w.trace({ kind: 'fault', op: 'link', groups: st.target === '*' ? [] : [[st.target[0]], [st.target[1]]], what: `link ${st.target === '*' ? '*' : st.target.join(' ')} changed` });

@@ -16,13 +16,18 @@ import { RandomStreams } from '../engine/random.ts';
 import type { Rng } from '../engine/random.ts';
 import { Network } from '../net/network.ts';
 import type { SocketOwner, SocketId } from '../net/network.ts';
-import type { Host, ConnId, ClientId, ChildId, ChildTarget } from '../core/host.ts';
+import type { Host, ConnId, ClientId, ChildId, ChildTarget, HistoryEvent } from '../core/host.ts';
 import type { Config } from '../core/config.ts';
 import { RedisNode } from '../core/node.ts';
 import type { Reply } from '../core/reply.ts';
 import type { TraceEvent, Stamped } from '../trace/events.ts';
 import { Checker } from '../check/invariants.ts';
 import type { BugName } from '../core/bugs.ts';
+import { AppClient } from '../clients/client.ts';
+import type { ClientWorld } from '../clients/client.ts';
+import { Ledger } from '../clients/ledger.ts';
+import { HistoryLog } from '../clients/history.ts';
+import { ZERO_REPLID } from '../core/node.ts';
 
 /** The node's unix clock starts at 2026-01-01T00:00:00Z (the determinism contract in sim/README.md). */
 export const EPOCH_UNIX_MS = Date.UTC(2026, 0, 1); // determinism-ok: a constant, not a clock read
@@ -79,6 +84,12 @@ export class World {
   readonly random: RandomStreams;
   readonly net: Network;
   readonly slots = new Map<string, NodeSlot>();
+  /** Application clients (sim/clients), each on a host of its own. */
+  readonly clients = new Map<string, AppClient>();
+  /** Every write of every client load (sim/clients/ledger.ts). */
+  readonly ledger = new Ledger();
+  /** The nodes' history forks and the ends of their holds, for explaining lost writes. */
+  readonly histories = new HistoryLog();
   private nextClientId = 1;
   readonly workload: Rng;
 
@@ -121,6 +132,33 @@ export class World {
     return s;
   }
 
+  /** An application client on a host of its own (sim/clients/client.ts). */
+  addClient(name: string): AppClient {
+    assert(!this.slots.has(name) && !this.clients.has(name), `duplicate host ${name}`);
+    const net = this.net;
+    const engine = this.engine;
+    const world = this;
+    const cw: ClientWorld = {
+      get nowUs() { return engine.nowUs; },
+      schedule: (delayUs, action) => engine.schedule(delayUs, action),
+      connect: (from, to, port) => net.connect(from, to, port),
+      send: (sock, bytes) => net.send(sock, bytes),
+      close: (sock) => net.close(sock),
+      abort: (sock) => net.abort(sock),
+      crashHost: (h) => net.crashHost(h),
+      poweroffHost: (h) => net.poweroffHost(h),
+      hostUp: (h) => net.hostUp(h),
+      isDataNode: (h) => this.slots.has(h),
+      ledger: this.ledger,
+      get tracing() { return world.tracing; },
+      note: (client, text) => this.trace({ kind: 'note', node: client, text }),
+    };
+    const c = new AppClient(name, cw);
+    this.clients.set(name, c);
+    net.addHost(name, c);
+    return c;
+  }
+
   newClientId(): ClientId {
     return this.nextClientId++;
   }
@@ -154,6 +192,8 @@ export class NodeSlot implements Host, SocketOwner {
   private cronTimer: Timer | null = null;
   /** While the process loads a dataset: its input, held until the next progress step. */
   private loadingHeld: Array<() => void> | null = null;
+  /** Connections from application clients: our socket -> the client and its socket (for the ledger). */
+  private readonly clientConns = new Map<SocketId, { client: AppClient; sock: SocketId }>();
 
   constructor(
     readonly world: World,
@@ -180,6 +220,10 @@ export class NodeSlot implements Host, SocketOwner {
     // The scenario's local client still reaches the node, as redis-cli would over a unix socket.
     if (config.port !== 0) this.world.net.listen(this.name, config.port);
     this.deliver(() => node.start());
+    // An RDB that carried the old history (kept as replid2): the new history continues it.
+    if (node.replid2 !== ZERO_REPLID) {
+      this.world.histories.fork({ node: this.name, atUs: this.world.engine.nowUs, why: 'restart', fromReplid: node.replid2, toReplid: node.replid, offset: node.secondReplidOffset - 1 });
+    }
     // initServer() creates the serverCron time event to fire 1 ms after the process starts, so
     // cron loop 0 (replicationCron's first PING check among them) runs before any client or
     // replica can have been served. Nodes' phases differ only by when each process started;
@@ -190,8 +234,10 @@ export class NodeSlot implements Host, SocketOwner {
   /** The process dies (crash) or the machine stops (poweroff); the disk survives. */
   stop(how: 'crash' | 'poweroff' | 'exit'): void {
     if (this.node === null) return;
+    this.world.histories.processDown(this.name, this.world.engine.nowUs, how === 'poweroff' ? 'poweroff' : 'crash', this.node.replid, this.node.masterReplOffset);
     this.node.exited = true;
     this.node = null;
+    this.clientConns.clear();
     this.epoch++;
     this.status = how === 'poweroff' ? 'poweroff' : 'crashed';
     if (how === 'poweroff') {
@@ -497,11 +543,21 @@ export class NodeSlot implements Host, SocketOwner {
     this.world.trace(event);
   }
 
+  history(event: HistoryEvent): void {
+    this.world.histories.record(this.name, this.world.engine.nowUs, event);
+  }
+
   // --- SocketOwner -----------------------------------------------------------------------------
 
   accepted(sock: SocketId, _listenPort: number, peerHost: string): void {
     const node = this.node;
-    if (node !== null) this.deliverOrHold(() => node.accepted(sock, peerHost));
+    if (node === null) return;
+    const client = this.world.clients.get(peerHost);
+    if (client !== undefined) {
+      const peer = this.world.net.peerSocketOf(sock);
+      if (peer !== null) this.clientConns.set(sock, { client, sock: peer });
+    }
+    this.deliverOrHold(() => node.accepted(sock, peerHost));
   }
 
   connected(sock: SocketId): void {
@@ -523,6 +579,19 @@ export class NodeSlot implements Host, SocketOwner {
   data(sock: SocketId, bytes: Uint8Array): void {
     const node = this.node;
     if (node === null) return;
+    if (this.clientConns.size > 0) {
+      const cc = this.clientConns.get(sock);
+      if (cc !== undefined) {
+        this.deliverOrHold(() => {
+          // The ledger: where this client's write landed in our history.
+          const replid = node.replid;
+          const offset = node.masterReplOffset;
+          node.received(sock, bytes);
+          cc.client.applied(cc.sock, this.name, replid, offset, node.replid, node.masterReplOffset);
+        });
+        return;
+      }
+    }
     // The hot path: no closure unless the process is frozen and the input must wait.
     if (this.paused) {
       this.pausedInput.push(() => node.received(sock, bytes));
@@ -538,6 +607,7 @@ export class NodeSlot implements Host, SocketOwner {
 
   closed(sock: SocketId, reason: 'eof' | 'reset'): void {
     const node = this.node;
+    // clientConns keeps the socket: a paused node may still run this client's queued data (a few entries per connection).
     if (node !== null) this.deliverOrHold(() => node.closed(sock, reason === 'eof' ? 'connection closed by peer' : 'connection reset by peer'));
   }
 }

@@ -343,7 +343,13 @@ function transferDone(n: RedisNode, link: LinkInProgress): void {
   // to it) drops the cached master, sub-replicas and backlog, then flushes, before parsing.
   const mode = n.config.replDisklessLoad;
   const swapdb = mode === 'swapdb' || (mode === 'on-empty-db' && n.ks.totalKeys() === 0);
-  if (!swapdb) attachToNewMaster(n);
+  if (!swapdb) {
+    attachToNewMaster(n);
+    // Loading from disk, readSyncBulkPayload() renames the transfer's temp file to dbfilename
+    // before rdbLoad() (rdb-del-sync-files is no by default): the RDB stays, with the master's
+    // repl-id and repl-offset, so a restart (crash, SHUTDOWN without a save) loads it.
+    n.host.writeFile(n.config.dbfilename, rdb);
+  }
   let contents;
   try {
     contents = readRdb(rdb);

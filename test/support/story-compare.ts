@@ -120,6 +120,7 @@ export function buildStoryScenario(story: Story, real: RealStoryRun): string {
     'config * repl-diskless-sync-delay 0',
     `config * repl-diskless-sync ${story.diskSync ? 'no' : 'yes'}`,
     `config * appendonly ${story.aof ? 'yes' : 'no'}`,
+    'config * appendfsync always',
     'config * save ""',
     '',
     'at 1s',

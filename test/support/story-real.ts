@@ -65,6 +65,9 @@ export function storyServerArgs(story: Story): string[] {
     '--repl-ping-replica-period', '3600', '--repl-diskless-sync-delay', '0',
     '--repl-diskless-sync', story.diskSync ? 'no' : 'yes',
     '--appendonly', story.aof ? 'yes' : 'no',
+    // everysec is not deterministic on a real server: flushAppendOnlyFile() postpones the write
+    // (up to 2 s) while a background fsync runs, and a kill -9 then loses acknowledged writes.
+    '--appendfsync', 'always',
   ];
 }
 
@@ -91,14 +94,16 @@ class RealNode {
     this.exited = new Promise((resolve) => proc.once('exit', () => { gone = true; resolve(); }));
     const mon = await RespClient.connect(this.port, () => gone, 10_000);
     // Loading a big AOF or RDB can take a moment: wait until the server answers INFO as ours.
+    // (INFO answers while loading; the story's commands would get -LOADING, so wait for loading:0.)
     for (;;) {
-      const r = await mon.call('INFO', 'server');
+      const r = await mon.call('INFO', 'all');
       if (r.kind === 'bulk' && r.value !== null) {
-        const pid = parseInfo(r.value).get('process_id');
+        const info = parseInfo(r.value);
+        const pid = info.get('process_id');
         if (pid !== String(proc.pid)) throw new Error(`port ${this.port} is served by process ${String(pid)}, not ${String(proc.pid)}`);
-        break;
+        if (info.get('loading') === '0') break;
       }
-      await sleepMs(20);
+      await sleepMs(10);
     }
     this.mon = mon;
     this.cli = await RespClient.connect(this.port);

@@ -101,7 +101,12 @@ export type Act =
   | { readonly kind: 'replicaof'; readonly node: NodeName; readonly master: NodeName }
   | { readonly kind: 'no-one'; readonly node: NodeName }
   | { readonly kind: 'client-kill'; readonly node: NodeName; readonly type: 'master' | 'replica'; readonly writes: Writes }
-  | { readonly kind: 'backlog-size'; readonly node: NodeName; readonly size: string }
+  /**
+   * With `reconnect`, the resize finds writes a replica still needs: the replica is paused, the
+   * node drops its replicas (CLIENT KILL TYPE replica), the writes go to the backlog, then the
+   * resize, then the replica wakes and asks for them (PSYNC).
+   */
+  | { readonly kind: 'backlog-size'; readonly node: NodeName; readonly size: string; readonly reconnect: { readonly replica: NodeName; readonly writes: Writes } | null }
   | { readonly kind: 'backlog-ttl'; readonly node: NodeName }
   | { readonly kind: 'debug-sleep'; readonly node: NodeName; readonly seconds: string; readonly writes: Writes }
   | { readonly kind: 'pause'; readonly node: NodeName; readonly durMs: number; readonly writes: Writes }
@@ -250,7 +255,13 @@ const MAKERS: ReadonlyArray<readonly [number, keyof StoryFeatures | null, Maker]
     const node = d.pick(masters);
     return { kind: 'client-kill', node, type: 'replica', writes: writes(d, f, t.rootOf(node), big) };
   }],
-  [2, 'backlogSize', (d, _f, t) => ({ kind: 'backlog-size', node: d.pick(t.nodes), size: d.pick(['16kb', '32kb', '64kb', '1mb']) })],
+  [2, 'backlogSize', (d, f, t, big) => {
+    // Mostly on a node with replicas, which then reconnect: the PSYNC after a resize.
+    const masters = t.nodes.filter((n) => t.replicasOf(n).length > 0);
+    const node = masters.length > 0 && d.chance(0.7) ? d.pick(masters) : d.pick(t.nodes);
+    const reconnect = t.replicasOf(node).length > 0 && d.chance(0.6) ? { replica: d.pick(t.replicasOf(node)), writes: writes(d, f, t.rootOf(node), big) } : null;
+    return { kind: 'backlog-size', node, size: d.pick(['16kb', '32kb', '64kb', '1mb']), reconnect };
+  }],
   [1, 'backlogTtl', (d, _f, t) => {
     const lonely = t.roots().filter((n) => t.replicasOf(n).length === 0);
     return lonely.length === 0 ? null : { kind: 'backlog-ttl', node: d.pick(lonely) };
@@ -393,7 +404,7 @@ export function describeAct(act: Act): string {
     case 'replicaof': return `${act.node} REPLICAOF ${act.master}`;
     case 'no-one': return `${act.node} REPLICAOF NO ONE`;
     case 'client-kill': return `${act.node} CLIENT KILL TYPE ${act.type}`;
-    case 'backlog-size': return `${act.node} repl-backlog-size ${act.size}`;
+    case 'backlog-size': return `${act.node} repl-backlog-size ${act.size}${act.reconnect !== null ? ', CLIENT KILL TYPE replica' : ''}`;
     case 'backlog-ttl': return `${act.node} repl-backlog-ttl 1 expires`;
     case 'debug-sleep': return `${act.node} DEBUG SLEEP ${act.seconds}`;
     case 'pause': return `${act.node} paused ${act.durMs} ms`;
@@ -419,7 +430,15 @@ export function planStory(story: Story): Step[] {
       case 'replicaof': steps.push({ k: 'cmd', node: act.node, argv: ['REPLICAOF', act.master, '6379'] }); break;
       case 'no-one': steps.push({ k: 'cmd', node: act.node, argv: ['REPLICAOF', 'NO', 'ONE'] }); break;
       case 'client-kill': steps.push({ k: 'cmd', node: act.node, argv: ['CLIENT', 'KILL', 'TYPE', act.type] }, ...cmds(act.writes)); break;
-      case 'backlog-size': steps.push({ k: 'cmd', node: act.node, argv: ['CONFIG', 'SET', 'repl-backlog-size', act.size] }); break;
+      case 'backlog-size':
+        if (act.reconnect === null) {
+          steps.push({ k: 'cmd', node: act.node, argv: ['CONFIG', 'SET', 'repl-backlog-size', act.size] });
+          break;
+        }
+        steps.push({ k: 'pause', node: act.reconnect.replica, durMs: 300 }, { k: 'cmd', node: act.node, argv: ['CLIENT', 'KILL', 'TYPE', 'replica'] },
+          ...cmds(act.reconnect.writes), { k: 'cmd', node: act.node, argv: ['CONFIG', 'SET', 'repl-backlog-size', act.size] },
+          { k: 'resume', node: act.reconnect.replica });
+        break;
       case 'backlog-ttl':
         // Freed when idle > ttl at a 1 Hz cron: after at most 3 s; set back so it cannot fire later.
         steps.push({ k: 'cmd', node: act.node, argv: ['CONFIG', 'SET', 'repl-backlog-ttl', '1'] }, { k: 'sleep', ms: 3500 },

@@ -24,7 +24,7 @@ import type { TraceEvent, Stamped } from '../trace/events.ts';
 import { Checker } from '../check/invariants.ts';
 import type { BugName } from '../core/bugs.ts';
 
-/** The node's unix clock starts at 2026-01-01T00:00:00Z (DESIGN.md, determinism contract). */
+/** The node's unix clock starts at 2026-01-01T00:00:00Z (the determinism contract in sim/README.md). */
 export const EPOCH_UNIX_MS = Date.UTC(2026, 0, 1); // determinism-ok: a constant, not a clock read
 export const REDIS_PORT = 6379;
 /** A socket BGSAVE child hands the parent this much RDB at a time (Redis relays a pipe's reads). */
@@ -48,7 +48,14 @@ export interface WorldOptions {
   readonly checks?: boolean;
   /** Historical Redis bugs to switch on in every node (the bug zoo, sim/core/bugs.ts). */
   readonly bugs?: readonly BugName[];
+  /**
+   * Called after every event-loop iteration of a node, after the invariants: a read-only tap
+   * for recorders (sim/trace/record.ts). It must not change the world or draw randomness.
+   */
+  readonly observe?: IterationObserver;
 }
+
+export type IterationObserver = (name: string, node: RedisNode, nowUs: number) => void;
 
 export type ProcessStatus = 'up' | 'crashed' | 'poweroff';
 
@@ -242,6 +249,7 @@ export class NodeSlot implements Host, SocketOwner {
     // If the input put the process to sleep (DEBUG SLEEP), these writes leave when it wakes.
     node.beforeSleep();
     if (this.node === node) this.world.checker?.afterIteration(this.name, node, this.world.engine.nowUs);
+    if (this.node === node) this.world.options.observe?.(this.name, node, this.world.engine.nowUs);
   }
 
   private scheduleCron(delayUs: number): void {

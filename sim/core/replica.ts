@@ -357,6 +357,10 @@ function transferDone(n: RedisNode, link: LinkInProgress): void {
   const diskless = mode === 'swapdb' || (mode === 'on-empty-db' && n.ks.totalKeys() === 0); // useDisklessLoad()
   const tempDb = diskless && mode === 'swapdb';
   if (!tempDb) attachToNewMaster(n);
+  // Loading from disk, readSyncBulkPayload() renames the transfer's temp file to dbfilename
+  // before rdbLoad() (rdb-del-sync-files is no by default): the RDB stays, with the master's
+  // repl-id and repl-offset, so a restart (crash, SHUTDOWN without a save) loads it.
+  if (!diskless) n.host.writeFile(n.config.dbfilename, rdb);
   let contents: RdbContents;
   try {
     contents = readRdb(rdb);

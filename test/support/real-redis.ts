@@ -84,7 +84,7 @@ export async function startRedis(extraArgs: readonly string[] = []): Promise<Rea
 }
 
 /** A port nobody listens on right now. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);

@@ -32,6 +32,8 @@ import { loadRdbFromDisk } from './persist.ts';
 import { feedAof, flushAof, aofCron, loadAof, rewriteAof } from './aof.ts';
 import { SERVER_COMMANDS, TRANSACTION_COMMANDS, QUEUED, finishShutdown } from './server-commands.ts';
 import { processClientsWaitingReplicas, sendGetack } from './wait.ts';
+import { PubSub, pubsubClientFreed, pubsubContextError } from './pubsub.ts';
+import { loadRewrittenConfig } from './config-rewrite.ts';
 
 export const ZERO_REPLID = '0'.repeat(40);
 const NO_BUGS: ReadonlySet<BugName> = new Set();
@@ -117,6 +119,8 @@ export class RedisNode {
   lastPsyncAccepted: { peer: string; replid: string; offset: number } | null = null;
   /** DEBUG SET-ACTIVE-EXPIRE 0 turns the active expire cycle off (tests use it). */
   activeExpireEnabled = true;
+  /** Channel and pattern subscriptions (pubsub.ts). */
+  readonly pubsub = new PubSub();
 
   // --- Clients ---
   private nextClientId = 1;
@@ -146,6 +150,8 @@ export class RedisNode {
 
   /** Process start after construction: load persisted data, then follow `replicaof` (§12). */
   start(): void {
+    // A config file that CONFIG REWRITE left on the disk is the startup config (config-rewrite.ts).
+    loadRewrittenConfig(this);
     // With appendonly yes the AOF is the dataset when it exists, and it carries no history (§12).
     if (!(this.config.appendonly && loadAof(this))) loadRdbFromDisk(this);
     if (this.config.appendonly) rewriteAof(this);
@@ -383,6 +389,7 @@ export class RedisNode {
       replica.masterClientFreed(this, c, why);
       return;
     }
+    if (c.pubsubChannels !== null || c.pubsubPatterns !== null) pubsubClientFreed(this, c);
     if (c.replState !== null) master.replicaClientFreed(this, c, why);
     else if (this.host.tracing && c.conn !== null) this.host.trace({ kind: 'conn-closed', node: this.name, peer: c.peer, conn: c.conn, why });
   }
@@ -422,11 +429,15 @@ export class RedisNode {
     }
     const arity = server ? server.arity : data!.arity;
     if ((arity > 0 && argv.length !== arity) || argv.length < -arity) return this.rejectCommand(c, errWrongArgs(name));
+    c.lastCmd = name;
     const isWrite = server ? server.write : data!.write;
     // A read-only replica refuses writes from anyone but its master (processCommand, §6).
     if (isWrite && this.isReplica && this.config.replicaReadOnly && !c.isMaster) {
       return this.rejectCommand(c, err("READONLY You can't write against a read only replica."));
     }
+    // A subscribed RESP2 client runs only the pub/sub commands, PING, QUIT and RESET.
+    const ctxErr = c.pubsubChannels !== null || c.pubsubPatterns !== null ? pubsubContextError(c, name) : null;
+    if (ctxErr !== null) return this.rejectCommand(c, ctxErr);
     // replica-serve-stale-data no: only a few commands run while the link is down.
     if (this.isReplica && this.replState !== 'connected' && !this.config.replicaServeStaleData && !c.isMaster &&
         (!server || !server.staleOk)) {

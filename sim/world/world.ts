@@ -23,6 +23,8 @@ import type { Reply } from '../core/reply.ts';
 import type { TraceEvent, Stamped } from '../trace/events.ts';
 import { Checker } from '../check/invariants.ts';
 import type { BugName } from '../core/bugs.ts';
+import { SentinelSlot } from './sentinel-slot.ts';
+import type { SentinelOptions } from '../sentinel/sentinel.ts';
 
 /** The node's unix clock starts at 2026-01-01T00:00:00Z (DESIGN.md, determinism contract). */
 export const EPOCH_UNIX_MS = Date.UTC(2026, 0, 1); // determinism-ok: a constant, not a clock read
@@ -96,6 +98,24 @@ export class World {
   slot(name: string): NodeSlot {
     const s = this.slots.get(name);
     assert(s !== undefined, `unknown node ${name}`);
+    return s;
+  }
+
+  /** Sentinel processes, each on its own host (sentinel-slot.ts); not data nodes, so not in `slots`. */
+  readonly sentinelSlots = new Map<string, SentinelSlot>();
+
+  addSentinel(name: string, options: SentinelOptions): SentinelSlot {
+    assert(!this.slots.has(name) && !this.sentinelSlots.has(name), `duplicate host ${name}`);
+    const slot = new SentinelSlot(this, name, options, this.random.stream(`sentinel/${name}`));
+    this.sentinelSlots.set(name, slot);
+    this.net.addHost(name, slot);
+    return slot;
+  }
+
+  /** A data node's or a sentinel's machine, for the faults and commands that apply to both. */
+  process(name: string): NodeSlot | SentinelSlot {
+    const s = this.slots.get(name) ?? this.sentinelSlots.get(name);
+    assert(s !== undefined, `unknown host ${name}`);
     return s;
   }
 
@@ -192,6 +212,10 @@ export class NodeSlot implements Host, SocketOwner {
 
   get paused(): boolean {
     return this.pausedUntilUs >= 0;
+  }
+
+  get running(): boolean {
+    return this.node !== null;
   }
 
   private freezeFor(durUs: number): void {

@@ -390,6 +390,7 @@ function predicateNames(p: Predicate, node: string): boolean {
     case 'reply':
       return p.node === node || p.args.slice(1).includes(node);
     case 'converged':
+    case 'settled':
       return false;
     case 'and':
     case 'or':
@@ -407,6 +408,7 @@ function predicateWithout(p: Predicate, node: string): Predicate | null {
   switch (p.kind) {
     case 'compare':
     case 'reply':
+    case 'settled':
       return p;
     case 'converged': {
       if (!p.nodes.includes(node)) return p;

@@ -51,9 +51,9 @@ export const FIELD_NAME = /^[A-Za-z0-9_-]+$/;
 /** What reads as a number operand. */
 export const NUMBER_LITERAL = /^-?\d+(\.\d+)?$/;
 /** Words that would be ambiguous as node names inside predicates. */
-export const RESERVED_NODE_NAMES: readonly string[] = ['and', 'or', 'not', 'within', 'converged'];
+export const RESERVED_NODE_NAMES: readonly string[] = ['and', 'or', 'not', 'within', 'converged', 'settled', 'contains'];
 
-const HEADER_ONLY = new Set(['title', 'seed', 'nodes', 'config', 'disk']);
+const HEADER_ONLY = new Set(['title', 'seed', 'nodes', 'config', 'disk', 'sentinels', 'sentinel']);
 const TIME_STATEMENTS = new Set(['at', 'run', 'await']);
 const STEP_KEYWORDS = new Set([
   'load', 'partition', 'heal', 'kill-link', 'crash', 'poweroff', 'restart', 'pause', 'let', 'expect',
@@ -73,6 +73,8 @@ interface Cursor {
 class Parser {
   private readonly s: Scenario = { title: null, seed: null, nodes: [], configs: [], links: [], disks: [], body: [] };
   private readonly nodeNames = new Set<string>();
+  /** `sentinels` names: hosts too, but not data nodes. */
+  private readonly sentinelNames = new Set<string>();
   private readonly vars = new Set<string>();
   private inBody = false;
   private minTimeUs = 0;
@@ -138,6 +140,18 @@ class Parser {
     throw this.err(line, t.col, `unknown node '${t.text}' (nodes are: ${this.nodeList()})`);
   }
 
+  /**
+   * A data node or a sentinel: anything with a process and a network host (command steps,
+   * process faults, partitions, links, fields).
+   */
+  private host(line: LexedLine, t: Token): string {
+    if (this.sentinelNames.has(t.text) && !t.quoted) return t.text;
+    if (this.sentinelNames.size > 0 && !this.nodeNames.has(t.text)) {
+      throw this.err(line, t.col, `unknown node or sentinel '${t.text}' (nodes are: ${this.nodeList()}; sentinels are: ${[...this.sentinelNames].join(', ')})`);
+    }
+    return this.node(line, t);
+  }
+
   /** A node name or `*`. */
   private target(line: LexedLine, t: Token): string {
     return Parser.is(t, '*') ? '*' : this.node(line, t);
@@ -164,6 +178,8 @@ class Parser {
         case 'nodes': return this.nodes(c);
         case 'config': return this.config(c);
         case 'disk': return this.disk(c);
+        case 'sentinels': return this.sentinels(c);
+        case 'sentinel': return this.sentinelConfig(c);
       }
     }
     if (kw === 'link') {
@@ -225,6 +241,37 @@ class Parser {
     }
   }
 
+  private sentinels(c: Cursor): void {
+    if (c.line.tokens.length === 1) throw this.err(c.line, c.line.tokens[0].col, "'sentinels' needs at least one sentinel name");
+    this.s.sentinels ??= [];
+    for (; c.i < c.line.tokens.length; c.i++) {
+      const t = c.line.tokens[c.i];
+      if (t.quoted || !NODE_NAME.test(t.text)) {
+        throw this.err(c.line, t.col, `bad sentinel name '${t.text}' (a lowercase letter then lowercase letters, digits, '_' or '-')`);
+      }
+      if (RESERVED_NODE_NAMES.includes(t.text)) throw this.err(c.line, t.col, `sentinel name '${t.text}' is reserved (it is a predicate keyword)`);
+      if (this.nodeNames.has(t.text) || this.sentinelNames.has(t.text)) throw this.err(c.line, t.col, `duplicate host '${t.text}'`);
+      this.sentinelNames.add(t.text);
+      this.s.sentinels.push({ pos: this.pos(c.line, t), name: t.text });
+    }
+  }
+
+  /** `sentinel TARGET WORDS...`: a sentinel.conf line (the executor checks the directive). */
+  private sentinelConfig(c: Cursor): void {
+    const kwTok = c.line.tokens[0];
+    const t = this.need(c, "sentinel target (a sentinel or '*')");
+    let target: string;
+    if (Parser.is(t, '*')) target = '*';
+    else if (!t.quoted && this.sentinelNames.has(t.text)) target = t.text;
+    else if (this.sentinelNames.size === 0) throw this.err(c.line, t.col, `unknown sentinel '${t.text}' (no 'sentinels' line above declares any)`);
+    else throw this.err(c.line, t.col, `unknown sentinel '${t.text}' (sentinels are: ${[...this.sentinelNames].join(', ')})`);
+    if (c.i >= c.line.tokens.length) throw this.err(c.line, this.endCol(c.line), 'missing sentinel directive (e.g. monitor mymaster m 6379 2)');
+    const words = c.line.tokens.slice(c.i).map((w) => w.text);
+    c.i = c.line.tokens.length;
+    this.s.sentinelConfigs ??= [];
+    this.s.sentinelConfigs.push({ pos: this.pos(c.line, kwTok), target, words });
+  }
+
   private config(c: Cursor): void {
     const kwTok = c.line.tokens[0];
     const target = this.target(c.line, this.need(c, "config target (a node or '*')"));
@@ -240,9 +287,9 @@ class Parser {
     let target: LinkTarget;
     if (Parser.is(a, '*')) target = '*';
     else {
-      const an = this.node(c.line, a);
+      const an = this.host(c.line, a);
       const b = this.need(c, 'second node of the link');
-      const bn = this.node(c.line, b);
+      const bn = this.host(c.line, b);
       if (an === bn) throw this.err(c.line, b.col, `a link joins two different nodes, not '${an}' to itself`);
       target = [an, bn];
     }
@@ -330,7 +377,7 @@ class Parser {
   }
 
   private commandStep(c: Cursor, first: Token): Statement {
-    const node = this.node(c.line, { ...first, text: first.text.slice(0, -1) });
+    const node = this.host(c.line, { ...first, text: first.text.slice(0, -1) });
     const args: string[] = [];
     for (; c.i < c.line.tokens.length; c.i++) {
       const t = c.line.tokens[c.i];
@@ -359,9 +406,9 @@ class Parser {
         return kw === 'partition' ? { kind: 'partition', pos, groups } : { kind: 'heal', pos, groups };
       }
       case 'kill-link': {
-        const a = this.node(c.line, this.need(c, "first node after 'kill-link'"));
+        const a = this.host(c.line, this.need(c, "first node after 'kill-link'"));
         const bt = this.need(c, "second node after 'kill-link'");
-        const b = this.node(c.line, bt);
+        const b = this.host(c.line, bt);
         if (a === b) throw this.err(c.line, bt.col, `'kill-link' needs two different nodes, not '${a}' twice`);
         this.expectEnd(c, 'the two nodes');
         return { kind: 'kill-link', pos, a, b };
@@ -369,12 +416,12 @@ class Parser {
       case 'crash':
       case 'poweroff':
       case 'restart': {
-        const node = this.node(c.line, this.need(c, `node after '${kw}'`));
+        const node = this.host(c.line, this.need(c, `node after '${kw}'`));
         this.expectEnd(c, 'the node');
         return { kind: kw, pos, node };
       }
       case 'pause': {
-        const node = this.node(c.line, this.need(c, "node after 'pause'"));
+        const node = this.host(c.line, this.need(c, "node after 'pause'"));
         const d = this.need(c, "duration after 'pause NODE' (e.g. 'pause r1 2s')");
         const durUs = this.unit(c.line, d, parseDurationUs(d.text));
         this.expectEnd(c, 'the duration');
@@ -453,8 +500,8 @@ class Parser {
       const at = arrow !== 2 ? toks[arrow] : toks[4];
       throw this.err(c.line, at.col, `a one-way ${kw} is '${kw} A -> B' with one node on each side`);
     }
-    const from = this.node(c.line, toks[1]);
-    const to = this.node(c.line, toks[3]);
+    const from = this.host(c.line, toks[1]);
+    const to = this.host(c.line, toks[3]);
     if (from === to) throw this.err(c.line, toks[3].col, `a one-way ${kw} needs two different nodes, not '${from}' twice`);
     c.i = 4;
     return [from, to];
@@ -474,7 +521,7 @@ class Parser {
         continue;
       }
       if (!t.quoted && t.text.includes('|')) throw this.err(c.line, t.col, `put spaces around '|' in '${t.text}'`);
-      const name = this.node(c.line, t);
+      const name = this.host(c.line, t);
       const g = where.get(name);
       if (g !== undefined) {
         throw this.err(c.line, t.col, g === groups.length - 1 ? `node '${name}' is listed twice in the same group` : `node '${name}' is in two groups`);
@@ -537,6 +584,12 @@ class Parser {
       }
       return { kind: 'converged', pos, nodes };
     }
+    if (Parser.is(t, 'settled')) {
+      const m = this.need(c, "master name after 'settled' (the name the sentinels monitor, e.g. mymaster)");
+      if (m.quoted || !/^[A-Za-z0-9_.-]+$/.test(m.text)) throw this.err(c.line, m.col, `bad master name '${m.text}'`);
+      if (this.sentinelNames.size === 0) throw this.err(c.line, t.col, "'settled' needs sentinels: declare them with 'sentinels NAME...'");
+      return { kind: 'settled', pos, master: m.text };
+    }
     if (!t.quoted && t.text.length > 1 && t.text.endsWith(':')) return this.replyPredicate(c, t, pos);
     if (!t.quoted && t.text.includes('.')) {
       const left = this.field(c.line, t);
@@ -563,7 +616,7 @@ class Parser {
 
   /** `NODE: COMMAND ARGS... => REPLY`; `t` is the `NODE:` token, already consumed. */
   private replyPredicate(c: Cursor, t: Token, pos: Pos): Predicate {
-    const node = this.node(c.line, { ...t, text: t.text.slice(0, -1) });
+    const node = this.host(c.line, { ...t, text: t.text.slice(0, -1) });
     const args: string[] = [];
     for (;;) {
       const a = c.line.tokens[c.i];
@@ -575,8 +628,29 @@ class Parser {
       }
       args.push(a.text);
     }
-    const r = this.need(c, "reply after '=>' (OK, nil, an integer, a \"quoted string\" or error PREFIX)");
+    const expected = this.expectedReply(c);
+    return { kind: 'reply', pos, node, args, expected };
+  }
+
+  /** One expected reply: OK, nil, an integer, a "quoted string", error PREFIX, or `[ REPLY... ]`. */
+  private expectedReply(c: Cursor): ExpectedReply {
+    const r = this.need(c, "reply after '=>' (OK, nil, an integer, a \"quoted string\", error PREFIX or [ ... ])");
     let expected: ExpectedReply;
+    if (Parser.is(r, '[')) {
+      const items: ExpectedReply[] = [];
+      for (;;) {
+        const n = c.line.tokens[c.i];
+        if (n === undefined) throw this.err(c.line, r.col, "unclosed '[': end the array reply with ' ]'");
+        if (Parser.is(n, ']')) {
+          c.i++;
+          return { kind: 'array', items };
+        }
+        items.push(this.expectedReply(c));
+      }
+    }
+    if (!r.quoted && r.text.length > 1 && (r.text.startsWith('[') || r.text.endsWith(']'))) {
+      throw this.err(c.line, r.col, `put spaces around '[' and ']' in '${r.text}' (e.g. [ "r1" "6379" ])`);
+    }
     if (r.quoted) expected = { kind: 'string', value: r.text };
     else if (r.text === 'OK') expected = { kind: 'ok' };
     else if (r.text === 'nil') expected = { kind: 'nil' };
@@ -586,17 +660,27 @@ class Parser {
       expected = { kind: 'error', prefix: p.text };
     } else {
       const hint = /^[A-Za-z]/.test(r.text) ? ` (a string reply must be quoted: "${r.text}")` : '';
-      throw this.err(c.line, r.col, `bad reply '${rawToken(c.line, r)}': expected OK, nil, an integer, a "quoted string" or error PREFIX${hint}`);
+      throw this.err(c.line, r.col, `bad reply '${rawToken(c.line, r)}': expected OK, nil, an integer, a "quoted string", error PREFIX or [ ... ]${hint}`);
     }
-    return { kind: 'reply', pos, node, args, expected };
+    return expected;
   }
 
   /** `NODE.FIELD` */
   private field(line: LexedLine, t: Token): FieldRef {
     const dot = t.text.indexOf('.');
     const nodeText = t.text.slice(0, dot);
-    const field = t.text.slice(dot + 1);
-    const node = this.node(line, { ...t, text: nodeText });
+    let field = t.text.slice(dot + 1);
+    const node = this.host(line, { ...t, text: nodeText });
+    if (this.sentinelNames.has(node) && field.includes('.')) {
+      // SENTINEL.MASTER.FIELD: a field of SENTINEL MASTER MASTER.
+      const dot2 = field.indexOf('.');
+      const master = field.slice(0, dot2);
+      field = field.slice(dot2 + 1);
+      if (!FIELD_NAME.test(field) || master === '') {
+        throw this.err(line, t.col + dot + dot2 + 2, `bad field '${field}' after '${node}.${master}.' (a SENTINEL MASTER field such as flags or num-slaves)`);
+      }
+      return { kind: 'field', pos: this.pos(line, t), node, field, master };
+    }
     if (!FIELD_NAME.test(field)) {
       throw this.err(line, t.col + dot + 1, `bad field name '${field}' after '${node}.' (an INFO field such as master_repl_offset)`);
     }

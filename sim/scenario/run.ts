@@ -25,6 +25,7 @@ import { formatTimeUs } from '../trace/render.ts';
 import { printPredicate } from './printer.ts';
 import { InvariantViolation } from '../check/invariants.ts';
 import { infoFields } from '../core/info.ts';
+import { SentinelConfigError } from '../sentinel/conf.ts';
 import type { BugName } from '../core/bugs.ts';
 
 export interface CheckResult {
@@ -144,7 +145,21 @@ class Executor implements EvalContext {
       this.world.addNode(n.name, config, disk);
       this.cli.set(n.name, this.world.newClientId());
     }
+    for (const sn of this.s.sentinels ?? []) {
+      const lines = (this.s.sentinelConfigs ?? []).filter((c) => c.target === '*' || c.target === sn.name).map((c) => c.words);
+      this.world.addSentinel(sn.name, { configLines: lines });
+      this.cli.set(sn.name, this.world.newClientId());
+    }
     for (const n of this.s.nodes) this.world.slot(n.name).start();
+    for (const sn of this.s.sentinels ?? []) {
+      try {
+        this.world.sentinelSlots.get(sn.name)!.start();
+      } catch (e) {
+        if (!(e instanceof SentinelConfigError)) throw e;
+        const decl = (this.s.sentinelConfigs ?? []).filter((c) => c.target === '*' || c.target === sn.name)[e.lineIndex];
+        throw this.error(decl?.pos ?? sn.pos, e.message);
+      }
+    }
   }
 
   /** One line per node with the INFO fields that tell a replication story. */
@@ -235,17 +250,17 @@ class Executor implements EvalContext {
         return;
       case 'crash':
       case 'poweroff':
-        w.slot(st.node).stop(st.kind);
+        w.process(st.node).stop(st.kind);
         return;
       case 'restart': {
-        const slot = w.slot(st.node);
-        if (slot.node !== null) slot.stop('crash');
+        const slot = w.process(st.node);
+        if (slot.running) slot.stop('crash');
         w.trace({ kind: 'process', node: st.node, what: 'restart' });
         slot.start();
         return;
       }
       case 'pause':
-        w.slot(st.node).pause(st.durUs);
+        w.process(st.node).pause(st.durUs);
         return;
       case 'link':
         this.applyLink(st.target, st.model);
@@ -268,7 +283,7 @@ class Executor implements EvalContext {
     const client = this.cli.get(node)!;
     w.trace({ kind: 'command', node, client: 'cli', argv: args });
     let reply: Reply | null = null;
-    w.slot(node).command(client, args, (r) => {
+    w.process(node).command(client, args, (r) => {
       reply = r;
       w.trace({ kind: 'reply', node, client: 'cli', reply: formatReply(r) });
     });
@@ -286,7 +301,7 @@ class Executor implements EvalContext {
    * all to a paused node, whose input would only pile up.
    */
   commandNow(node: string, args: string[]): Reply | null {
-    const slot = this.world.slot(node);
+    const slot = this.world.process(node);
     if (!this.blockingAllowed && slot.paused) return null;
     let reply: Reply | null = null;
     slot.command(this.cli.get(node)!, args, (r) => (reply = r));

@@ -14,6 +14,8 @@ export const SENTINEL_CONFIG_FILE = 'sentinel.conf';
 /** A bad directive: the message names it, for a scenario error. */
 export class SentinelConfigError extends Error {
   override name = 'SentinelConfigError';
+  /** Which of the lines given to parseSentinelConfig was bad. */
+  lineIndex = -1;
 }
 
 function int(text: string | undefined, what: string, min: number): number {
@@ -31,7 +33,18 @@ export function parseSentinelConfig(s: Sentinel, lines: readonly string[][]): vo
     if (m === undefined) throw new SentinelConfigError(`sentinel ${what}: no such master '${name ?? ''}' (monitor it first)`);
     return m;
   };
-  for (const w of lines) {
+  for (const [index, w] of lines.entries()) {
+    try {
+      applyDirective(s, w, master, nowMs);
+    } catch (e) {
+      if (e instanceof SentinelConfigError) e.lineIndex = index;
+      throw e;
+    }
+  }
+}
+
+function applyDirective(s: Sentinel, w: readonly string[], master: (name: string | undefined, what: string) => Instance, nowMs: number): void {
+  {
     const dir = (w[0] ?? '').toLowerCase();
     switch (dir) {
       case 'monitor': {

@@ -259,11 +259,11 @@ class Parser {
   /** `sentinel TARGET WORDS...`: a sentinel.conf line (the executor checks the directive). */
   private sentinelConfig(c: Cursor): void {
     const kwTok = c.line.tokens[0];
+    if (this.sentinelNames.size === 0) throw this.err(c.line, kwTok.col, "'sentinel' before 'sentinels': declare the sentinels first (sentinels NAME...)");
     const t = this.need(c, "sentinel target (a sentinel or '*')");
     let target: string;
     if (Parser.is(t, '*')) target = '*';
     else if (!t.quoted && this.sentinelNames.has(t.text)) target = t.text;
-    else if (this.sentinelNames.size === 0) throw this.err(c.line, t.col, `unknown sentinel '${t.text}' (no 'sentinels' line above declares any)`);
     else throw this.err(c.line, t.col, `unknown sentinel '${t.text}' (sentinels are: ${[...this.sentinelNames].join(', ')})`);
     if (c.i >= c.line.tokens.length) throw this.err(c.line, this.endCol(c.line), 'missing sentinel directive (e.g. monitor mymaster m 6379 2)');
     const words = c.line.tokens.slice(c.i).map((w) => w.text);

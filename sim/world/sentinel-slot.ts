@@ -122,7 +122,10 @@ export class SentinelSlot implements SentinelHost, SocketOwner {
       return;
     }
     input();
-    if (this.sentinel === s) s.beforeSleep();
+    if (this.sentinel === s) {
+      s.beforeSleep();
+      this.world.sentinelChecker?.afterIteration(this.name, s, this.world.engine.nowUs);
+    }
   }
 
   private scheduleTick(delayUs: number): void {

@@ -24,6 +24,7 @@ import type { TraceEvent, Stamped } from '../trace/events.ts';
 import { Checker } from '../check/invariants.ts';
 import type { BugName } from '../core/bugs.ts';
 import { SentinelSlot } from './sentinel-slot.ts';
+import { SentinelChecker } from '../check/sentinel-invariants.ts';
 import type { SentinelOptions } from '../sentinel/sentinel.ts';
 
 /** The node's unix clock starts at 2026-01-01T00:00:00Z (DESIGN.md, determinism contract). */
@@ -103,6 +104,12 @@ export class World {
 
   /** Sentinel processes, each on its own host (sentinel-slot.ts); not data nodes, so not in `slots`. */
   readonly sentinelSlots = new Map<string, SentinelSlot>();
+  /** Sentinel invariants (sim/check/sentinel-invariants.ts); null when checks are off. */
+  private sentinelCheckerValue: SentinelChecker | null | undefined;
+  get sentinelChecker(): SentinelChecker | null {
+    if (this.sentinelCheckerValue === undefined) this.sentinelCheckerValue = this.options.checks === false ? null : new SentinelChecker();
+    return this.sentinelCheckerValue;
+  }
 
   addSentinel(name: string, options: SentinelOptions): SentinelSlot {
     assert(!this.slots.has(name) && !this.sentinelSlots.has(name), `duplicate host ${name}`);

@@ -5,7 +5,7 @@ import { Backlog } from '../sim/core/backlog.ts';
 function check(b: Backlog, stream: Buffer): void {
   expect(b.endOffset).toBe(stream.length);
   expect(b.histlen).toBe(Math.min(stream.length, b.sizeBytes));
-  // The invariant of §8: offset + histlen - 1 == master_repl_offset.
+  // The backlog invariant: offset + histlen - 1 == master_repl_offset.
   expect(b.offset + b.histlen - 1).toBe(stream.length);
   for (const from of [b.offset, b.offset + Math.floor(b.histlen / 2), b.offset + b.histlen]) {
     expect(b.readFrom(from).equals(stream.subarray(from - 1))).toBe(true);

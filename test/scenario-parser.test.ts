@@ -67,7 +67,7 @@ expect m.sync_full == 1
 expect m.sync_partial_ok == 1
 `;
 
-describe('scenario parser: the SCENARIOS.md example', () => {
+describe('scenario parser: the language reference example', () => {
   it('parses to the expected AST, with positions', () => {
     const s = parseScenario(EXAMPLE, 'ex.scn');
     expect(s.title).toBe('Partial resync after the link drops');

@@ -1,5 +1,5 @@
 /**
- * The teaching trace, as a learner reads it (STYLE.md §10: snapshot tests keep the expected
+ * The teaching trace, as a learner reads it (snapshot tests keep the expected
  * story readable in review). Lesson 01's full sync must show its nine steps in order.
  */
 import { describe, it, expect } from 'vitest';

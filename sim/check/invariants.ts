@@ -1,9 +1,9 @@
 /**
- * Invariants checked after every event-loop iteration of every node, in every run (DESIGN.md
+ * Invariants checked after every event-loop iteration of every node, in every run (sim/README.md
  * "Checks"): they turn a silent divergence into a stop with the event that caused it.
  *
- * - backlog: offset + histlen - 1 == master_repl_offset (§8);
- * - a replica's master_repl_offset equals the reploff of its live master client (§1.8);
+ * - backlog: offset + histlen - 1 == master_repl_offset (createReplicationBacklog, feedReplicationBuffer);
+ * - a replica's master_repl_offset equals the reploff of its live master client (replicationFeedStreamFromMasterStream);
  * - within one process and one replid, master_repl_offset never moves backwards, except through a
  *   full sync: a replica repointed to a node behind it, or joining a BGSAVE forked earlier, loads
  *   an older point of the same history (legitimate, and how Redis loses such bytes);

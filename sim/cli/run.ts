@@ -1,5 +1,5 @@
 /**
- * `psync-sim run`: parse, replay and report scenario files (SCENARIOS.md "Running").
+ * `psync-sim run`: parse, replay and report scenario files (scenarios/README.md, "Running").
  * Prints each expect/await with its line as it passes or fails, then `N passed, N failed` alone
  * on the last line. Exit status: 0 all passed, 1 an expectation failed, 2 a file is invalid.
  */

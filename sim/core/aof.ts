@@ -4,7 +4,7 @@
  * what a power-off loses (always: nothing; everysec: up to a second; no: everything since the last
  * rewrite — a process crash loses nothing already written). At boot the AOF, when present, is
  * the dataset and carries no replication history: the node starts a new history and its replicas
- * must full-sync (REDIS-REPLICATION.md §12).
+ * must full-sync (an AOF carries no replication id).
  * Simplifications: one file of RESP commands (not 7.0's multi-part base + incr files with an RDB
  * preamble); a rewrite is instantaneous (no BGREWRITEAOF child); fsync "no" never syncs.
  */

@@ -2,11 +2,11 @@
  * The replication backlog: the last `sizeBytes` bytes of the node's replication stream, kept so
  * that a replica that lost its link can continue with PSYNC instead of a full resync.
  *
- * Offsets are 1-based stream positions (REDIS-REPLICATION.md §1). The invariant, checked on
+ * Offsets are 1-based stream positions (the first byte of a stream is offset 1). The invariant, checked on
  * every append, is `offset + histlen - 1 == endOffset` where endOffset is the node's
  * master_repl_offset. A fresh backlog has histlen 0 and offset = master_repl_offset + 1.
  *
- * Simplification (§8): Redis ≤ 6.2's fixed circular buffer, not 7.x's shared block list. So
+ * Simplification: Redis ≤ 6.2's fixed circular buffer, not 7.x's shared block list. So
  * histlen = min(bytes written since creation, size) exactly, a slow replica never makes the
  * backlog retain more than its size, and resizing discards the content.
  */

@@ -5,13 +5,13 @@
  *
  * Output is queued in `out` and written by the node's beforeSleep(), as Redis writes replies
  * in beforeSleep/handleClientsWithPendingWrites. A replica that is still waiting for its RDB
- * accumulates the stream in `out` without it being sent (REDIS-REPLICATION.md §5.3).
+ * accumulates the stream in `out` without it being sent (replicationSetupSlaveForFullResync).
  */
 import type { ConnId, ClientId } from './host.ts';
 import { CommandParser } from './resp.ts';
 import type { Reply } from './reply.ts';
 
-/** Master's view of a replica client (§5.1). */
+/** Master's view of a replica client (client.replstate, SLAVE_STATE_* in server.h). */
 export type ReplicaState = 'wait_bgsave_start' | 'wait_bgsave_end' | 'send_bulk' | 'online';
 
 export class Client {
@@ -67,7 +67,7 @@ export class Client {
   capaEof = false;
   capaPsync2 = false;
   listeningPort = 0;
-  /** Diskless sync: stream starts only after the replica's first REPLCONF ACK (§5.4). */
+  /** Diskless sync: stream starts only after the replica's first REPLCONF ACK (replconfCommand). */
   startStreamOnAck = false;
   /** Replica's RDB is going out over a socket child (diskless) rather than from disk. */
   disklessTarget = false;

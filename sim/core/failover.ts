@@ -1,6 +1,5 @@
 /**
- * Coordinated failover: FAILOVER [TO host port [FORCE]] [TIMEOUT ms] | ABORT (REDIS-REPLICATION.md
- * §9.5; failoverCommand(), updateFailoverStatus(), abortFailover() in replication.c).
+ * Coordinated failover: FAILOVER [TO host port [FORCE]] [TIMEOUT ms] | ABORT (failoverCommand(), updateFailoverStatus(), abortFailover() in replication.c).
  *
  * Theory of operation. The master pauses client writes and waits (WAITING_FOR_SYNC) until the
  * target — or, without TO, any replica — has ACKed exactly master_repl_offset. Then

@@ -1,5 +1,5 @@
 /**
- * INFO and ROLE, with Redis 7.0's field names and order (REDIS-REPLICATION.md §13), so scenario
+ * INFO and ROLE, with Redis 7.0's field names and order (server.c genRedisInfoString), so scenario
  * predicates like `r1.master_link_status == up` read what a Redis user reads.
  * Fields that describe the real machine (memory, CPU, OS) are left out or fixed.
  */
@@ -155,7 +155,7 @@ function keyspaceLines(n: RedisNode): string[] {
   return out;
 }
 
-/** ROLE (§13): master → [master, offset, [[ip, port, ack]...]]; replica → [slave, host, port, state, offset]. */
+/** ROLE (replication.c roleCommand): master → [master, offset, [[ip, port, ack]...]]; replica → [slave, host, port, state, offset]. */
 export function roleReply(n: RedisNode): Reply {
   if (!n.isReplica) {
     const rs = n.replicas.filter((r) => r.replState === 'online')

@@ -1,10 +1,11 @@
 /**
  * The serving side of replication: feeding the stream, deciding PSYNC, producing RDBs for full
  * syncs, and the master half of replicationCron. Chained replicas use the same code to serve
- * their sub-replicas (§11); only feedCommand() is a top-level master's alone.
+ * their sub-replicas (replicationFeedStreamFromMasterStream); only feedCommand() is a top-level master's alone.
  *
- * References: REDIS-REPLICATION.md §4 (syncCommand), §4.1 (masterTryPartialResynchronization),
- * §5 (full sync), §6 (the stream), §7 (replid lifecycle), §10 (keepalives, timeouts).
+ * References, all in Redis's src/replication.c: syncCommand, masterTryPartialResynchronization,
+ * startBgsaveForReplication (full sync), replicationFeedSlaves (the stream), changeReplicationId and
+ * shiftReplicationId (replid lifecycle), replicationCron (keepalives, timeouts).
  */
 import { assert } from '../assert.ts';
 import type { RedisNode } from './node.ts';
@@ -22,7 +23,7 @@ const enc = (text: string): Buffer => Buffer.from(text, 'latin1');
 const NEWLINE = enc('\n');
 
 // ---------------------------------------------------------------------------------------------
-// Replication IDs and the backlog (§7, §8).
+// Replication IDs and the backlog (changeReplicationId, createReplicationBacklog).
 
 /** changeReplicationId(): a fresh random replid. */
 export function changeReplicationId(n: RedisNode, why: string): void {
@@ -38,8 +39,8 @@ export function clearReplicationId2(n: RedisNode): void {
 
 /**
  * shiftReplicationId(): the current history becomes replid2, valid up to the next byte, and a
- * new history starts. Used on promotion (§9.4). offset+1 because PSYNC names the first byte
- * the replica lacks (§1.6).
+ * new history starts. Used on promotion (replicationUnsetMaster). offset+1 because PSYNC names the first byte
+ * the replica lacks (slaveTryPartialResynchronization sends reploff + 1).
  */
 export function shiftReplicationId(n: RedisNode, why: string): void {
   n.replid2 = n.replid;
@@ -75,7 +76,7 @@ export function resizeBacklog(n: RedisNode): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The stream (§6).
+// The stream (replicationFeedSlaves).
 
 /**
  * replicationFeedSlaves(): a top-level master appends one command (preceded by SELECT when the
@@ -84,7 +85,7 @@ export function resizeBacklog(n: RedisNode): void {
  */
 export function feedCommand(n: RedisNode, db: number, argv: readonly string[]): void {
   if (n.isReplica) return;
-  // Without a backlog and replicas nothing is produced, and the offset does not move (§1.2).
+  // Without a backlog and replicas nothing is produced, and the offset does not move (replicationFeedSlaves returns early).
   if (n.backlog === null && n.replicas.length === 0) return;
   assert(n.backlog !== null, 'feedCommand: replicas without a backlog');
   if (db !== -1 && db !== n.slaveseldb) {
@@ -106,7 +107,7 @@ export function feedStream(n: RedisNode, bytes: Uint8Array): void {
 
 /**
  * Queue stream bytes for every replica past WAIT_BGSAVE_START (a replica waiting for a BGSAVE to
- * start gets its stream from the fork point on, §5.3), then enforce the output buffer limits.
+ * start gets its stream from the fork point on: replicationSetupSlaveForFullResync), then enforce the output buffer limits.
  */
 export function queueStreamToReplicas(n: RedisNode, bytes: Uint8Array): void {
   const rs = n.replicas;
@@ -119,7 +120,7 @@ export function queueStreamToReplicas(n: RedisNode, bytes: Uint8Array): void {
 }
 
 /**
- * checkClientOutputBufferLimits() for class replica (§10.4): hard limit at once, soft limit when
+ * checkClientOutputBufferLimits() for class replica (networking.c): hard limit at once, soft limit when
  * exceeded for longer than soft-seconds. 7.x never cuts below repl-backlog-size, so a PSYNC the
  * backlog can serve is not killed. The client is closed asynchronously (freeClientAsync).
  * Simplification: only output the node holds counts (a replica waiting for its RDB or its first
@@ -145,21 +146,21 @@ function checkOutputBufferLimits(n: RedisNode, r: Client): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// SYNC / PSYNC (§4).
+// SYNC / PSYNC (syncCommand).
 
 export function syncCommand(n: RedisNode, c: Client, argv: string[]): void {
   // Already a replica: ignore silently.
   if (c.replState !== null) return;
   const isPsync = argv[0]!.toLowerCase() === 'psync';
   if (isPsync && argv.length > 3) {
-    // PSYNC <replid> <offset> FAILOVER (§9.5): only a replica whose history matches promotes itself.
+    // PSYNC <replid> <offset> FAILOVER (failoverCommand): only a replica whose history matches promotes itself.
     if (argv[3]!.toLowerCase() !== 'failover') return n.addReply(c, errSyntax);
     if (!n.isReplica) return n.addReply(c, err("ERR PSYNC FAILOVER can't be sent to a master."));
     if (argv[1]!.toLowerCase() !== n.replid) return n.addReply(c, err('ERR PSYNC FAILOVER replid must match my replid.'));
     replicationUnsetMaster(n, `PSYNC FAILOVER from ${c.peer}`);
   }
   if (n.failoverState !== 'no-failover') return n.addReply(c, err("NOMASTERLINK Can't SYNC while failing over"));
-  // A chained replica serves syncs only while its own link is up (§4 step 4, §11).
+  // A chained replica serves syncs only while its own link is up (syncCommand).
   if (n.isReplica && n.replState !== 'connected') {
     return n.addReply(c, err("NOMASTERLINK Can't SYNC while not connected with my master"));
   }
@@ -188,14 +189,14 @@ export function syncCommand(n: RedisNode, c: Client, argv: string[]): void {
   c.replState = 'wait_bgsave_start';
   c.replAckTimeUs = n.host.nowUs();
   n.replicas.push(c);
-  // The first replica makes the backlog, and with it a new history (§4 step 10, §7).
+  // The first replica makes the backlog, and with it a new history (syncCommand, changeReplicationId).
   if (n.replicas.length === 1 && n.backlog === null) {
     changeReplicationId(n, 'the first replica attached and there was no backlog: a new history starts');
     clearReplicationId2(n);
     createBacklog(n, `first replica ${c.peer} attached`);
   }
 
-  // §5.2: join a disk BGSAVE that another replica is waiting for, or start one, or wait.
+  // startBgsaveForReplication: join a disk BGSAVE that another replica is waiting for, or start one, or wait.
   const child = n.child;
   if (child !== null && child.target === 'disk') {
     const other = n.replicas.find((r) => r !== c && r.replState === 'wait_bgsave_end' && !r.disklessTarget);
@@ -219,7 +220,7 @@ export function syncCommand(n: RedisNode, c: Client, argv: string[]): void {
 }
 
 /**
- * Can this PSYNC be served from the backlog? masterTryPartialResynchronization() (§4.1):
+ * Can this PSYNC be served from the backlog? masterTryPartialResynchronization():
  *   A) the replid is ours, or it is replid2 and offset <= second_replid_offset;
  *   B) the offset lies in [backlog.offset, backlog.offset + histlen].
  * "PSYNC ? -1" always fails A. On success: +CONTINUE, then the missing bytes.
@@ -263,12 +264,12 @@ export function tryPartialResync(n: RedisNode, c: Client, replid: string, offset
   n.writeDirect(c, enc(c.capaPsync2 ? `+CONTINUE ${n.replid}\r\n` : '+CONTINUE\r\n'));
   if (missing > 0) n.queueBytes(c, b.readFrom(offset));
   n.markPendingWrite(c);
-  // Note: slaveseldb is not reset; the replica keeps its DB selection (§4.1 step 4).
+  // Note: slaveseldb is not reset; the replica keeps its DB selection (masterTryPartialResynchronization).
   if (n.host.tracing) n.host.trace({ kind: 'replica-online', node: n.name, peer: c.peer, why: 'partial resync' });
   return true;
 }
 
-/** replicationSetupSlaveForFullResync(): fix the snapshot offset and tell the replica (§5.2). */
+/** replicationSetupSlaveForFullResync(): fix the snapshot offset and tell the replica. */
 function setupFullResync(n: RedisNode, c: Client, offset: number): void {
   c.psyncInitialOffset = offset;
   c.replState = 'wait_bgsave_end';
@@ -280,7 +281,7 @@ function setupFullResync(n: RedisNode, c: Client, offset: number): void {
   if (n.host.tracing) n.host.trace({ kind: 'fullresync-sent', node: n.name, peer: c.peer, replid: n.replid, offset: announced });
 }
 
-/** startBgsaveForReplication(): fork for every replica waiting for a BGSAVE to start (§5.2). */
+/** startBgsaveForReplication(): fork for every replica waiting for a BGSAVE to start. */
 export function startBgsaveForReplication(n: RedisNode): void {
   assert(n.child === null, 'startBgsaveForReplication: a child is running');
   const waiting = n.replicas.filter((r) => r.replState === 'wait_bgsave_start');
@@ -293,7 +294,7 @@ export function startBgsaveForReplication(n: RedisNode): void {
       setupFullResync(n, r, offset);
     }
     const rdb = rdbSnapshot(n);
-    // rdbSaveToSlavesSockets(): $EOF:<mark>\r\n, the RDB, the mark again (§5.4), relayed to the
+    // rdbSaveToSlavesSockets(): $EOF:<mark>\r\n, the RDB, the mark again, relayed to the
     // replicas as the child produces it (childProgress), not all at once.
     const mark = n.host.randomHex(40);
     const payload = Buffer.concat([enc(`$EOF:${mark}\r\n`), rdb, enc(mark)]);
@@ -335,7 +336,7 @@ export function childProgress(n: RedisNode, id: number, producedBytes: number): 
   child.relayedBytes = upTo;
 }
 
-/** The BGSAVE child exited: updateSlavesWaitingBgsave() (§5.4). */
+/** The BGSAVE child exited: updateSlavesWaitingBgsave(). */
 export function childDone(n: RedisNode, id: number, ok: boolean): void {
   const child = n.child;
   if (child === null || child.id !== id) return;
@@ -419,7 +420,7 @@ export function startPendingFork(n: RedisNode): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// REPLCONF (§10.1).
+// REPLCONF (replconfCommand).
 
 export function replconfCommand(n: RedisNode, c: Client, argv: string[]): void {
   if (argv.length % 2 === 0) return n.addReply(c, errSyntax);
@@ -443,7 +444,7 @@ export function replconfCommand(n: RedisNode, c: Client, argv: string[]): void {
       if (!/^-?\d+$/.test(val)) return;
       if (off > c.replAckOff) c.replAckOff = off;
       c.replAckTimeUs = n.host.nowUs();
-      // Diskless: the first ACK after the transfer releases the buffered stream (§5.4).
+      // Diskless: the first ACK after the transfer releases the buffered stream (replconfCommand, replicaStartCommandStream).
       if (c.startStreamOnAck && c.replState === 'online') {
         c.startStreamOnAck = false;
         n.markPendingWrite(c);
@@ -466,7 +467,7 @@ export function replconfCommand(n: RedisNode, c: Client, argv: string[]): void {
 // ---------------------------------------------------------------------------------------------
 // Cron and client loss.
 
-/** The master half of replicationCron() (§6, §5.3, §10.3, §8), once per second. */
+/** The master half of replicationCron(), once per second. */
 export function masterCron(n: RedisNode): void {
   const now = n.host.nowUs();
   const cfg = n.config;
@@ -489,7 +490,7 @@ export function masterCron(n: RedisNode): void {
       n.freeClient(r, 'replica timed out');
     }
   }
-  // Free the backlog after repl-backlog-ttl without replicas, with a new replid (§8, fix 6ddf0ea29).
+  // Free the backlog after repl-backlog-ttl without replicas, with a new replid (replicationCron, fix 6ddf0ea29).
   if (!n.isReplica && n.replicas.length === 0 && cfg.replBacklogTtlSec > 0 && n.backlog !== null &&
       now - n.replNoSlavesSinceUs > cfg.replBacklogTtlSec * 1e6) {
     changeReplicationId(n, `the backlog was freed after repl-backlog-ttl ${cfg.replBacklogTtlSec}s without replicas`);
@@ -508,7 +509,7 @@ export function replicaClientFreed(n: RedisNode, c: Client, why: string): void {
   // Simplification: a disk BGSAVE child is not killed when its last replica leaves.
 }
 
-/** min-replicas-to-write / min-replicas-max-lag (§10.5). */
+/** min-replicas-to-write / min-replicas-max-lag (refreshGoodSlavesCount). */
 export function minReplicasRefuse(n: RedisNode): boolean {
   const cfg = n.config;
   if (n.isReplica || cfg.minReplicasToWrite === 0 || cfg.minReplicasMaxLagSec === 0) return false;
@@ -525,7 +526,7 @@ export function goodReplicas(n: RedisNode): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Snapshots (§12 rdbPopulateSaveInfo).
+// Snapshots (rdb.c rdbPopulateSaveInfo).
 
 /** The dataset as an RDB file, with repl aux fields when the node has replication info. */
 export function rdbSnapshot(n: RedisNode): Buffer {

@@ -46,7 +46,7 @@ export class RedisNode {
   dirty = 0;
   lastSaveUnixSec: number;
 
-  // --- Replication state shared by both roles (REDIS-REPLICATION.md §0) ---
+  // --- Replication state shared by both roles (server.h: replid, replid2, master_repl_offset, second_replid_offset) ---
   replid: string;
   replid2 = ZERO_REPLID;
   masterReplOffset = 0;
@@ -89,7 +89,7 @@ export class RedisNode {
   aofSelectedDb = -1;
   aofLastFsyncUs = 0;
 
-  /** SHUTDOWN waiting for lagging replicas (§10.7), or null. */
+  /** SHUTDOWN waiting for lagging replicas (shutdownCommand), or null. */
   shutdownPending: { save: boolean; deadlineUs: number } | null = null;
 
   // --- Children (BGSAVE) ---
@@ -143,16 +143,16 @@ export class RedisNode {
   ) {
     this.startUs = host.nowUs();
     this.runId = host.randomHex(40);
-    this.replid = host.randomHex(40); // §0: a fresh replid on every process start.
+    this.replid = host.randomHex(40); // initServer: a fresh replid on every process start.
     this.replNoSlavesSinceUs = this.startUs;
     this.lastSaveUnixSec = Math.floor(host.unixMs() / 1000);
   }
 
-  /** Process start after construction: load persisted data, then follow `replicaof` (§12). */
+  /** Process start after construction: load persisted data, then follow `replicaof` (server.c loadDataFromDisk). */
   start(): void {
     // A config file that CONFIG REWRITE left on the disk is the startup config (config-rewrite.ts).
     loadRewrittenConfig(this);
-    // With appendonly yes the AOF is the dataset when it exists, and it carries no history (§12).
+    // With appendonly yes the AOF is the dataset when it exists, and it carries no history.
     if (!(this.config.appendonly && loadAof(this))) loadRdbFromDisk(this);
     if (this.config.appendonly) rewriteAof(this);
     if (this.config.replicaof) replica.startAsReplica(this, this.config.replicaof.host, this.config.replicaof.port);
@@ -409,7 +409,7 @@ export class RedisNode {
   // ------------------------------------------------------------------------------------------
   // Replication stream (the master side feeds; replica.ts proxies).
 
-  /** replicationFeedSlaves(): propagate one write executed in `db` (§6). */
+  /** replicationFeedSlaves(): propagate one write executed in `db` (replicationFeedSlaves). */
   propagate(db: number, argv: readonly string[]): void {
     master.feedCommand(this, db, argv);
   }
@@ -431,7 +431,7 @@ export class RedisNode {
     if ((arity > 0 && argv.length !== arity) || argv.length < -arity) return this.rejectCommand(c, errWrongArgs(name));
     c.lastCmd = name;
     const isWrite = server ? server.write : data!.write;
-    // A read-only replica refuses writes from anyone but its master (processCommand, §6).
+    // A read-only replica refuses writes from anyone but its master (server.c processCommand).
     if (isWrite && this.isReplica && this.config.replicaReadOnly && !c.isMaster) {
       return this.rejectCommand(c, err("READONLY You can't write against a read only replica."));
     }
@@ -515,7 +515,7 @@ export class RedisNode {
   /**
    * propagatePendingCommands(): the effects of one execution unit (a command, or a whole EXEC)
    * go to the stream; more than one is wrapped in MULTI/EXEC. In 7.0.15 the MULTI carries the
-   * first effect's DB, so a needed SELECT precedes it (§6 describes later versions, where it
+   * first effect's DB, so a needed SELECT precedes it (later versions, where it
    * goes inside; the byte count is the same). A replica's own writes are never propagated: it
    * proxies its master's stream instead.
    */
@@ -534,7 +534,7 @@ export class RedisNode {
     this.effectsDb.length = 0;
   }
 
-  /** A full snapshot of the dataset as RDB bytes, with the replication aux fields (§12). */
+  /** A full snapshot of the dataset as RDB bytes, with the replication aux fields (rdbPopulateSaveInfo). */
   snapshotRdb(): Buffer {
     return master.rdbSnapshot(this);
   }

@@ -1,6 +1,6 @@
 /**
  * Persistence on the node's disk: SAVE (synchronous) and loading dump.rdb at process start,
- * with the replication info the RDB carries (REDIS-REPLICATION.md §12).
+ * with the replication info the RDB carries (rdbPopulateSaveInfo, loadDataFromDisk).
  *
  * At boot, a node configured as a replica re-adopts the saved repl-id as its own and builds a
  * self-cached master, so it can PSYNC (repl-id, repl-offset+1). A master (7.0, #8015) keeps the

@@ -2,10 +2,11 @@
  * The replica side of replication: REPLICAOF, the link state machine (connect, handshake,
  * PSYNC, RDB transfer, streaming), the cached master, and the replica half of replicationCron.
  *
- * Theory of operation (REDIS-REPLICATION.md §2, §3, §5.5, §9). While the link is being set up
+ * Theory of operation (replication.c syncWithMaster, slaveTryPartialResynchronization,
+ * readSyncBulkPayload, replicationCacheMaster). While the link is being set up
  * the socket is read by a line reader (`LinkInProgress`); once CONNECTED the socket belongs to a
  * master client whose bytes are parsed as commands, applied, and only then proxied, exactly as
- * applied, to our own backlog and sub-replicas (§1.8, fix #3899). `reploff` counts applied
+ * applied, to our own backlog and sub-replicas (replicationFeedStreamFromMasterStream, fix #3899). `reploff` counts applied
  * bytes; `masterReplOffset` always equals the live master's reploff.
  * Simplifications: no AUTH (masterauth), no legacy SYNC fallback (an unexpected PSYNC reply is
  * retried), loading an RDB takes no virtual time.
@@ -53,7 +54,7 @@ function peerName(n: RedisNode): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// REPLICAOF (§9.3, §9.4).
+// REPLICAOF (replicaofCommand).
 
 export function replicaofCommand(n: RedisNode, c: Client, argv: string[]): void {
   if (c.replState !== null) return n.addReply(c, err('ERR Command is not valid when client is a replica.'));
@@ -72,7 +73,7 @@ export function replicaofCommand(n: RedisNode, c: Client, argv: string[]): void 
   n.addReply(c, OK);
 }
 
-/** replicationSetMaster(): follow host:port, keeping our history for a PSYNC (§9.3). */
+/** replicationSetMaster(): follow host:port, keeping our history for a PSYNC. */
 export function replicationSetMaster(n: RedisNode, host: string, port: number, why: string): void {
   const wasMaster = n.masterhost === null;
   // masterhost is cleared while the old master client is freed, so freeing it does not reconnect.
@@ -82,7 +83,7 @@ export function replicationSetMaster(n: RedisNode, host: string, port: number, w
   n.masterport = port;
   cancelHandshake(n, false, why);
   if (wasMaster) {
-    // replicationCacheMasterUsingMyself(): a demoted master PSYNCs with its own history (§9.2).
+    // replicationCacheMasterUsingMyself(): a demoted master PSYNCs with its own history.
     n.cachedMaster = { replid: n.replid, reploff: n.masterReplOffset, db: 0 };
   }
   if (n.host.tracing) n.host.trace({ kind: 'role', node: n.name, role: 'replica', master: `${host}:${port}` });
@@ -93,7 +94,7 @@ export function replicationSetMaster(n: RedisNode, host: string, port: number, w
 /**
  * `replicaof` in the startup config: the node boots as a replica in state CONNECT and the first
  * replicationCron connects. Unlike REPLICAOF at run time it does not offer its own history: it
- * has a cached master only if its RDB carried replication info (§12), else it asks PSYNC ? -1.
+ * has a cached master only if its RDB carried replication info (rdbPopulateSaveInfo), else it asks PSYNC ? -1.
  */
 export function startAsReplica(n: RedisNode, host: string, port: number): void {
   n.masterhost = host;
@@ -102,7 +103,7 @@ export function startAsReplica(n: RedisNode, host: string, port: number): void {
   setState(n, 'connect');
 }
 
-/** replicationUnsetMaster(): REPLICAOF NO ONE — promotion (§9.4). */
+/** replicationUnsetMaster(): REPLICAOF NO ONE — promotion. */
 export function replicationUnsetMaster(n: RedisNode, why: string): void {
   if (n.masterhost === null) return;
   n.masterhost = null;
@@ -125,7 +126,7 @@ export function disconnectReplicas(n: RedisNode, why: string): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The link: connect and handshake (§2).
+// The link: connect and handshake (connectWithMaster, syncWithMaster).
 
 export function connectWithMaster(n: RedisNode): void {
   assert(n.masterhost !== null, 'connectWithMaster: no master');
@@ -179,10 +180,10 @@ export function linkClosed(n: RedisNode, why: string): void {
   if (n.host.tracing) n.host.trace({ kind: 'conn-closed', node: n.name, peer: peerName(n), conn: link.conn, why: `master closed the link during ${n.replState}: ${why}` });
   const wasTransfer = n.replState === 'transfer';
   setState(n, 'connect');
-  if (wasTransfer) connectWithMaster(n); // Transfer failures reconnect at once (§2.1 item 9).
+  if (wasTransfer) connectWithMaster(n); // Transfer failures reconnect at once (replicationAbortSyncTransfer).
 }
 
-/** Handshake error path: close, state CONNECT, the cron retries (§2.1 item 9). */
+/** Handshake error path: close, state CONNECT, the cron retries (syncWithMaster error path). */
 function handshakeError(n: RedisNode, why: string): void {
   if (n.host.tracing) n.host.trace({ kind: 'note', node: n.name, text: `replication handshake failed: ${why}` });
   cancelHandshake(n, false, why);
@@ -203,7 +204,7 @@ export function linkReceived(n: RedisNode, bytes: Uint8Array): void {
         const line = link.rx.readLine();
         if (line === null) return;
         traceReply(n, line);
-        // +PONG, or an auth error that a later AUTH would fix (§2.1 item 3).
+        // +PONG, or an auth error that a later AUTH would fix (syncWithMaster accepts -NOAUTH, -NOPERM, -ERR operation not permitted).
         if (!line.startsWith('+') && !line.startsWith('-NOAUTH') && !line.startsWith('-NOPERM') &&
             !line.startsWith('-ERR operation not permitted')) {
           return handshakeError(n, `error reply to PING: ${line}`);
@@ -256,7 +257,7 @@ export function linkReceived(n: RedisNode, bytes: Uint8Array): void {
         if (line.startsWith('-NOMASTERLINK') || line.startsWith('-LOADING')) {
           return handshakeError(n, `master is not ready: ${line}`);
         }
-        // Simplification: Redis would fall back to SYNC here; we retry (REDIS-REPLICATION.md §18).
+        // Simplification: Redis would fall back to SYNC here; we retry.
         return handshakeError(n, `unexpected reply to PSYNC: ${line}`);
       }
       case 'transfer': {
@@ -270,13 +271,13 @@ export function linkReceived(n: RedisNode, bytes: Uint8Array): void {
   }
 }
 
-/** slaveTryPartialResynchronization(), the send half (§2.2). */
+/** slaveTryPartialResynchronization(), the send half. */
 function sendPsync(n: RedisNode): void {
   n.masterInitialOffset = -1;
   const cm = n.cachedMaster;
   const replid = cm ? cm.replid : '?';
   const offset = cm ? cm.reploff + 1 : -1;
-  // An old master handing over in a FAILOVER asks its target to promote itself (§9.5).
+  // An old master handing over in a FAILOVER asks its target to promote itself (failoverCommand).
   const argv = ['PSYNC', replid, String(offset)];
   if (n.failoverState === 'failover-in-progress') argv.push('FAILOVER');
   n.host.send(n.link!.conn, encodeCommand(argv));
@@ -334,11 +335,11 @@ function lastBytes(chunks: Buffer[], n: number): string {
   return s;
 }
 
-/** The RDB is here: replicationAttachToNewMaster(), load, and become CONNECTED (§5.5). */
+/** The RDB is here: replicationAttachToNewMaster(), load, and become CONNECTED (readSyncBulkPayload). */
 function transferDone(n: RedisNode, link: LinkInProgress): void {
   let rdb = Buffer.concat(link.payload, link.payloadBytes);
   if (link.format === 'eof') rdb = rdb.subarray(0, rdb.length - link.eofMark.length);
-  // repl-diskless-load (§5.5): swapdb parses into a temporary dataset and gives up the old
+  // repl-diskless-load (readSyncBulkPayload): swapdb parses into a temporary dataset and gives up the old
   // history only once the new one loaded; disabled (and on-empty-db with data, which falls back
   // to it) drops the cached master, sub-replicas and backlog, then flushes, before parsing.
   const mode = n.config.replDisklessLoad;
@@ -384,9 +385,9 @@ function transferDone(n: RedisNode, link: LinkInProgress): void {
     n.host.trace({ kind: 'rdb-loaded', node: n.name, keys, sizeBytes: rdb.length, replid: n.replid, offset });
     n.host.trace({ kind: 'replid-change', node: n.name, replid: n.replid, replid2: n.replid2, secondOffset: n.secondReplidOffset, why: "full sync done: this node now follows its master's history" });
   }
-  // The AOF was stopped for the load; it restarts with a rewrite of the new dataset (§12).
+  // The AOF was stopped for the load; it restarts with a rewrite of the new dataset (restartAOFAfterSYNC).
   if (n.config.appendonly) rewriteAof(n);
-  // EOF mode: ACK at once; it releases the master's buffered stream (§5.4).
+  // EOF mode: ACK at once; it releases the master's buffered stream (replconfCommand).
   if (link.format === 'eof') n.host.send(m.conn!, encodeCommand(['REPLCONF', 'ACK', String(offset)]));
   const rest = link.rx.takeAll();
   if (rest.length > 0) masterStreamReceived(n, m, rest);
@@ -405,7 +406,7 @@ function attachToNewMaster(n: RedisNode): void {
   freeBacklog(n, 'full sync: the old history is discarded');
 }
 
-/** +CONTINUE: resurrect the cached master; shift ids if the master's history has a new id (§3). */
+/** +CONTINUE: resurrect the cached master; shift ids if the master's history has a new id (slaveTryPartialResynchronization). */
 function continueReceived(n: RedisNode, newId: string | null): void {
   const link = n.link!;
   const cm = n.cachedMaster;
@@ -440,7 +441,7 @@ function continueReceived(n: RedisNode, newId: string | null): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Streaming (§1.8, §6).
+// Streaming (replicationFeedStreamFromMasterStream).
 
 /**
  * Bytes from our master: apply each complete command, then proxy exactly its bytes to our
@@ -471,7 +472,7 @@ export function masterStreamReceived(n: RedisNode, m: Client, bytes: Uint8Array)
     m.unappliedBytes += parsed.sizeBytes;
     if (m.closed || n.exited) return;
     // Inside MULTI nothing is applied until EXEC runs: the offset stays and nothing is proxied,
-    // so a cut link re-requests the whole transaction (§1.8, fixes 22be435ef and 189a12afb).
+    // so a cut link re-requests the whole transaction (fixes 22be435ef and 189a12afb).
     if (m.multi !== null) continue;
     const applied = m.unappliedBytes;
     m.unappliedBytes = 0;
@@ -498,7 +499,7 @@ function proxyApplied(n: RedisNode, bytes: Uint8Array): void {
 
 /**
  * The master client was freed (link error, timeout, CLIENT KILL, REPLICAOF): cache it for a later
- * PSYNC (replicationCacheMaster, §9.1) and reconnect at once. Sub-replicas stay connected.
+ * PSYNC (replicationCacheMaster) and reconnect at once. Sub-replicas stay connected.
  */
 export function masterClientFreed(n: RedisNode, m: Client, why: string): void {
   n.master = null;
@@ -515,7 +516,7 @@ export function masterClientFreed(n: RedisNode, m: Client, why: string): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Cron (§2.1 item 10, §10.1).
+// Cron (replicationCron: connect, timeouts, REPLCONF ACK).
 
 export function replicaCron(n: RedisNode): void {
   if (n.masterhost === null) return;

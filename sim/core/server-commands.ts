@@ -322,7 +322,7 @@ function debugPopulate(n: RedisNode, c: Client, argv: string[]): void {
 }
 
 /**
- * SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT] (§10.7, 7.0): a master whose replicas lag first
+ * SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT] (server.c shutdownCommand, 7.0): a master whose replicas lag first
  * pauses writes, sends REPLCONF GETACK * and waits up to shutdown-timeout seconds for them to
  * catch up (NOW skips the wait); then it saves (if asked, or if save points exist) and exits.
  */

@@ -1,5 +1,5 @@
 /**
- * WAIT numreplicas timeout and REPLCONF GETACK (REDIS-REPLICATION.md §10.6; waitCommand(),
+ * WAIT numreplicas timeout and REPLCONF GETACK (waitCommand(),
  * processClientsWaitingReplicas() and the get_ack_from_slaves flag in replication.c / server.c).
  * A client blocked in WAIT runs nothing else until it is unblocked; the master asks every replica
  * for an ACK with `REPLCONF GETACK *`, which is part of the stream (37 bytes).

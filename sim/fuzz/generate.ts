@@ -2,7 +2,7 @@
  * The failover story generator: from a seed, a Scenario AST (the type the parser builds), so
  * every fuzz run can be printed as a `.scn` file and replayed with `psync-sim run`.
  *
- * Theory of operation. Swarm testing (DESIGN.md "Fuzzing failover"): the seed first draws a
+ * Theory of operation. Swarm testing (see "Fuzzing failover" in the README): the seed first draws a
  * FuzzOptions object, every knob of the run (node count, tree shape, per-run config, load,
  * which fault kinds are enabled, how many faults), then the story. Each knob is drawn from its
  * own named stream (`fuzz/opt/<knob>`), and always drawn even when the caller fixes it, so

@@ -1,7 +1,7 @@
 /**
- * The options of one fuzz run: every knob, drawn from the seed (swarm testing, DESIGN.md
+ * The options of one fuzz run: every knob, drawn from the seed (swarm testing,
  * "Fuzzing failover"), each from its own named stream so that fixing one (`--nodes 3..3`)
- * never shifts the others. One doc comment per field, with its unit (STYLE.md §4).
+ * never shifts the others. One doc comment per field, with its unit .
  */
 import { assert } from '../assert.ts';
 import { RandomStreams } from '../engine/random.ts';
@@ -123,7 +123,7 @@ export function drawOptions(seed: string, fixed: Partial<FuzzOptions> = {}): Fuz
     attachVia: pick('attachVia', (g) => g.pick(['config', 'command'] as const)),
     replBacklogSizeBytes: pick('replBacklogSizeBytes', (g) => g.pick([16, 32, 64, 128, 256, 512, 1024]) * 1024),
     replTimeoutSec,
-    // Below repl-timeout, or an idle link times out between PINGs (REDIS-REPLICATION.md §10.2).
+    // Below repl-timeout, or an idle link times out between PINGs (replicationCron sends a PING every repl-ping-replica-period).
     replPingReplicaPeriodSec: pick('replPingReplicaPeriodSec', (g) => g.between(1, Math.min(10, replTimeoutSec - 1))),
     replDisklessSync: pick('replDisklessSync', (g) => g.chance(0.5)),
     replDisklessSyncDelaySec: pick('replDisklessSyncDelaySec', (g) => g.between(0, 2)),

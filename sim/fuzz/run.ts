@@ -3,7 +3,7 @@
  *
  * Theory of operation. The generated AST is executed by the scenario executor exactly as
  * `psync-sim run` would execute its printed text, so a failure replays from the `.scn` file.
- * Verdicts (VOPR's Failure enum, STYLE.md §5):
+ * Verdicts (as TigerBeetle's VOPR Failure enum):
  *   - 'invariant': a replication invariant broke (sim/check), reported by the executor as a
  *     failed check of kind 'invariant'; the run stopped there;
  *   - 'liveness': the final `await converged` (or any other check) did not hold;

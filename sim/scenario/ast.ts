@@ -13,7 +13,7 @@
  * steps that follow them. A step runs at the instant reached by the time statements above it,
  * exactly as the file reads; the printer indents steps under their time statement.
  *
- * Semantics are SCENARIOS.md's; this file only fixes the shape.
+ * Semantics are those of scenarios/README.md; this file only fixes the shape.
  */
 
 /** A source position: 1-based line and column (in characters) of the first token. */
@@ -329,7 +329,7 @@ export interface BinaryPred {
   right: Predicate;
 }
 
-/** `not A` (binds tighter than `and`). An extension to SCENARIOS.md. */
+/** `not A` (binds tighter than `and`). An extension of the language, documented in scenarios/README.md. */
 export interface NotPred {
   kind: 'not';
   pos: Pos;

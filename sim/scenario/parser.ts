@@ -42,7 +42,7 @@ import type { LexedLine, Token } from './lexer.ts';
 import { formatDurationUs, parseCount, parseDurationUs, parseRateBps, parseSizeBytes } from './units.ts';
 import type { UnitResult } from './units.ts';
 
-/** `[a-z][a-z0-9_-]*`, SCENARIOS.md. */
+/** `[a-z][a-z0-9_-]*`, as the language defines node names. */
 export const NODE_NAME = /^[a-z][a-z0-9_-]*$/;
 /** `let` names, used as `$name`. */
 export const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -1,5 +1,5 @@
 /**
- * Evaluating predicates and operands against a running world (SCENARIOS.md "Predicates").
+ * Evaluating predicates and operands against a running world (scenarios/README.md, "Predicates").
  * Every evaluation returns a verdict with the actual values, so a failing `expect` can say
  * what it saw ("m.sync_full is 2, expected == 1"). INFO values are strings; two values that
  * both read as numbers compare as numbers, anything else compares as text.

@@ -1,7 +1,7 @@
 /**
  * The scenario executor: builds a World from the header, then walks the body in file order,
  * moving virtual time with `at`/`run`/`await` and doing each step at the instant reached
- * (SCENARIOS.md). Checks (`expect`, `await`) are recorded with their verdicts; a failed check
+ * (scenarios/README.md). Checks (`expect`, `await`) are recorded with their verdicts; a failed check
  * never stops the run. Bad config values are ScenarioErrors at their line (exit status 2).
  * Extensions (documented in scenarios/README.md): `or`/`not` in predicates; `restart` of a
  * running node is a crash followed by a start; an `at` already in the past runs its steps now.

@@ -1,7 +1,7 @@
 /**
  * Typed trace events: what happened and, for every protocol decision, why. The teaching
  * renderer, the JSON-lines writer, the determinism hash and the checkers all read this one
- * union (STYLE.md §6). Events carry no time: the world stamps each one with atUs.
+ * union with exhaustive switches. Events carry no time: the world stamps each one with atUs.
  * Reasons are sentences written for a learner.
  */
 export type NodeName = string;

@@ -1,4 +1,4 @@
-/** A Host that records what the node does: the sans-I/O core tested with arrays (STYLE.md §2). */
+/** A Host that records what the node does: the sans-I/O core tested with arrays . */
 import type { Host, ConnId, ClientId, ChildId, ChildTarget } from '../../sim/core/host.ts';
 import type { Reply } from '../../sim/core/reply.ts';
 import type { TraceEvent } from '../../sim/trace/events.ts';

@@ -135,7 +135,7 @@ function isMasterDownReply(s: Sentinel, p: Instance, r: Reply): void {
   p.masterDown = down!.value === 1;
   if (leader!.value !== '*') {
     if (p.leaderEpoch !== epoch!.value) {
-      s.event('voted-for', null, `${p.runid} voted for ${leader!.value} ${epoch!.value}`, `sentinel ${p.host} reports its vote for epoch ${epoch!.value}`);
+      s.event('voted-for', null, `${leader!.value} ${epoch!.value}`, `sentinel ${p.host} (${p.runid?.slice(0, 8)}) reports its vote in epoch ${epoch!.value}`);
     }
     p.leader = leader!.value;
     p.leaderEpoch = epoch!.value;

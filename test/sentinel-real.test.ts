@@ -20,6 +20,8 @@ import type { Reply } from '../sim/core/reply.ts';
 import { parseScenario } from '../sim/scenario/parser.ts';
 import { runScenario } from '../sim/scenario/run.ts';
 import type { Stamped } from '../sim/trace/events.ts';
+import { Sentinel } from '../sim/sentinel/sentinel.ts';
+import type { SentinelHost } from '../sim/sentinel/host.ts';
 
 const haveSentinel = spawnSync('redis-sentinel', ['--version']).status === 0;
 const DOWN_AFTER_MS = 2000;
@@ -141,7 +143,40 @@ function compareShape(evs: Ev[], names: string[], sdownBandMs: [number, number],
   }
 }
 
+/** Commands whose replies do not depend on timing: the same bytes from a real and a simulated sentinel. */
+const COMMANDS: string[][] = [
+  ['SENTINEL', 'MASTER', 'nosuch'], ['SENTINEL', 'FAILOVER', 'mymaster'], ['SENTINEL', 'SET', 'mymaster', 'quorum', '-20'],
+  ['SENTINEL', 'SET', 'mymaster', 'quorum', 'abc'], ['SENTINEL', 'SET', 'mymaster', 'foo', '1'], ['SENTINEL', 'SET', 'mymaster', 'quorum'],
+  ['SENTINEL', 'SET', 'mymaster', 'parallel-syncs', '0'], ['SENTINEL', 'SET', 'mymaster', 'down-after-milliseconds', '0'],
+  ['SENTINEL', 'MONITOR', 'x', '127.0.0.1', '7397', '0'], ['SENTINEL', 'MONITOR', 'x', '127.0.0.1', 'abc', '1'], ['SENTINEL', 'MONITOR', 'x', '127.0.0.1', '99999', '1'],
+  ['SENTINEL', 'BOGUS'], ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'nosuch'], ['SENTINEL', 'IS-MASTER-DOWN-BY-ADDR', 'h', 'x', '0', '*'],
+  ['SENTINEL', 'IS-MASTER-DOWN-BY-ADDR', 'nohost', '7397', '0', '*'], ['SENTINEL', 'CKQUORUM', 'mymaster'],
+  ['SENTINEL', 'SIMULATE-FAILURE', 'bogus'], ['SENTINEL', 'RESET', 'nomatch'], ['SENTINEL', 'MASTER'], ['PUBLISH', 'foo', 'bar'],
+  ['GET', 'x'], ['ROLE'], ['PING'],
+];
+
 describe('sentinel: differential against real redis-sentinel 7.0.15', () => {
+  it.skipIf(!haveSentinel)('SENTINEL command replies and errors are the same', async () => {
+    try {
+      const port = await freePort();
+      const real = await startSentinel(port); // Monitors a master port nobody listens on.
+      const got: Reply[] = [];
+      for (const argv of COMMANDS) got.push(await real.client.call(...argv));
+      const replies: Reply[] = [];
+      const host: SentinelHost = {
+        nowUs: () => 0, unixMs: () => 1_767_225_600_000, randomHex: (n) => 'a'.repeat(n), rand: () => 1,
+        connect: () => 1, send: () => {}, close: () => {}, writeFile: () => {}, readFile: () => null,
+        reply: (_c, r) => replies.push(r), sleep: () => {}, exit: () => {}, tracing: false, trace: () => {},
+      };
+      const sim = new Sentinel('s1', host, { configLines: [['monitor', 'mymaster', 'h', String(port), '2']], flushLatencyUs: 0 });
+      sim.start();
+      for (const argv of COMMANDS) sim.localCommand(1, argv);
+      expect(replies.map((r, i) => [COMMANDS[i]!.join(' '), r])).toEqual(got.map((r, i) => [COMMANDS[i]!.join(' '), r]));
+    } finally {
+      stopEverything();
+    }
+  }, 30_000);
+
   it.skipIf(!haveSentinel)('a crashed master: same event chains, time band and final state as the simulation', async () => {
     const socks: net.Socket[] = [];
     let master: RealServer | null = null;

@@ -170,8 +170,9 @@ export function sentinelCommand(s: Sentinel, c: SentinelClient, argv: string[]):
       const port = parseIntText(argv[4]!);
       if (quorum === null) return reply(err('ERR value is not an integer or out of range'));
       if (quorum <= 0) return reply(err('ERR Quorum must be 1 or greater.'));
-      if (port === null || port <= 0 || port > 65535) return reply(err('ERR Invalid port'));
-      if (s.masters.has(argv[2]!)) return reply(err('ERR Duplicated master name'));
+      if (port === null) return reply(err('ERR Invalid port'));
+      if (port <= 0 || port > 65535) return reply(err('ERR Invalid port number.'));
+      if (s.masters.has(argv[2]!)) return reply(err('ERR Duplicate master name.'));
       const m = new Instance('master', argv[2]!, argv[3]!, port, null, s.nowMs());
       m.quorum = quorum;
       s.masters.set(m.name, m);

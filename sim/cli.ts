@@ -7,6 +7,7 @@ import { hideBin } from 'yargs/helpers';
 import { runCommand } from './cli/run.ts';
 import { runBench } from './cli/bench.ts';
 import { fuzzCommand } from './cli/fuzz.ts';
+import { explainCommand } from './cli/explain.ts';
 import { BUG_NAMES } from './core/bugs.ts';
 import { availableParallelism } from 'node:os';
 
@@ -22,11 +23,13 @@ const parser = yargs(hideBin(process.argv))
       .option('trace', { type: 'boolean', default: false, describe: 'print every trace event, explained' })
       .option('timeline', { type: 'boolean', default: false, describe: 'print the trace as one lane per node' })
       .option('json', { type: 'string', describe: 'write the trace as JSON lines to this file' })
+      .option('html', { type: 'string', describe: 'write the run as a self-contained page: space-time diagram, state at any moment, offsets, PSYNC cards' })
       .option('report', { type: 'boolean', default: false, describe: 'end with a table: one row per file' })
       .option('quiet', { type: 'boolean', default: false, describe: 'print only failures and the totals' })
       .option('bug', { type: 'string', array: true, describe: `switch on a historical Redis bug (the bug zoo): ${BUG_NAMES.join(', ')}` })
       .example('$0 run scenarios/lessons/04-partial-resync.scn --trace', 'watch a partial resync')
-      .example('$0 run scenarios --report', 'run every scenario'),
+      .example('$0 run scenarios --report', 'run every scenario')
+      .example('$0 run scenarios/lessons/09-promotion-and-replid2.scn --html promotion.html', 'a page to explore'),
     (argv) => {
       process.exitCode = runCommand({
         files: argv.files as string[],
@@ -37,6 +40,7 @@ const parser = yargs(hideBin(process.argv))
         report: argv.report,
         quiet: argv.quiet,
         bugs: argv.bug ?? [],
+        html: argv.html,
       });
     },
   )
@@ -65,6 +69,17 @@ const parser = yargs(hideBin(process.argv))
         faults: argv.faults, nodes: argv.nodes, out: argv.out, json: argv.json, bugs: argv.bug, workers: argv.workers,
         shrink: argv.shrink, shrinkRuns: argv['shrink-runs'], checkDeterminism: argv['check-determinism'],
       });
+    },
+  )
+  .command(
+    'explain <file>',
+    'Replay one scenario and tell it as numbered paragraphs for a learner: each sync, fault, promotion and check, with the numbers',
+    (y) => y
+      .positional('file', { type: 'string', demandOption: true, describe: 'a scenario file' })
+      .option('seed', { type: 'string', describe: "seed (overrides the file's `seed`)" })
+      .example('$0 explain scenarios/lessons/04-partial-resync.scn', 'why r1 got +CONTINUE'),
+    (argv) => {
+      process.exitCode = explainCommand({ file: argv.file as string, seed: argv.seed });
     },
   )
   .command('bench', 'Measure events/s, virtual seconds per wall second and fuzz runs/s', () => {}, () => runBench())

@@ -18,6 +18,8 @@ import type { Stamped } from '../trace/events.ts';
 import { renderStamped, jsonLine, formatTimeUs } from '../trace/render.ts';
 import type { Palette } from '../trace/render.ts';
 import { renderTimeline } from '../trace/timeline.ts';
+import { Recorder } from '../trace/record.ts';
+import { renderHtml } from '../trace/html.ts';
 
 export interface RunCommandOptions {
   files: string[];
@@ -29,6 +31,8 @@ export interface RunCommandOptions {
   quiet: boolean;
   /** Bug-zoo names to switch on (validated here). */
   bugs?: string[];
+  /** Write the run as a self-contained page (one scenario file only). */
+  html?: string;
 }
 
 /** Colour only for a terminal that wants it (NO_COLOR, non-TTY and FORCE_COLOR respected). */
@@ -81,6 +85,10 @@ export function runCommand(o: RunCommandOptions): number {
     process.stderr.write('psync-sim: no scenario files found\n');
     return 2;
   }
+  if (o.html !== undefined && files.length !== 1) {
+    process.stderr.write(`psync-sim: --html writes one page for one scenario file; got ${files.length} files\n`);
+    return 2;
+  }
   let passed = 0;
   let failed = 0;
   let invalid = 0;
@@ -107,12 +115,14 @@ export function runCommand(o: RunCommandOptions): number {
       continue;
     }
     const timeline: Stamped[] = [];
-    const wantTrace = o.trace || o.timeline || o.json !== undefined;
+    const recorder = o.html !== undefined ? new Recorder() : null;
+    const wantTrace = o.trace || o.timeline || o.json !== undefined || recorder !== null;
     const sink = wantTrace
       ? (s: Stamped): void => {
           if (o.trace) print(renderStamped(s, pal));
           if (o.timeline) timeline.push(s);
           if (o.json !== undefined) json.push(jsonLine(s));
+          recorder?.sink(s);
         }
       : null;
     if (!o.quiet) print(c.bold(`▶ ${file}`) + (scenario.title ? ` — ${scenario.title}` : ''));
@@ -125,6 +135,7 @@ export function runCommand(o: RunCommandOptions): number {
         file,
         source: text,
         bugs,
+        observe: recorder?.observe,
         onCheck: (r: CheckResult) => {
           if (o.quiet && r.ok) return;
           if (o.trace) return; // The trace already shows the check event.
@@ -147,6 +158,16 @@ export function runCommand(o: RunCommandOptions): number {
       continue;
     }
     const wallMs = performance.now() - t0;
+    if (recorder !== null && o.html !== undefined) {
+      const rec = recorder.recording({ title: scenario.title, file, seed: result.seed, nodes: scenario.nodes.map((n) => n.name), endUs: result.virtualUs });
+      try {
+        writeFileSync(o.html, renderHtml(rec));
+      } catch (e) {
+        process.stderr.write(`psync-sim: cannot write ${o.html}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+        return 2;
+      }
+      if (!o.quiet) print(c.dim(`  page: ${o.html}`));
+    }
     if (o.timeline) print(renderTimeline(timeline, scenario.nodes.map((n) => n.name), process.stdout.columns || 120));
     passed += result.passed;
     failed += result.failed;

@@ -8,7 +8,7 @@
  */
 import { assertNever } from '../assert.ts';
 import { World, diskDefault } from '../world/world.ts';
-import type { TraceSink, DiskModel as WorldDisk } from '../world/world.ts';
+import type { TraceSink, DiskModel as WorldDisk, IterationObserver } from '../world/world.ts';
 import { linkDefault } from '../net/network.ts';
 import type { LinkModel as NetLink } from '../net/network.ts';
 import { defaultConfig, applyStartupConfig, ConfigError } from '../core/config.ts';
@@ -49,6 +49,8 @@ export interface RunOptions {
   readonly source?: string;
   /** Historical Redis bugs to switch on (the bug zoo, sim/core/bugs.ts). */
   readonly bugs?: readonly BugName[];
+  /** A read-only tap after every node iteration (the recorder behind --html and explain). */
+  readonly observe?: IterationObserver;
 }
 
 export interface RunResult {
@@ -83,7 +85,7 @@ class Executor implements EvalContext {
 
   constructor(private readonly s: Scenario, private readonly o: RunOptions) {
     this.seed = o.seed ?? s.seed ?? '1';
-    this.world = new World({ seed: this.seed, trace: o.trace, bugs: o.bugs });
+    this.world = new World({ seed: this.seed, trace: o.trace, bugs: o.bugs, observe: o.observe });
     this.lines = o.source !== undefined ? o.source.split('\n') : [];
   }
 
@@ -226,26 +228,26 @@ class Executor implements EvalContext {
         return;
       case 'partition':
         w.net.partition(st.groups);
-        w.trace({ kind: 'fault', what: `partition ${st.groups.map((g) => g.join(' ')).join(' | ')}` });
+        w.trace({ kind: 'fault', op: 'partition', groups: st.groups.map((g) => [...g]), what: `partition ${st.groups.map((g) => g.join(' ')).join(' | ')}` });
         return;
       case 'partition-one-way':
         w.net.partitionOneWay(st.from, st.to);
-        w.trace({ kind: 'fault', what: `partition ${st.from} -> ${st.to}` });
+        w.trace({ kind: 'fault', op: 'partition-one-way', groups: [[st.from], [st.to]], what: `partition ${st.from} -> ${st.to}` });
         return;
       case 'heal-all':
         w.net.heal();
-        w.trace({ kind: 'fault', what: 'heal every partition' });
+        w.trace({ kind: 'fault', op: 'heal-all', groups: [], what: 'heal every partition' });
         return;
       case 'heal':
         w.net.healGroups(st.groups);
-        w.trace({ kind: 'fault', what: `heal ${st.groups.map((g) => g.join(' ')).join(' | ')}` });
+        w.trace({ kind: 'fault', op: 'heal', groups: st.groups.map((g) => [...g]), what: `heal ${st.groups.map((g) => g.join(' ')).join(' | ')}` });
         return;
       case 'heal-one-way':
         w.net.healOneWay(st.from, st.to);
-        w.trace({ kind: 'fault', what: `heal ${st.from} -> ${st.to}` });
+        w.trace({ kind: 'fault', op: 'heal-one-way', groups: [[st.from], [st.to]], what: `heal ${st.from} -> ${st.to}` });
         return;
       case 'kill-link':
-        w.trace({ kind: 'fault', what: `kill-link ${st.a} ${st.b}: every connection between them is reset` });
+        w.trace({ kind: 'fault', op: 'kill-link', groups: [[st.a], [st.b]], what: `kill-link ${st.a} ${st.b}: every connection between them is reset` });
         w.net.killLink(st.a, st.b);
         return;
       case 'crash':
@@ -264,7 +266,7 @@ class Executor implements EvalContext {
         return;
       case 'link':
         this.applyLink(st.target, st.model);
-        w.trace({ kind: 'fault', what: `link ${st.target === '*' ? '*' : st.target.join(' ')} changed` });
+        w.trace({ kind: 'fault', op: 'link', groups: st.target === '*' ? [] : [[st.target[0]], [st.target[1]]], what: `link ${st.target === '*' ? '*' : st.target.join(' ')} changed` });
         return;
       case 'let': {
         const v = operandValue(this, st.value);

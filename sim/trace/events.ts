@@ -59,9 +59,15 @@ export type TraceEvent =
   | { kind: 'command'; node: NodeName; client: string; argv: string[] }
   | { kind: 'reply'; node: NodeName; client: string; reply: string }
   | { kind: 'load'; node: NodeName; sent: number; ok: number; errors: number }
-  | { kind: 'fault'; what: string }
+  | { kind: 'fault'; op: FaultOp; groups: NodeName[][]; what: string }
   | { kind: 'process'; node: NodeName; what: 'crash' | 'poweroff' | 'restart' | 'pause' | 'resume' | 'sleep' | 'exit' }
   | { kind: 'check'; line: number; ok: boolean; text: string; detail: string };
+
+/**
+ * What a network fault did. `groups` are the sides of a partition, `[[from], [to]]` for a
+ * one-way one, the two ends of a kill-link or a link change (empty for `link *` and `heal`).
+ */
+export type FaultOp = 'partition' | 'partition-one-way' | 'heal-all' | 'heal' | 'heal-one-way' | 'kill-link' | 'link';
 
 export type TraceKind = TraceEvent['kind'];
 

@@ -51,7 +51,14 @@ export interface WorldOptions {
   readonly checks?: boolean;
   /** Historical Redis bugs to switch on in every node (the bug zoo, sim/core/bugs.ts). */
   readonly bugs?: readonly BugName[];
+  /**
+   * Called after every event-loop iteration of a node, after the invariants: a read-only tap
+   * for recorders (sim/trace/record.ts). It must not change the world or draw randomness.
+   */
+  readonly observe?: IterationObserver;
 }
+
+export type IterationObserver = (name: string, node: RedisNode, nowUs: number) => void;
 
 export type ProcessStatus = 'up' | 'crashed' | 'poweroff';
 
@@ -273,6 +280,7 @@ export class NodeSlot implements Host, SocketOwner {
     // If the input put the process to sleep (DEBUG SLEEP), these writes leave when it wakes.
     node.beforeSleep();
     if (this.node === node) this.world.checker?.afterIteration(this.name, node, this.world.engine.nowUs);
+    if (this.node === node) this.world.options.observe?.(this.name, node, this.world.engine.nowUs);
   }
 
   private scheduleCron(delayUs: number): void {

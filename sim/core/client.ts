@@ -43,6 +43,13 @@ export class Client implements ReplBufReader {
   blockedWait: { numreplicas: number; offset: number; deadlineMs: number } | null = null;
   /** A write postponed while the node fails over; it runs when the failover ends. */
   postponed: string[] | null = null;
+  /** CLIENT SETNAME ('' = no name). */
+  name = '';
+  /** The last command's name (CLIENT LIST cmd=). */
+  lastCmd = 'NULL';
+  /** Pub/sub subscriptions (pubsub.ts); null until the first SUBSCRIBE / PSUBSCRIBE. */
+  pubsubChannels: Set<string> | null = null;
+  pubsubPatterns: Set<string> | null = null;
 
   /** Blocked clients run nothing else until unblocked; their later commands wait. */
   get blocked(): boolean {

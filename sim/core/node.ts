@@ -39,6 +39,8 @@ import {
   CMD_NO_MULTI, CMD_MAY_REPLICATE, EXEC_DENY_STALE, EXEC_DENY_LOADING,
 } from './commands/table.ts';
 import { processClientsWaitingReplicas, sendGetack } from './wait.ts';
+import { PubSub, pubsubClientFreed, pubsubContextError } from './pubsub.ts';
+import { loadRewrittenConfig } from './config-rewrite.ts';
 
 export const ZERO_REPLID = '0'.repeat(40);
 
@@ -186,6 +188,8 @@ export class RedisNode {
   lastPsyncAccepted: { peer: string; replid: string; offset: number } | null = null;
   /** DEBUG SET-ACTIVE-EXPIRE 0 turns the active expire cycle off (tests use it). */
   activeExpireEnabled = true;
+  /** Channel and pattern subscriptions (pubsub.ts). */
+  readonly pubsub = new PubSub();
 
   // --- Clients ---
   private nextClientId = 1;
@@ -227,6 +231,8 @@ export class RedisNode {
 
   /** Process start after construction: load persisted data, then follow `replicaof` (server.c loadDataFromDisk). */
   start(): void {
+    // A config file that CONFIG REWRITE left on the disk is the startup config (config-rewrite.ts).
+    loadRewrittenConfig(this);
     // With appendonly yes the AOF is the dataset when it exists, and it carries no history.
     let loaded: LoadedFile | null = null;
     let source: LoadingSource = 'rdb';
@@ -526,6 +532,7 @@ export class RedisNode {
       replica.masterClientFreed(this, c, why);
       return;
     }
+    if (c.pubsubChannels !== null || c.pubsubPatterns !== null) pubsubClientFreed(this, c);
     if (c.replState !== null) master.replicaClientFreed(this, c, why);
     else if (this.host.tracing && c.conn !== null) this.host.trace({ kind: 'conn-closed', node: this.name, peer: c.peer, conn: c.conn, why });
   }
@@ -570,6 +577,7 @@ export class RedisNode {
     const spec = lookupCommand(argv);
     if (typeof spec === 'string') return this.rejectCommand(c, err(spec));
     const name = argv[0]!.toLowerCase();
+    c.lastCmd = name;
     let flags = spec.bits;
     // EXEC carries the union of its queued commands' flags, and lacks STALE or LOADING if any
     // queued command lacks it.
@@ -587,6 +595,9 @@ export class RedisNode {
     if (this.isReplica && this.config.replicaReadOnly && !obeyClient && isWrite) {
       return this.rejectCommand(c, err("READONLY You can't write against a read only replica."));
     }
+    // A subscribed RESP2 client runs only the pub/sub commands, PING, QUIT and RESET.
+    const ctxErr = c.pubsubChannels !== null || c.pubsubPatterns !== null ? pubsubContextError(c, name) : null;
+    if (ctxErr !== null) return this.rejectCommand(c, ctxErr);
     // replica-serve-stale-data no: only commands flagged `stale` run while the link is down.
     if (this.isReplica && this.replState !== 'connected' && !this.config.replicaServeStaleData &&
         ((flags & CMD_STALE) === 0 || (name === 'exec' && (flags & EXEC_DENY_STALE) !== 0))) {

@@ -392,6 +392,7 @@ function predicateNames(p: Predicate, node: string): boolean {
     case 'reply':
       return p.node === node || p.args.slice(1).includes(node);
     case 'converged':
+    case 'settled':
       return false;
     case 'and':
     case 'or':
@@ -409,6 +410,7 @@ function predicateWithout(p: Predicate, node: string): Predicate | null {
   switch (p.kind) {
     case 'compare':
     case 'reply':
+    case 'settled':
       return p;
     case 'converged': {
       if (!p.nodes.includes(node)) return p;

@@ -40,6 +40,10 @@ export interface Scenario {
   clients?: NodeDecl[];
   /** `client TARGET OPTIONS` lines, in file order; absent when the file has none. */
   clientOptions?: ClientOptionsDecl[];
+  /** `sentinels NAME...`: sentinel processes, each on its own host (absent: none). */
+  sentinels?: NodeDecl[];
+  /** `sentinel TARGET WORDS...`: sentinel.conf lines, in file order (absent: none). */
+  sentinelConfigs?: SentinelConfigDecl[];
   /** Everything from the first `at` on, in file order. The first statement is always an `at`. */
   body: Statement[];
 }
@@ -67,6 +71,13 @@ export interface ClientOptionsDecl {
   target: string;
   timeoutUs?: number;
   retryUs?: number;
+}
+
+/** `sentinel TARGET WORDS...`: a sentinel.conf line without its leading `sentinel`, for one sentinel or `*`. */
+export interface SentinelConfigDecl {
+  pos: Pos;
+  target: string; // a sentinel name or '*'
+  words: string[];
 }
 
 /** A link model change; absent fields keep their current value (the defaults at first). */
@@ -253,18 +264,22 @@ export type Statement = TimeStmt | Step;
 // ---------------------------------------------------------------------------------------------
 // Predicates and values
 
-export type CompareOp = '==' | '!=' | '<' | '<=' | '>' | '>=';
-export const COMPARE_OPS: readonly CompareOp[] = ['==', '!=', '<', '<=', '>', '>='];
+export type CompareOp = '==' | '!=' | '<' | '<=' | '>' | '>=' | 'contains';
+/** `contains` (the field's text contains the value) is the sentinel extension's operator. */
+export const COMPARE_OPS: readonly CompareOp[] = ['==', '!=', '<', '<=', '>', '>=', 'contains'];
 
 /**
- * `NODE.FIELD`: a field of the node's INFO (all sections). Also `CLIENT.FIELD` (a client's ledger:
- * sent, acked, failed, unknown, lost) and `writes.FIELD` (the same summed over every load).
+ * `NODE.FIELD`: a field of the node's INFO (all sections); for a sentinel, of its INFO.
+ * `SENTINEL.MASTER.FIELD` (master set): a field of `SENTINEL MASTER MASTER` by Redis's name.
+ * `CLIENT.FIELD` (a client's ledger: sent, acked, failed, unknown, lost) and `writes.FIELD` (the
+ * same summed over every load).
  */
 export interface FieldRef {
   kind: 'field';
   pos: Pos;
   node: string;
   field: string;
+  master?: string;
 }
 
 /**
@@ -293,7 +308,9 @@ export type ExpectedReply =
   | { kind: 'nil' }
   | { kind: 'integer'; value: number | bigint } // bigint only beyond ±2^53, as in Reply
   | { kind: 'string'; value: string }
-  | { kind: 'error'; prefix: string };
+  | { kind: 'error'; prefix: string }
+  /** `[ REPLY ... ]`: an array reply, element by element (nested arrays allowed). */
+  | { kind: 'array'; items: ExpectedReply[] };
 
 /** `NODE: COMMAND ARGS... => REPLY` */
 export interface ReplyPred {
@@ -311,6 +328,17 @@ export interface ConvergedPred {
   nodes: string[];
 }
 
+/**
+ * `settled MASTER`: every sentinel that is up names the same address and config epoch for
+ * MASTER; that node is up and a master; every other up data node they list as its replica
+ * replicates from it with its link up.
+ */
+export interface SettledPred {
+  kind: 'settled';
+  pos: Pos;
+  master: string;
+}
+
 /** `A and B`, `A or B` (left-associative; `and` binds tighter than `or`). `or` is an extension. */
 export interface BinaryPred {
   kind: 'and' | 'or';
@@ -326,4 +354,4 @@ export interface NotPred {
   operand: Predicate;
 }
 
-export type Predicate = ComparePred | ReplyPred | ConvergedPred | BinaryPred | NotPred;
+export type Predicate = ComparePred | ReplyPred | ConvergedPred | SettledPred | BinaryPred | NotPred;

@@ -51,11 +51,11 @@ export const FIELD_NAME = /^[A-Za-z0-9_-]+$/;
 /** What reads as a number operand. */
 export const NUMBER_LITERAL = /^-?\d+(\.\d+)?$/;
 /** Words that would be ambiguous as node names inside predicates. */
-export const RESERVED_NODE_NAMES: readonly string[] = ['and', 'or', 'not', 'within', 'converged', 'writes'];
+export const RESERVED_NODE_NAMES: readonly string[] = ['and', 'or', 'not', 'within', 'converged', 'writes', 'settled', 'contains'];
 /** The ledger fields of `CLIENT.FIELD` and `writes.FIELD`. */
 export const LEDGER_FIELDS: readonly string[] = ['sent', 'acked', 'failed', 'unknown', 'lost'];
 
-const HEADER_ONLY = new Set(['title', 'seed', 'nodes', 'config', 'disk', 'clients', 'client']);
+const HEADER_ONLY = new Set(['title', 'seed', 'nodes', 'config', 'disk', 'clients', 'client', 'sentinels', 'sentinel']);
 const TIME_STATEMENTS = new Set(['at', 'run', 'await']);
 const STEP_KEYWORDS = new Set([
   'load', 'partition', 'heal', 'kill-link', 'crash', 'poweroff', 'restart', 'pause', 'let', 'expect',
@@ -76,6 +76,8 @@ class Parser {
   private readonly s: Scenario = { title: null, seed: null, nodes: [], configs: [], links: [], disks: [], body: [] };
   private readonly nodeNames = new Set<string>();
   private readonly clientNames = new Set<string>();
+  /** `sentinels` names: hosts too, but not data nodes. */
+  private readonly sentinelNames = new Set<string>();
   private readonly vars = new Set<string>();
   private inBody = false;
   private minTimeUs = 0;
@@ -141,11 +143,19 @@ class Parser {
     throw this.err(line, t.col, `unknown node '${t.text}' (nodes are: ${this.nodeList()})`);
   }
 
-  /** A host a fault may name: a node or a client. */
+  /**
+   * A host a step may name: a data node, a sentinel, or (for faults) a client. Sentinels have a
+   * process and a network host like nodes (command steps, process faults, partitions, links,
+   * fields); clients have a host and a process.
+   */
   private host(line: LexedLine, t: Token): string {
-    if (!t.quoted && this.clientNames.has(t.text)) return t.text;
-    if (this.clientNames.size > 0 && !this.nodeNames.has(t.text)) {
-      throw this.err(line, t.col, `unknown host '${t.text}' (nodes are: ${this.nodeList()}; clients are: ${[...this.clientNames].join(', ')})`);
+    if (!t.quoted && (this.clientNames.has(t.text) || this.sentinelNames.has(t.text))) return t.text;
+    if ((this.clientNames.size > 0 || this.sentinelNames.size > 0) && !this.nodeNames.has(t.text)) {
+      const kinds = [`nodes are: ${this.nodeList()}`];
+      if (this.sentinelNames.size > 0) kinds.push(`sentinels are: ${[...this.sentinelNames].join(', ')}`);
+      if (this.clientNames.size > 0) kinds.push(`clients are: ${[...this.clientNames].join(', ')}`);
+      const what = this.clientNames.size === 0 ? 'node or sentinel' : 'host';
+      throw this.err(line, t.col, `unknown ${what} '${t.text}' (${kinds.join('; ')})`);
     }
     return this.node(line, t);
   }
@@ -185,6 +195,8 @@ class Parser {
         case 'disk': return this.disk(c);
         case 'clients': return this.clients(c);
         case 'client': return this.clientOptions(c);
+        case 'sentinels': return this.sentinels(c);
+        case 'sentinel': return this.sentinelConfig(c);
       }
     }
     if (kw === 'link') {
@@ -259,6 +271,7 @@ class Parser {
       if (RESERVED_NODE_NAMES.includes(t.text)) throw this.err(c.line, t.col, `client name '${t.text}' is reserved (it is a predicate keyword)`);
       if (this.nodeNames.has(t.text)) throw this.err(c.line, t.col, `'${t.text}' is already a node`);
       if (this.clientNames.has(t.text)) throw this.err(c.line, t.col, `duplicate client '${t.text}'`);
+      if (this.sentinelNames.has(t.text)) throw this.err(c.line, t.col, `'${t.text}' is already a sentinel`);
       this.clientNames.add(t.text);
       list.push({ pos: this.pos(c.line, t), name: t.text });
     }
@@ -289,6 +302,37 @@ class Parser {
     (this.s.clientOptions ??= []).push(decl);
   }
 
+  private sentinels(c: Cursor): void {
+    if (c.line.tokens.length === 1) throw this.err(c.line, c.line.tokens[0].col, "'sentinels' needs at least one sentinel name");
+    this.s.sentinels ??= [];
+    for (; c.i < c.line.tokens.length; c.i++) {
+      const t = c.line.tokens[c.i];
+      if (t.quoted || !NODE_NAME.test(t.text)) {
+        throw this.err(c.line, t.col, `bad sentinel name '${t.text}' (a lowercase letter then lowercase letters, digits, '_' or '-')`);
+      }
+      if (RESERVED_NODE_NAMES.includes(t.text)) throw this.err(c.line, t.col, `sentinel name '${t.text}' is reserved (it is a predicate keyword)`);
+      if (this.nodeNames.has(t.text) || this.sentinelNames.has(t.text) || this.clientNames.has(t.text)) throw this.err(c.line, t.col, `duplicate host '${t.text}'`);
+      this.sentinelNames.add(t.text);
+      this.s.sentinels.push({ pos: this.pos(c.line, t), name: t.text });
+    }
+  }
+
+  /** `sentinel TARGET WORDS...`: a sentinel.conf line (the executor checks the directive). */
+  private sentinelConfig(c: Cursor): void {
+    const kwTok = c.line.tokens[0];
+    if (this.sentinelNames.size === 0) throw this.err(c.line, kwTok.col, "'sentinel' before 'sentinels': declare the sentinels first (sentinels NAME...)");
+    const t = this.need(c, "sentinel target (a sentinel or '*')");
+    let target: string;
+    if (Parser.is(t, '*')) target = '*';
+    else if (!t.quoted && this.sentinelNames.has(t.text)) target = t.text;
+    else throw this.err(c.line, t.col, `unknown sentinel '${t.text}' (sentinels are: ${[...this.sentinelNames].join(', ')})`);
+    if (c.i >= c.line.tokens.length) throw this.err(c.line, this.endCol(c.line), 'missing sentinel directive (e.g. monitor mymaster m 6379 2)');
+    const words = c.line.tokens.slice(c.i).map((w) => w.text);
+    c.i = c.line.tokens.length;
+    this.s.sentinelConfigs ??= [];
+    this.s.sentinelConfigs.push({ pos: this.pos(c.line, kwTok), target, words });
+  }
+
   private config(c: Cursor): void {
     const kwTok = c.line.tokens[0];
     const target = this.target(c.line, this.need(c, "config target (a node or '*')"));
@@ -304,9 +348,9 @@ class Parser {
     let target: LinkTarget;
     if (Parser.is(a, '*')) target = '*';
     else {
-      const an = this.node(c.line, a);
+      const an = this.host(c.line, a);
       const b = this.need(c, 'second node of the link');
-      const bn = this.node(c.line, b);
+      const bn = this.host(c.line, b);
       if (an === bn) throw this.err(c.line, b.col, `a link joins two different nodes, not '${an}' to itself`);
       target = [an, bn];
     }
@@ -394,7 +438,7 @@ class Parser {
   }
 
   private commandStep(c: Cursor, first: Token): Statement {
-    const node = this.node(c.line, { ...first, text: first.text.slice(0, -1) });
+    const node = this.host(c.line, { ...first, text: first.text.slice(0, -1) });
     const args: string[] = [];
     for (; c.i < c.line.tokens.length; c.i++) {
       const t = c.line.tokens[c.i];
@@ -619,6 +663,12 @@ class Parser {
       }
       return { kind: 'converged', pos, nodes };
     }
+    if (Parser.is(t, 'settled')) {
+      const m = this.need(c, "master name after 'settled' (the name the sentinels monitor, e.g. mymaster)");
+      if (m.quoted || !/^[A-Za-z0-9_.-]+$/.test(m.text)) throw this.err(c.line, m.col, `bad master name '${m.text}'`);
+      if (this.sentinelNames.size === 0) throw this.err(c.line, t.col, "'settled' needs sentinels: declare them with 'sentinels NAME...'");
+      return { kind: 'settled', pos, master: m.text };
+    }
     if (!t.quoted && t.text.length > 1 && t.text.endsWith(':')) return this.replyPredicate(c, t, pos);
     if (!t.quoted && t.text.includes('.')) {
       const left = this.field(c.line, t);
@@ -645,7 +695,7 @@ class Parser {
 
   /** `NODE: COMMAND ARGS... => REPLY`; `t` is the `NODE:` token, already consumed. */
   private replyPredicate(c: Cursor, t: Token, pos: Pos): Predicate {
-    const node = this.node(c.line, { ...t, text: t.text.slice(0, -1) });
+    const node = this.host(c.line, { ...t, text: t.text.slice(0, -1) });
     const args: string[] = [];
     for (;;) {
       const a = c.line.tokens[c.i];
@@ -657,8 +707,29 @@ class Parser {
       }
       args.push(a.text);
     }
-    const r = this.need(c, "reply after '=>' (OK, nil, an integer, a \"quoted string\" or error PREFIX)");
+    const expected = this.expectedReply(c);
+    return { kind: 'reply', pos, node, args, expected };
+  }
+
+  /** One expected reply: OK, nil, an integer, a "quoted string", error PREFIX, or `[ REPLY... ]`. */
+  private expectedReply(c: Cursor): ExpectedReply {
+    const r = this.need(c, "reply after '=>' (OK, nil, an integer, a \"quoted string\", error PREFIX or [ ... ])");
     let expected: ExpectedReply;
+    if (Parser.is(r, '[')) {
+      const items: ExpectedReply[] = [];
+      for (;;) {
+        const n = c.line.tokens[c.i];
+        if (n === undefined) throw this.err(c.line, r.col, "unclosed '[': end the array reply with ' ]'");
+        if (Parser.is(n, ']')) {
+          c.i++;
+          return { kind: 'array', items };
+        }
+        items.push(this.expectedReply(c));
+      }
+    }
+    if (!r.quoted && r.text.length > 1 && (r.text.startsWith('[') || r.text.endsWith(']'))) {
+      throw this.err(c.line, r.col, `put spaces around '[' and ']' in '${r.text}' (e.g. [ "r1" "6379" ])`);
+    }
     if (r.quoted) expected = { kind: 'string', value: r.text };
     else if (r.text === 'OK') expected = { kind: 'ok' };
     else if (r.text === 'nil') expected = { kind: 'nil' };
@@ -671,23 +742,33 @@ class Parser {
       expected = { kind: 'error', prefix: p.text };
     } else {
       const hint = /^[A-Za-z]/.test(r.text) ? ` (a string reply must be quoted: "${r.text}")` : '';
-      throw this.err(c.line, r.col, `bad reply '${rawToken(c.line, r)}': expected OK, nil, an integer, a "quoted string" or error PREFIX${hint}`);
+      throw this.err(c.line, r.col, `bad reply '${rawToken(c.line, r)}': expected OK, nil, an integer, a "quoted string", error PREFIX or [ ... ]${hint}`);
     }
-    return { kind: 'reply', pos, node, args, expected };
+    return expected;
   }
 
   /** `NODE.FIELD` */
   private field(line: LexedLine, t: Token): FieldRef {
     const dot = t.text.indexOf('.');
     const nodeText = t.text.slice(0, dot);
-    const field = t.text.slice(dot + 1);
+    let field = t.text.slice(dot + 1);
     if (!t.quoted && (nodeText === 'writes' || this.clientNames.has(nodeText))) {
       if (!LEDGER_FIELDS.includes(field)) {
         throw this.err(line, t.col + dot + 1, `unknown ledger field '${field}' after '${nodeText}.' (expected ${LEDGER_FIELDS.join(', ')})`);
       }
       return { kind: 'field', pos: this.pos(line, t), node: nodeText, field };
     }
-    const node = this.node(line, { ...t, text: nodeText });
+    const node = this.host(line, { ...t, text: nodeText });
+    if (this.sentinelNames.has(node) && field.includes('.')) {
+      // SENTINEL.MASTER.FIELD: a field of SENTINEL MASTER MASTER.
+      const dot2 = field.indexOf('.');
+      const master = field.slice(0, dot2);
+      field = field.slice(dot2 + 1);
+      if (!FIELD_NAME.test(field) || master === '') {
+        throw this.err(line, t.col + dot + dot2 + 2, `bad field '${field}' after '${node}.${master}.' (a SENTINEL MASTER field such as flags or num-slaves)`);
+      }
+      return { kind: 'field', pos: this.pos(line, t), node, field, master };
+    }
     if (!FIELD_NAME.test(field)) {
       throw this.err(line, t.col + dot + 1, `bad field name '${field}' after '${node}.' (an INFO field such as master_repl_offset)`);
     }

@@ -58,6 +58,11 @@ export function printScenario(s: Scenario): string {
   }
   for (const l of s.links) out.push(`link ${linkTarget(l.target)} ${linkModel(l.model)}`);
   for (const d of s.disks) out.push(`disk ${target(d.target)} ${diskModel(d.model)}`);
+  if (s.sentinels !== undefined && s.sentinels.length > 0) out.push(`sentinels ${s.sentinels.map((n) => nodeName(n.name)).join(' ')}`);
+  for (const c of s.sentinelConfigs ?? []) {
+    assert(c.words.length > 0, 'printer: a sentinel line needs a directive');
+    out.push(`sentinel ${target(c.target)} ${c.words.map((w) => quoteIfNeeded(w)).join(' ')}`);
+  }
   if (s.body.length > 0) {
     assert(s.body[0].kind === 'at', "printer: the body must start with an 'at'");
     out.push('');
@@ -127,6 +132,7 @@ function level(p: Predicate): number {
     case 'compare':
     case 'reply':
     case 'converged':
+    case 'settled':
       return 4;
     default:
       return assertNever(p);
@@ -146,6 +152,9 @@ export function printPredicate(p: Predicate): string {
       return `${nodeName(p.node)}: ${commandArgs(p.args)} => ${printReply(p.expected)}`;
     case 'converged':
       return ['converged', ...p.nodes.map(nodeName)].join(' ');
+    case 'settled':
+      assert(/^[A-Za-z0-9_.-]+$/.test(p.master), `printer: bad master name '${p.master}'`);
+      return `settled ${p.master}`;
     case 'and':
     case 'or': {
       const me = level(p);
@@ -166,6 +175,7 @@ export function printOperand(o: Operand): string {
   switch (o.kind) {
     case 'field':
       assert(FIELD_NAME.test(o.field), `printer: bad field name '${o.field}'`);
+      if (o.master !== undefined) return `${nodeName(o.node)}.${o.master}.${o.field}`;
       return `${nodeName(o.node)}.${o.field}`;
     case 'number': {
       const text = String(o.value);
@@ -194,6 +204,7 @@ export function printReply(r: ExpectedReply): string {
       return String(r.value);
     case 'string': return quoteIfNeeded(r.value, true);
     case 'error': return `error ${quoteIfNeeded(r.prefix)}`;
+    case 'array': return ['[', ...r.items.map(printReply), ']'].join(' ');
     default: return assertNever(r);
   }
 }

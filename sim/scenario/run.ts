@@ -25,6 +25,7 @@ import { formatTimeUs } from '../trace/render.ts';
 import { printPredicate } from './printer.ts';
 import { InvariantViolation } from '../check/invariants.ts';
 import { infoFields } from '../core/info.ts';
+import { SentinelConfigError } from '../sentinel/conf.ts';
 import type { BugName } from '../core/bugs.ts';
 import { startClientLoad } from '../clients/load.ts';
 import { clientOptionsDefault } from '../clients/client.ts';
@@ -159,6 +160,11 @@ class Executor implements EvalContext {
       this.world.addNode(n.name, config, disk);
       this.cli.set(n.name, this.world.newClientId());
     }
+    for (const sn of this.s.sentinels ?? []) {
+      const lines = (this.s.sentinelConfigs ?? []).filter((c) => c.target === '*' || c.target === sn.name).map((c) => c.words);
+      this.world.addSentinel(sn.name, { configLines: lines });
+      this.cli.set(sn.name, this.world.newClientId());
+    }
     for (const n of this.s.nodes) this.world.slot(n.name).start();
     for (const c of this.s.clients ?? []) {
       const client = this.world.addClient(c.name);
@@ -168,6 +174,15 @@ class Executor implements EvalContext {
         o = { timeoutUs: d.timeoutUs ?? o.timeoutUs, retryUs: d.retryUs ?? o.retryUs };
       }
       client.options = o;
+    }
+    for (const sn of this.s.sentinels ?? []) {
+      try {
+        this.world.sentinelSlots.get(sn.name)!.start();
+      } catch (e) {
+        if (!(e instanceof SentinelConfigError)) throw e;
+        const decl = (this.s.sentinelConfigs ?? []).filter((c) => c.target === '*' || c.target === sn.name)[e.lineIndex];
+        throw this.error(decl?.pos ?? sn.pos, e.message);
+      }
     }
   }
 
@@ -278,7 +293,7 @@ class Executor implements EvalContext {
           client.stop(st.kind);
           return;
         }
-        w.slot(st.node).stop(st.kind);
+        w.process(st.node).stop(st.kind);
         return;
       }
       case 'restart': {
@@ -289,8 +304,8 @@ class Executor implements EvalContext {
           client.start();
           return;
         }
-        const slot = w.slot(st.node);
-        if (slot.node !== null) slot.stop('crash');
+        const slot = w.process(st.node);
+        if (slot.running) slot.stop('crash');
         w.trace({ kind: 'process', node: st.node, what: 'restart' });
         slot.start();
         return;
@@ -302,7 +317,7 @@ class Executor implements EvalContext {
           client.pause(st.durUs);
           return;
         }
-        w.slot(st.node).pause(st.durUs);
+        w.process(st.node).pause(st.durUs);
         return;
       }
       case 'link':
@@ -326,7 +341,7 @@ class Executor implements EvalContext {
     const client = this.cli.get(node)!;
     w.trace({ kind: 'command', node, client: 'cli', argv: args });
     let reply: Reply | null = null;
-    w.slot(node).command(client, args, (r) => {
+    w.process(node).command(client, args, (r) => {
       reply = r;
       w.trace({ kind: 'reply', node, client: 'cli', reply: formatReply(r) });
     });
@@ -344,7 +359,7 @@ class Executor implements EvalContext {
    * all to a paused node, whose input would only pile up.
    */
   commandNow(node: string, args: string[]): Reply | null {
-    const slot = this.world.slot(node);
+    const slot = this.world.process(node);
     if (!this.blockingAllowed && slot.paused) return null;
     let reply: Reply | null = null;
     slot.command(this.cli.get(node)!, args, (r) => (reply = r));

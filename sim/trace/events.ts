@@ -11,6 +11,19 @@ export type ReplState =
   | 'receive_port_reply' | 'receive_ip_reply' | 'receive_capa_reply' | 'send_psync'
   | 'receive_psync_reply' | 'transfer' | 'connected';
 
+/** Sentinel events by their Redis names (sentinelEvent() in sentinel.c); the channel a client can SUBSCRIBE to. */
+export type SentinelEventName =
+  | '+monitor' | '-monitor' | '+set' | '+reset-master' | '+slave' | '+sentinel' | '+sentinel-address-switch'
+  | '+sentinel-invalid-addr' | '+reboot' | '+role-change' | '-role-change' | '+sdown' | '-sdown' | '+odown' | '-odown'
+  | '+new-epoch' | '+try-failover' | '+vote-for-leader' | '+elected-leader' | '-failover-abort-not-elected'
+  | '+failover-state-select-slave' | '+selected-slave' | '-failover-abort-no-good-slave'
+  | '+failover-state-send-slaveof-noone' | '+failover-state-wait-promotion' | '-failover-abort-slave-timeout'
+  | '+promoted-slave' | '+failover-state-reconf-slaves' | '+slave-reconf-sent' | '+slave-reconf-sent-be'
+  | '-slave-reconf-sent-timeout' | '+slave-reconf-inprog' | '+slave-reconf-done' | '+failover-end'
+  | '+failover-end-for-timeout' | '+switch-master' | '+config-update-from' | '+convert-to-slave' | '+fix-slave-config'
+  | '+tilt' | '-tilt' | '-cmd-link-reconnection' | '-pubsub-link-reconnection' | '+simulate-failure'
+  | 'voted-for' | 'next-failover-delay';
+
 export type TraceEvent =
   // Connections, as a node sees them.
   | { kind: 'conn-open'; node: NodeName; peer: NodeName; conn: number; dir: 'in' | 'out' }
@@ -40,6 +53,8 @@ export type TraceEvent =
   | { kind: 'role'; node: NodeName; role: 'master' | 'replica'; master: string | null }
   | { kind: 'timeout'; node: NodeName; peer: NodeName; what: string }
   | { kind: 'note'; node: NodeName; text: string }
+  // Sentinels: `event` is Redis's name, `payload` what sentinel.c logs after it, `reason` why, for a learner.
+  | { kind: 'sentinel'; node: NodeName; event: SentinelEventName; payload: string; reason: string; epoch: number }
   // The scenario and the world.
   | { kind: 'command'; node: NodeName; client: string; argv: string[] }
   | { kind: 'reply'; node: NodeName; client: string; reply: string }

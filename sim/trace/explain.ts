@@ -15,6 +15,10 @@ import type { Recording, RecordedEvent } from './record.ts';
 import { stateAt } from './record.ts';
 import { formatTimeUs } from './render.ts';
 
+/** Sentinel events the story tells (sentinel.c's names). */
+const STORY_SENTINEL_EVENTS: ReadonlySet<string> = new Set(['+odown', '+elected-leader', '+promoted-slave', '+switch-master',
+  '-failover-abort-not-elected', '-failover-abort-no-good-slave', '+convert-to-slave', '+tilt', '-tilt']);
+
 /** `82c177ce…`: enough of a replid to tell histories apart in prose. */
 export function shortId(replid: string): string {
   return /^0+$/.test(replid) ? 'none' : replid.slice(0, 8) + '…';
@@ -192,6 +196,10 @@ export function explain(rec: Recording): string[] {
         break;
       case 'check':
         if (!e.ok) say(e.atUs, `At ${at(e.atUs)} the check on line ${e.line} fails: ${e.text}. ${e.detail}`);
+        break;
+      case 'sentinel':
+        // Only the turning points of a failover are told; the trace has every event.
+        if (STORY_SENTINEL_EVENTS.has(e.event)) say(e.atUs, `At ${at(e.atUs)} sentinel ${e.node} logs ${e.event} ${e.payload}: ${e.reason}.`);
         break;
       case 'conn-open': case 'connect-failed': case 'repl-state': case 'handshake-send': case 'handshake-reply':
       case 'fullresync-received': case 'transfer-start': case 'psync-received': case 'bgsave-done':

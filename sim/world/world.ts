@@ -28,6 +28,9 @@ import type { ClientWorld } from '../clients/client.ts';
 import { Ledger } from '../clients/ledger.ts';
 import { HistoryLog } from '../clients/history.ts';
 import { ZERO_REPLID } from '../core/node.ts';
+import { SentinelSlot } from './sentinel-slot.ts';
+import { SentinelChecker } from '../check/sentinel-invariants.ts';
+import type { SentinelOptions } from '../sentinel/sentinel.ts';
 
 /** The node's unix clock starts at 2026-01-01T00:00:00Z (the determinism contract in sim/README.md). */
 export const EPOCH_UNIX_MS = Date.UTC(2026, 0, 1); // determinism-ok: a constant, not a clock read
@@ -159,6 +162,30 @@ export class World {
     return c;
   }
 
+  /** Sentinel processes, each on its own host (sentinel-slot.ts); not data nodes, so not in `slots`. */
+  readonly sentinelSlots = new Map<string, SentinelSlot>();
+  /** Sentinel invariants (sim/check/sentinel-invariants.ts); null when checks are off. */
+  private sentinelCheckerValue: SentinelChecker | null | undefined;
+  get sentinelChecker(): SentinelChecker | null {
+    if (this.sentinelCheckerValue === undefined) this.sentinelCheckerValue = this.options.checks === false ? null : new SentinelChecker();
+    return this.sentinelCheckerValue;
+  }
+
+  addSentinel(name: string, options: SentinelOptions): SentinelSlot {
+    assert(!this.slots.has(name) && !this.sentinelSlots.has(name), `duplicate host ${name}`);
+    const slot = new SentinelSlot(this, name, options, this.random.stream(`sentinel/${name}`));
+    this.sentinelSlots.set(name, slot);
+    this.net.addHost(name, slot);
+    return slot;
+  }
+
+  /** A data node's or a sentinel's machine, for the faults and commands that apply to both. */
+  process(name: string): NodeSlot | SentinelSlot {
+    const s = this.slots.get(name) ?? this.sentinelSlots.get(name);
+    assert(s !== undefined, `unknown host ${name}`);
+    return s;
+  }
+
   newClientId(): ClientId {
     return this.nextClientId++;
   }
@@ -269,6 +296,10 @@ export class NodeSlot implements Host, SocketOwner {
 
   get paused(): boolean {
     return this.pausedUntilUs >= 0;
+  }
+
+  get running(): boolean {
+    return this.node !== null;
   }
 
   private freezeFor(durUs: number): void {

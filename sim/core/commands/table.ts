@@ -126,6 +126,17 @@ const MEASURED: ReadonlyArray<readonly [string, number, string]> = [
   ['client|getname', 2, 'noscript loading stale'],
   ['client|kill', -3, 'admin noscript loading stale'],
   ['client|list', -2, 'admin noscript loading stale'],
+  ['client|info', 2, 'noscript loading stale'],
+  ['subscribe', -2, 'pubsub noscript loading stale'],
+  ['psubscribe', -2, 'pubsub noscript loading stale'],
+  ['unsubscribe', -1, 'pubsub noscript loading stale'],
+  ['punsubscribe', -1, 'pubsub noscript loading stale'],
+  ['publish', 3, 'pubsub loading stale fast'],
+  ['pubsub', -2, ''],
+  ['pubsub|channels', -2, 'pubsub loading stale'],
+  ['pubsub|numsub', -2, 'pubsub loading stale'],
+  ['pubsub|numpat', 2, 'pubsub loading stale'],
+  ['pubsub|help', 2, 'loading stale'],
 ];
 
 function buildTable(): ReadonlyMap<string, CommandSpec> {

@@ -8,8 +8,8 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { BUG_NAMES } from './core/bugs.ts';
+import { availableParallelism } from 'node:os';
 import { EXIT, EXIT_CODES_HELP, UsageError, installProcessPolicy, replayLine } from './cli/exit.ts';
 
 const argvRaw = hideBin(process.argv);
@@ -60,12 +60,14 @@ const parser = yargs(argvParsed)
       .option('trace', { type: 'boolean', default: false, describe: 'print every trace event, explained' })
       .option('timeline', { type: 'boolean', default: false, describe: 'print the trace as one lane per node (wraps to COLUMNS)' })
       .option('json', { type: 'string', describe: 'write JSON lines (schema: sim/cli/run-schema.json) to this file, or - for stdout' })
+      .option('html', { type: 'string', describe: 'write the run as a self-contained page: space-time diagram, state at any moment, offsets, PSYNC cards' })
       .option('report', { type: 'boolean', default: false, describe: 'end with a table: one row per file' })
       .option('quiet', { type: 'boolean', default: false, describe: 'print only failures and the totals' })
       .option('bug', { type: 'string', array: true, describe: `switch on a historical Redis bug (the bug zoo): ${BUG_NAMES.join(', ')}` })
       .example('$0 run scenarios/lessons/04-partial-resync.scn --trace', 'watch a partial resync')
       .example('$0 run scenarios --report', 'run every scenario')
       .example('$0 run story.scn --seeds 1..200', 'how often does each check hold over 200 seeds?')
+      .example('$0 run scenarios/lessons/09-promotion-and-replid2.scn --html promotion.html', 'a page to explore')
       .epilog(`${RUN_EXAMPLE}\n\n${EXIT_CODES_HELP}`),
     async (argv) => {
       const { runCommand } = await import('./cli/run.ts');
@@ -80,6 +82,7 @@ const parser = yargs(argvParsed)
         quiet: argv.quiet,
         bugs: argv.bug ?? [],
         debug: argv.debug,
+        html: argv.html,
       });
     },
   )
@@ -96,6 +99,7 @@ const parser = yargs(argvParsed)
       .option('out', { type: 'string', describe: 'folder for failure files (default fuzz-failures)' })
       .option('json', { type: 'boolean', default: false, describe: 'print JSON lines (schema: sim/cli/run-schema.json) instead of text' })
       .option('bug', { type: 'string', array: true, describe: `switch on a historical Redis bug: ${BUG_NAMES.join(', ')}` })
+      .option('clients', { type: 'boolean', default: false, describe: 'loads go through a networked client: the summary shows lost acknowledged writes by cause' })
       .option('workers', { type: 'number', default: availableParallelism(), describe: 'worker threads (default: the machine\'s cores)' })
       .option('shrink', { type: 'boolean', default: true, describe: 'shrink the first failure of each kind into <seed>.min.scn (--no-shrink: off)' })
       .option('shrink-all', { type: 'boolean', default: false, describe: 'shrink every failure, not only the first of each signature' })
@@ -108,16 +112,42 @@ const parser = yargs(argvParsed)
       const { fuzzCommand } = await import('./cli/fuzz.ts');
       process.exitCode = await fuzzCommand({
         runs: argv.runs, seed: argv.seed, time: argv.time, shard: argv.shard,
-        faults: argv.faults, nodes: argv.nodes, out: argv.out, json: argv.json, bugs: argv.bug, workers: argv.workers,
+        faults: argv.faults, nodes: argv.nodes, out: argv.out, json: argv.json, bugs: argv.bug, workers: argv.workers, clients: argv.clients,
         interruptible: true, shrink: argv.shrink, shrinkAll: argv['shrink-all'], shrinkRuns: argv['shrink-runs'], checkDeterminism: argv['check-determinism'],
       });
+    },
+  )
+  .command(
+    'compare <file>',
+    'Run one story on the same seeds under several variants (extra header statements) and compare what clients lost',
+    (y) => y
+      .positional('file', { type: 'string', demandOption: true, describe: 'a scenario file with clients' })
+      .option('seeds', { type: 'string', default: '1..10', describe: 'seeds A..B (inclusive), or one seed' })
+      .option('variant', { type: 'string', array: true, default: [], describe: "'NAME: STATEMENT; STATEMENT' (header lines, or 'wait N TIMEOUT' for every client load)" })
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object instead of the table' })
+      .example("$0 compare scenarios/lessons/13-frozen-master-loses-writes.scn --seeds 1..20 --variant 'minrep: config * min-replicas-to-write 1; config * min-replicas-max-lag 10'", 'what min-replicas buys'),
+    async (argv) => {
+      const { compareCommand } = await import('./cli/compare.ts');
+      process.exitCode = compareCommand({ file: argv.file as string, seeds: argv.seeds, variants: argv.variant as string[], json: argv.json });
+    },
+  )
+  .command(
+    'explain <file>',
+    'Replay one scenario and tell it as numbered paragraphs for a learner: each sync, fault, promotion and check, with the numbers',
+    (y) => y
+      .positional('file', { type: 'string', demandOption: true, describe: 'a scenario file' })
+      .option('seed', { type: 'string', describe: "seed (overrides the file's `seed`)" })
+      .example('$0 explain scenarios/lessons/04-partial-resync.scn', 'why r1 got +CONTINUE'),
+    async (argv) => {
+      const { explainCommand } = await import('./cli/explain.ts');
+      process.exitCode = explainCommand({ file: argv.file as string, seed: argv.seed });
     },
   )
   .command('bench', 'Measure events/s, virtual seconds per wall second and fuzz runs/s', () => {}, async () => {
     const { runBench } = await import('./cli/bench.ts');
     await runBench();
   })
-  .demandCommand(1, 'Name a command: run, fuzz or bench (see --help).')
+  .demandCommand(1, 'Name a command: run, fuzz, explain, compare or bench (see --help).')
   .strict()
   .help()
   .alias('h', 'help')

@@ -1,5 +1,5 @@
 /**
- * The `psync-sim run` contract (SCENARIOS.md "Running"): exit status 0/1/2, `N passed, N failed`
+ * The `psync-sim run` contract (scenarios/README.md, "Running"): exit status 0/1/2, `N passed, N failed`
  * alone on the last line, FILE:LINE:COL for a bad file and never a stack trace, --json lines.
  */
 import { describe, it, expect } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Determinism is a property of the whole program (STYLE.md §8): nothing under sim/ but sim/real
+ * Determinism is a property of the whole program : nothing under sim/ but sim/real
  * and the CLI reads the wall clock, Math.random, real timers or the environment; and the same
  * file and seed give the same trace, byte for byte.
  */

@@ -53,12 +53,37 @@ describe('invariants', () => {
     expect(v.node).toBe('m');
   });
 
+  it('replication buffer: a replica that drops its block without releasing it is caught', () => {
+    const { world, m } = pair();
+    world.slot('m').command(99, ['SET', 'a', '1'], () => {});
+    world.engine.runUntil(1_100_000);
+    const c = m.replicas[0]!;
+    expect(c.replBlock).not.toBeNull();
+    c.replBlock = null; // The block's refcount still counts it: a leak that would pin blocks forever.
+    const v = violation(world, 2_000_000);
+    expect(v.invariant).toBe('replication buffer');
+    expect(v.node).toBe('m');
+  });
+
+  it('replication buffer: the tail block must end at master_repl_offset', () => {
+    const { world, m } = pair();
+    world.slot('m').command(99, ['SET', 'a', '1'], () => {});
+    world.engine.runUntil(1_100_000);
+    m.backlog!.tail!.used -= 1;
+    const v = violation(world, 2_000_000);
+    expect(v.invariant).toBe('replication buffer');
+  });
+
   it('offset monotonic: master_repl_offset never moves back under one replid', () => {
     const { world, m } = pair();
     world.slot('m').command(99, ['SET', 'a', '1'], () => {});
     world.engine.runUntil(1_100_000);
-    (m.backlog as Backlog).endOffset -= 5; // keep the backlog consistent, so only this invariant breaks
-    m.backlog!.histlen -= 5;
+    // Keep the backlog and its block list consistent, so only this invariant breaks.
+    const b = m.backlog as Backlog;
+    b.endOffset -= 5;
+    b.histlen -= 5;
+    b.tail!.used -= 5;
+    for (const c of m.replicas) if (c.replBlock === b.tail) c.replBlockPos = Math.min(c.replBlockPos, b.tail!.used);
     m.masterReplOffset -= 5;
     const v = violation(world, 2_000_000);
     expect(v.invariant).toBe('offset monotonic');
@@ -69,7 +94,7 @@ describe('invariants', () => {
     world.slot('m').command(99, ['SET', 'a', '1'], () => {});
     world.engine.runUntil(1_100_000);
     // Corrupt one byte of the replica's copy of the stream, then make it PSYNC.
-    const buf = (r.backlog as unknown as { buf: Buffer }).buf;
+    const buf = r.backlog!.head!.buf;
     buf[0] = buf[0]! ^ 0xff;
     world.net.killLink('m', 'r');
     const v = violation(world, 3_000_000);

@@ -1,5 +1,5 @@
 /**
- * The master's PSYNC decision, REDIS-REPLICATION.md §4.1's worked examples, one test each:
+ * The master's PSYNC decision, masterTryPartialResynchronization's rule as worked examples, one test each:
  * master replid=B, replid2=A, second_replid_offset=1001, backlog covering 900..1500,
  * master_repl_offset=1500.
  */
@@ -38,7 +38,7 @@ function psync(replid: string, offset: string): { node: RedisNode; host: FakeHos
   return { node, host, out: host.sentOn(conn) };
 }
 
-describe('psync: decision table (§4.1)', () => {
+describe('psync: decision table (masterTryPartialResynchronization)', () => {
   it('PSYNC B 1501: caught up, accepted with 0 bytes', () => {
     const { node, out } = psync(B, '1501');
     expect(out).toBe(`+CONTINUE ${B}\r\n`);

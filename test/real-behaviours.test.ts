@@ -1,5 +1,5 @@
 /**
- * Real behaviours: the replication stories of REDIS-REPLICATION.md §14 that can be staged on
+ * Real behaviours: the replication stories of Redis's own test suite that can be staged on
  * loopback, each played twice, on real redis-server 7.0.15 processes and as a psync-sim scenario.
  *
  * Theory of operation. Each behaviour is one `it`: a real run (fresh servers in temp dirs,
@@ -148,10 +148,10 @@ async function writeAll(s: RealServer, writes: readonly string[][]): Promise<voi
 
 // ---------------------------------------------------------------------------------------------
 
-describe.skipIf(!haveRedisServer)('real behaviours (§14) on redis-server 7.0.15 and in psync-sim', () => {
+describe.skipIf(!haveRedisServer)('real behaviours on redis-server 7.0.15 and in psync-sim', () => {
   afterAll(() => stopAllRedis());
 
-  // §14 vocabulary, replication-psync.tcl: the replica drops its master link, caches the master
+  // replication-psync.tcl: the replica drops its master link, caches the master
   // and continues with PSYNC <replid> <offset+1>; nothing is sent twice.
   it.concurrent('a. CLIENT KILL TYPE master on the replica: partial resync, no new full sync', async () => {
     const servers = await startServers(2);
@@ -206,7 +206,7 @@ describe.skipIf(!haveRedisServer)('real behaviours (§14) on redis-server 7.0.15
     expectScenarioPasses(text, 'a-client-kill-master', 13);
   }, 15_000);
 
-  // §9, §14.3: promotion keeps the old history as replid2 up to second_repl_offset, so the old
+  // psync2-pingoff.tcl: promotion keeps the old history as replid2 up to second_repl_offset, so the old
   // master, turned replica, continues with PSYNC instead of a full sync.
   it.concurrent('b. promotion: REPLICAOF NO ONE, then the old master follows it by partial resync', async () => {
     const servers = await startServers(2);
@@ -278,7 +278,7 @@ describe.skipIf(!haveRedisServer)('real behaviours (§14) on redis-server 7.0.15
     expectScenarioPasses(text, 'b-promotion', 19);
   }, 15_000);
 
-  // §11, §14.3 (c): a chained replica proxies its master's stream; when the middle node's own
+  // psync2-pingoff.tcl (c): a chained replica proxies its master's stream; when the middle node's own
   // link drops and it continues by PSYNC, its replid does not change and its sub-replica stays.
   it.concurrent('c. chain m -> r1 -> r2: equal offsets; r1 reconnects by PSYNC and keeps r2', async () => {
     const servers = await startServers(3);
@@ -347,7 +347,7 @@ describe.skipIf(!haveRedisServer)('real behaviours (§14) on redis-server 7.0.15
     expectScenarioPasses(text, 'c-chain', 25);
   }, 15_000);
 
-  // §14.7, replication.tcl (fix #10243): the offset is parsed before anything else, and a bad one
+  // replication.tcl (fix #10243): the offset is parsed before anything else, and a bad one
   // is an ordinary error, not a crash and not a sync attempt.
   it.concurrent('d. PSYNC <replid> notanumber from a plain client: an error, the server lives', async () => {
     const servers = await startServers(2);

@@ -67,7 +67,7 @@ expect m.sync_full == 1
 expect m.sync_partial_ok == 1
 `;
 
-describe('scenario parser: the SCENARIOS.md example', () => {
+describe('scenario parser: the language reference example', () => {
   it('parses to the expected AST, with positions', () => {
     const s = parseScenario(EXAMPLE, 'ex.scn');
     expect(s.title).toBe('Partial resync after the link drops');
@@ -401,9 +401,9 @@ describe('scenario parser: errors say FILE:LINE:COL: what is wrong', () => {
     ['keyword step before at', H + 'crash m\n', "2:1: 'crash' before the first 'at' (steps need a time: add 'at 0s' above)"],
     ['run before at', H + 'run 1s\n', "2:1: 'run' before the first 'at' (start the timeline with 'at 0s')"],
     ['time going backwards', H + 'at 2s\nrun 1s\nat 2500ms\n', "4:4: 'at 2500ms' goes back in time: the clock is already at least 3s here"],
-    ['unknown operator', B + 'expect m.x = 1\n', "3:12: unknown operator '=' (expected == != < <= > >=)"],
-    ['field without operator', B + 'expect m.role\n', "3:8: 'm.role' needs a comparison, e.g. 'm.role == 1' (operators: == != < <= > >=)"],
-    ['bad load option', B + 'load m 10 during 1s\n', "3:11: bad load option 'during' (expected over, size, keys, db or ttl)"],
+    ['unknown operator', B + 'expect m.x = 1\n', "3:12: unknown operator '=' (expected == != < <= > >= contains)"],
+    ['field without operator', B + 'expect m.role\n', "3:8: 'm.role' needs a comparison, e.g. 'm.role == 1' (operators: == != < <= > >= contains)"],
+    ['bad load option', B + 'load m 10 during 1s\n', "3:11: bad load option 'during' (expected over, size, keys, db, ttl, from or wait)"],
     ['duplicate load option', B + 'load m 10 size 1 size 2\n', "3:18: duplicate load option 'size'"],
     ['bad load count', B + 'load m lots\n', "3:8: bad write count 'lots' (expected a positive integer)"],
     ['load option without value', B + 'load m 10 keys\n', "3:16: missing value after 'keys'"],
@@ -416,7 +416,7 @@ describe('scenario parser: errors say FILE:LINE:COL: what is wrong', () => {
     ['var before let', B + 'expect m.master_replid == $old\n', "3:27: '$old' is used before any 'let old = ...'"],
     ['let without =', B + 'let x 5\n', "3:7: expected '=', got '5' (let NAME = VALUE)"],
     ['reply without =>', B + 'expect m: GET k\n', "3:8: missing '=> REPLY' after the command (e.g. 'm: GET k => \"v\"')"],
-    ['unquoted string reply', B + 'expect m: GET k => hello\n', "3:20: bad reply 'hello': expected OK, nil, an integer, a \"quoted string\" or error PREFIX (a string reply must be quoted: \"hello\")"],
+    ['unquoted string reply', B + 'expect m: GET k => hello\n', "3:20: bad reply 'hello': expected OK, nil, an integer, a \"quoted string\", error PREFIX or [ ... ] (a string reply must be quoted: \"hello\")"],
     ['=> in a command step', B + 'm: GET k => OK\n', "3:10: '=>' in a command step: to check the reply write 'expect m: ...'; to send '=>' quote it"],
     ['unterminated quote', B + 'm: SET k "v\n', '3:10: unterminated "double quoted" string'],
     ['text after closing quote', B + 'm: SET k "v"x\n', '3:13: closing quote must be followed by a space or the end of the line'],

@@ -1,5 +1,5 @@
 /**
- * The teaching trace, as a learner reads it (STYLE.md §10: snapshot tests keep the expected
+ * The teaching trace, as a learner reads it (snapshot tests keep the expected
  * story readable in review). Lesson 01's full sync must show its nine steps in order.
  */
 import { describe, it, expect } from 'vitest';
@@ -38,12 +38,12 @@ describe('trace: the story of a first sync (lesson 01)', () => {
           1.006004s r1 → m: PSYNC 7a93d01a5c1ccd556f493ed22f1efbe74a884187 1
           1.007005s m decides for r1: full resync: replid mismatch: the replica follows 7a93d01a…, this node's history is 1b279ffb…
           1.007005s m forks a BGSAVE to disk (193 bytes, snapshot at offset 0) for r1
-          1.007005s m → r1: +FULLRESYNC e8a7eec9301de0de9f557a811a5ba28a0e49da29 0
+          1.007005s m → r1: +FULLRESYNC 2e8a7eec9301de0de9f557a811a5ba28a0e49da2 0
           1.007105s m → r1: RDB, 193 bytes (from disk, $<len>)
           1.007105s m sees replica r1 online: RDB sent; the buffered stream follows
-          1.008006s r1 ← m: +FULLRESYNC e8a7eec9301de0de9f557a811a5ba28a0e49da29 0 (a full sync: the RDB will follow)
+          1.008006s r1 ← m: +FULLRESYNC 2e8a7eec9301de0de9f557a811a5ba28a0e49da2 0 (a full sync: the RDB will follow)
           1.008106s r1 receives the RDB from m ($193 bytes)
-          1.008107s r1 loaded the RDB: 1 keys, 193 bytes; now at replid e8a7eec9301de0de9f557a811a5ba28a0e49da29 offset 0"
+          1.008108s r1 loaded the RDB: 1 keys, 193 bytes; now at replid 2e8a7eec9301de0de9f557a811a5ba28a0e49da2 offset 0"
     `);
   });
 });

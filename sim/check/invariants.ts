@@ -1,9 +1,12 @@
 /**
- * Invariants checked after every event-loop iteration of every node, in every run (DESIGN.md
+ * Invariants checked after every event-loop iteration of every node, in every run (sim/README.md
  * "Checks"): they turn a silent divergence into a stop with the event that caused it.
  *
- * - backlog: offset + histlen - 1 == master_repl_offset (§8);
- * - a replica's master_repl_offset equals the reploff of its live master client (§1.8);
+ * - backlog: offset + histlen - 1 == master_repl_offset (createReplicationBacklog, feedReplicationBuffer),
+ *   and the shared block list agrees: its tail ends at master_repl_offset, the backlog references
+ *   its first block, and every reference is accounted for (the blocks' refcounts sum to one for
+ *   the backlog plus one per replica that reads, each reading a live block at a position within it);
+ * - a replica's master_repl_offset equals the reploff of its live master client (replicationFeedStreamFromMasterStream);
  * - within one process and one replid, master_repl_offset never moves backwards, except through a
  *   full sync: a replica repointed to a node behind it, or joining a BGSAVE forked earlier, loads
  *   an older point of the same history (legitimate, and how Redis loses such bytes);
@@ -40,8 +43,11 @@ export class Checker {
   afterIteration(name: string, n: RedisNode, nowUs: number): void {
     this.checks++;
     const b = n.backlog;
-    if (b !== null && b.offset + b.histlen - 1 !== n.masterReplOffset) {
-      this.fail(name, nowUs, 'backlog', `offset ${b.offset} + histlen ${b.histlen} - 1 != master_repl_offset ${n.masterReplOffset}`);
+    if (b !== null) {
+      if (b.offset + b.histlen - 1 !== n.masterReplOffset) {
+        this.fail(name, nowUs, 'backlog', `offset ${b.offset} + histlen ${b.histlen} - 1 != master_repl_offset ${n.masterReplOffset}`);
+      }
+      this.checkReplBuffer(name, nowUs, n);
     }
     if (n.master !== null && n.master.reploff !== n.masterReplOffset) {
       this.fail(name, nowUs, 'replica offset', `master client reploff ${n.master.reploff} != master_repl_offset ${n.masterReplOffset}`);
@@ -69,6 +75,31 @@ export class Checker {
   /** The requester has not heard +CONTINUE yet: its backlog still ends at k - 1. */
   private fail(node: string, atUs: number, invariant: string, detail: string): never {
     throw new InvariantViolation(invariant, node, atUs, detail);
+  }
+
+  /** The block list and its readers (allocation-free: one pass over the replicas). */
+  private checkReplBuffer(name: string, nowUs: number, n: RedisNode): void {
+    const b = n.backlog!;
+    const tail = b.tail;
+    if (tail === null) {
+      if (b.histlen !== 0 || b.totalRefs !== 0) this.fail(name, nowUs, 'replication buffer', `no blocks, but histlen ${b.histlen} and ${b.totalRefs} references`);
+      return;
+    }
+    if (tail.replOffset + tail.used - 1 !== b.endOffset) {
+      this.fail(name, nowUs, 'replication buffer', `the tail block ends at ${tail.replOffset + tail.used - 1}, the backlog at ${b.endOffset}`);
+    }
+    const head = b.head!;
+    if (head.refcount < 1 || head.freed) this.fail(name, nowUs, 'replication buffer', `the backlog does not reference its first block ${head.id}`);
+    let readers = 1;
+    for (const r of n.replicas) {
+      const blk = r.replBlock;
+      if (blk === null) continue;
+      readers++;
+      if (blk.freed || blk.id < head.id || blk.id > tail.id || r.replBlockPos > blk.used) {
+        this.fail(name, nowUs, 'replication buffer', `replica ${r.peer} reads block ${blk.id} at ${r.replBlockPos}, outside the list [${head.id}, ${tail.id}]`);
+      }
+    }
+    if (readers !== b.totalRefs) this.fail(name, nowUs, 'replication buffer', `${b.totalRefs} block references, but ${readers} readers (the backlog and replicas)`);
   }
 
   private checkHistory(name: string, nowUs: number, server: RedisNode, peer: string, k: number): void {

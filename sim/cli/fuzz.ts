@@ -44,6 +44,8 @@ export interface FuzzCommandOptions {
   json?: boolean;
   /** Historical Redis bugs to switch on (the bug zoo, sim/core/bugs.ts). */
   bugs?: string[];
+  /** `--clients`: loads go through a networked client; the summary shows the lost writes by cause. */
+  clients?: boolean;
   /** Worker threads (default 1 here; the CLI defaults to the machine's cores). */
   workers?: number;
   /** Shrink failures and write `<seed>.min.scn` too (default true; `--no-shrink` turns it off). */
@@ -79,6 +81,7 @@ export function parseFuzzArgs(o: FuzzCommandOptions): { campaign: CampaignOption
     if (bad.length > 0) throw new UsageError(`--bug: unknown bug '${bad.join(' ')}'; the zoo has: ${BUG_NAMES.join(' ')}`);
     fixed.bugs = o.bugs as BugName[];
   }
+  if (o.clients === true) fixed.clients = true;
   if (o.faults !== undefined) {
     const words = o.faults.split(/[\s,]+/).filter((w) => w.length > 0);
     const bad = words.filter((w) => !isFaultKind(w));
@@ -330,6 +333,7 @@ function summaryJson(s: CampaignSummary, wallS: number, groups: FailureGroup[]):
     faultKinds: Object.fromEntries(FAULT_KINDS.map((k) => [k, s.faultKinds.get(k) ?? 0])),
     failures: s.failures.map((f) => ({ seed: f.seed, kind: f.failure!.kind })),
     groups: groups.map((g) => ({ signature: g.signature, count: g.seeds.length, seeds: g.seeds, minFile: g.minFile })),
+    ...(s.losses !== undefined ? { losses: s.losses } : {}),
   };
 }
 
@@ -346,10 +350,19 @@ function renderSummary(s: CampaignSummary, wallS: number, c: ReturnType<typeof m
   }
   lines.push('', c.bold('fault kinds (runs that used each):'));
   lines.push('  ' + FAULT_KINDS.map((k) => `${k} ${s.faultKinds.get(k) ?? 0}`).join(', '));
+  if (s.losses !== undefined) {
+    // Figures, not failures: asynchronous replication loses acknowledged writes by design.
+    const l = s.losses;
+    lines.push('', c.bold('lost acknowledged writes (client loads; figures, not failures):'));
+    lines.push(`  ${l.lost} of ${l.acked} acknowledged writes lost over ${l.runs} runs (${l.perRun.runsWithLoss} runs lost some; per run median ${l.perRun.median}, p95 ${l.perRun.p95}, max ${l.perRun.max}` +
+      (l.unjudged > 0 ? `; ${l.unjudged} runs without a single master, not judged` : '') + ')');
+    lines.push('  by cause: ' + Object.entries(l.byCause).map(([k, n]) => `${k} ${n}`).join(', '));
+    lines.push(`  writes WAIT had confirmed on every other node, lost with no crash since (failures): ${l.waitPromiseBroken}`);
+  }
   lines.push('');
   if (s.failures.length === 0) lines.push(c.green(`no failures`));
   else {
-    lines.push(c.red(`${s.failures.length} failed: ${s.byKind.invariant} invariant, ${s.byKind.liveness} liveness, ${s.byKind.crash} crash, ${s.byKind.nondeterminism} nondeterminism`));
+    lines.push(c.red(`${s.failures.length} failed: ${s.byKind.invariant} invariant, ${s.byKind.liveness} liveness, ${s.byKind.crash} crash, ${s.byKind.nondeterminism} nondeterminism` + (s.byKind.promise > 0 ? `, ${s.byKind.promise} broken WAIT promise` : '')));
     // One line per signature, not per failure: the failures were printed as they were found.
     for (const g of groups) {
       const more = g.seeds.length > 1 ? `, also ${g.seeds.slice(1, 6).join(' ')}${g.seeds.length > 6 ? ' …' : ''}` : '';

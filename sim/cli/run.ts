@@ -1,11 +1,11 @@
 /**
- * `psync-sim run`: parse, replay and report scenario files.
+ * `psync-sim run`: parse, replay and report scenario files (scenarios/README.md, "Running").
  * Prints each expect/await with its line as it passes or fails, then `N passed, N failed` alone
  * on the last line. `--seeds a..b` sweeps each file over many seeds and counts, per check, on
  * how many seeds it held. Exit status (sim/cli/exit.ts): 0 all passed, 1 an expectation failed,
  * 2 invalid input, 3 a psync-sim bug, 130 interrupted (after the totals so far).
  */
-import { statSync, readdirSync, openSync, readSync, closeSync, writeSync, fstatSync } from 'node:fs';
+import { statSync, readdirSync, openSync, readSync, closeSync, writeSync, fstatSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Chalk } from 'chalk';
@@ -21,6 +21,9 @@ import type { Palette } from '../trace/render.ts';
 import { renderTimeline } from '../trace/timeline.ts';
 import { EXIT, UsageError, isInterrupted, isPathError, replayLine } from './exit.ts';
 import { headerRecord, eventRecord, checkRecord, summaryRecord, errorRecord } from './records.ts';
+import { renderLedgerReport } from '../clients/report.ts';
+import { Recorder } from '../trace/record.ts';
+import { renderHtml } from '../trace/html.ts';
 
 export interface RunCommandOptions {
   files: string[];
@@ -37,6 +40,8 @@ export interface RunCommandOptions {
   bugs?: string[];
   /** Print the stack of an internal error. */
   debug?: boolean;
+  /** Write the run as a self-contained page (one scenario file only). */
+  html?: string;
 }
 
 /** The largest scenario file read (a story is a few KB; this bounds memory on hostile input). */
@@ -161,6 +166,7 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   if (sweep !== null && (o.trace || o.timeline)) throw new UsageError('--seeds: --trace and --timeline show one run; replay one seed with --seed N');
   const files = expandFiles(o.files);
   if (files.length === 0) throw new UsageError('no scenario files found');
+  if (o.html !== undefined && files.length !== 1) throw new UsageError(`--html writes one page for one scenario file; got ${files.length} files`);
   const json = o.json !== undefined ? openJsonOut(o.json) : null;
   try {
     return sweep !== null ? await sweepFiles(files, sweep, bugs, o, c, json) : await runFiles(files, bugs, o, c, pal, print, json);
@@ -195,12 +201,14 @@ async function runFiles(
     const seed = o.seed ?? scenario.seed ?? '1';
     json?.write(headerRecord({ command: 'run', file, seed, bugs }));
     const timeline: Stamped[] = [];
-    const wantTrace = o.trace || o.timeline || json !== null;
+    const recorder = o.html !== undefined ? new Recorder() : null;
+    const wantTrace = o.trace || o.timeline || json !== null || recorder !== null;
     const sink = wantTrace
       ? (s: Stamped): void => {
           if (o.trace) print(renderStamped(s, pal));
           if (o.timeline) timeline.push(s);
           if (json !== null) json.write(eventRecord(file, s));
+          recorder?.sink(s);
         }
       : null;
     if (!o.quiet) print(c.bold(`▶ ${file}`) + (scenario.title ? ` — ${scenario.title}` : ''));
@@ -209,6 +217,7 @@ async function runFiles(
     try {
       result = runScenario(scenario, {
         seed: o.seed, trace: sink, file, source: text, bugs,
+        observe: recorder?.observe,
         onCheck: (r: CheckResult) => {
           json?.write(checkRecord(file, seed, r));
           if (o.quiet && r.ok) return;
@@ -236,13 +245,27 @@ async function runFiles(
       continue;
     }
     const wallMs = performance.now() - t0;
-    if (o.timeline) print(renderTimeline(timeline, scenario.nodes.map((n) => n.name), terminalColumns()));
+    if (recorder !== null && o.html !== undefined) {
+      const rec = recorder.recording({ title: scenario.title, file, seed: result.seed, nodes: scenario.nodes.map((n) => n.name), endUs: result.virtualUs });
+      try {
+        writeFileSync(o.html, renderHtml(rec));
+      } catch (e) {
+        throw new UsageError(`--html: cannot write ${o.html}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+      if (!o.quiet) print(c.dim(`  page: ${o.html}`));
+    }
+    if (o.timeline) print(renderTimeline(timeline, [...scenario.nodes, ...(scenario.clients ?? [])].map((n) => n.name), terminalColumns()));
     passed += result.passed;
     failed += result.failed;
     rows.push({ file, r: result, wallMs });
     json?.write(summaryRecord(file, result));
     if (!o.quiet) {
       print(c.dim(`  seed ${result.seed}, ${formatTimeUs(result.virtualUs)} virtual in ${wallMs.toFixed(0)} ms wall, ${result.events} events`));
+    }
+    // The write ledger, after the checks (only for files with `clients`).
+    if (result.ledger !== undefined) {
+      if (!o.quiet) for (const line of renderLedgerReport(result.ledger)) print(line);
+      json?.write(JSON.stringify({ type: 'ledger', file, ledger: result.ledger }));
     }
   }
   if (o.report) print(renderReport(rows, c));

@@ -4,7 +4,7 @@
  * what a power-off loses (always: nothing; everysec: up to a second; no: everything since the last
  * rewrite — a process crash loses nothing already written). At boot the AOF, when present, is
  * the dataset and carries no replication history: the node starts a new history and its replicas
- * must full-sync (REDIS-REPLICATION.md §12).
+ * must full-sync (an AOF carries no replication id).
  * Simplifications: one file of RESP commands (not 7.0's multi-part base + incr files with an RDB
  * preamble); a rewrite is instantaneous (no BGREWRITEAOF child); fsync "no" never syncs.
  */
@@ -12,6 +12,7 @@ import type { RedisNode } from './node.ts';
 import { encodeCommand, CommandParser, RespProtocolError } from './resp.ts';
 import { dataCommands } from './commands.ts';
 import type { DataContext } from './keyspace.ts';
+import { exactExpireAtText } from './keyspace.ts';
 
 /** feedAppendOnlyFile(): queue one executed write, with a SELECT when the DB changes. */
 export function feedAof(n: RedisNode, db: number, argv: readonly string[]): void {
@@ -23,21 +24,30 @@ export function feedAof(n: RedisNode, db: number, argv: readonly string[]): void
   n.aofBuf.push(encodeCommand(argv));
 }
 
-/** flushAppendOnlyFile(), from beforeSleep: write the buffer; fsync now if appendfsync always. */
+/**
+ * flushAppendOnlyFile(), from beforeSleep: write the buffer; fsync now with appendfsync always.
+ * With everysec the fsync comes from here too, at the first flush after the cached clock
+ * (server.unixtime) moved past the second of the last fsync, even when nothing new was written
+ * but something written since is not yet synced. So the sync points are whole-second
+ * boundaries of the node's clock, not one second after the previous sync.
+ */
 export function flushAof(n: RedisNode): void {
-  if (!n.aofOn || n.aofBuf.length === 0) return;
-  n.host.appendFile(n.config.appendfilename, Buffer.concat(n.aofBuf));
-  n.aofBuf = [];
-  if (n.config.appendfsync === 'always') n.host.fsyncFile(n.config.appendfilename);
-}
-
-/** appendfsync everysec: one fsync per second, from the cron. */
-export function aofCron(n: RedisNode): void {
-  if (!n.aofOn || n.config.appendfsync !== 'everysec') return;
-  const now = n.host.nowUs();
-  if (now - n.aofLastFsyncUs >= 1e6) {
+  if (!n.aofOn) return;
+  if (n.aofBuf.length > 0) {
+    n.host.appendFile(n.config.appendfilename, Buffer.concat(n.aofBuf));
+    n.aofBuf = [];
+    n.aofUnsynced = true;
+    if (n.config.appendfsync === 'always') {
+      n.host.fsyncFile(n.config.appendfilename);
+      n.aofUnsynced = false;
+      n.aofLastFsyncSec = n.unixtime;
+      return;
+    }
+  }
+  if (n.config.appendfsync === 'everysec' && n.aofUnsynced && n.unixtime > n.aofLastFsyncSec) {
     n.host.fsyncFile(n.config.appendfilename);
-    n.aofLastFsyncUs = now;
+    n.aofUnsynced = false;
+    n.aofLastFsyncSec = n.unixtime;
   }
 }
 
@@ -50,14 +60,15 @@ export function rewriteAof(n: RedisNode): void {
     parts.push(encodeCommand(['SELECT', String(db)]));
     for (const [key, e] of map) {
       parts.push(encodeCommand(['SET', key, e.value]));
-      if (e.expireAtMs !== -1) parts.push(encodeCommand(['PEXPIREAT', key, String(e.expireAtMs)]));
+      if (e.expireAtMs !== -1) parts.push(encodeCommand(['PEXPIREAT', key, exactExpireAtText(e)]));
     }
   }
   n.host.writeFile(n.config.appendfilename, Buffer.concat(parts));
   n.aofBuf = [];
   n.aofSelectedDb = -1;
   n.aofOn = true;
-  n.aofLastFsyncUs = n.host.nowUs();
+  n.aofUnsynced = false;
+  n.aofLastFsyncSec = n.unixtime;
   if (n.host.tracing) n.host.trace({ kind: 'note', node: n.name, text: `AOF rewritten: ${n.ks.totalKeys()} keys` });
 }
 

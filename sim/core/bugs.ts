@@ -1,5 +1,5 @@
 /**
- * The bug zoo: historical Redis replication bugs (REDIS-REPLICATION.md §15) that can be switched
+ * The bug zoo: historical Redis replication bugs (each named by its Redis issue or fixing commit) that can be switched
  * back on, one by one, so a learner can watch them break replication and the fuzzer can prove it
  * finds them. A node built with no bugs (the default) is the correct core. Each bug names the
  * Redis fix that removed it; the core tests `node.bugs.has(name)` at exactly the place the fix

@@ -4,17 +4,19 @@
  * us (replState set), or our own master link once the handshake is done (isMaster).
  *
  * Output is queued in `out` and written by the node's beforeSleep(), as Redis writes replies
- * in beforeSleep/handleClientsWithPendingWrites. A replica that is still waiting for its RDB
- * accumulates the stream in `out` without it being sent (REDIS-REPLICATION.md §5.3).
+ * in beforeSleep/handleClientsWithPendingWrites. A replica attached to us reads the replication
+ * stream from the node's shared block list instead (replBlock, see backlog.ts); while it waits
+ * for its RDB its position simply stays, holding those blocks.
  */
 import type { ConnId, ClientId } from './host.ts';
 import { CommandParser } from './resp.ts';
 import type { Reply } from './reply.ts';
+import type { ReplBlock, ReplBufReader } from './backlog.ts';
 
-/** Master's view of a replica client (§5.1). */
+/** Master's view of a replica client (client.replstate, SLAVE_STATE_* in server.h). */
 export type ReplicaState = 'wait_bgsave_start' | 'wait_bgsave_end' | 'send_bulk' | 'online';
 
-export class Client {
+export class Client implements ReplBufReader {
   /** Selected database (SELECT). */
   db = 0;
   readonly parser: CommandParser | null;
@@ -27,7 +29,8 @@ export class Client {
   closeAfterReply = false;
   /** The master's offset right after this client's last propagated write (WAIT). */
   woff = 0;
-  lastInteractionUs: number;
+  /** c->lastinteraction: server.unixtime (the node's cached clock, seconds) of the last read. */
+  lastInteractionSec: number;
   /** A local client's commands not yet run (it was blocked when they came). */
   pendingLocal: string[][] = [];
   /** MULTI: the queued commands, or null outside a transaction. */
@@ -37,33 +40,45 @@ export class Client {
   /** Inside EXEC: replies are collected here instead of being sent. */
   replyCapture: Reply[] | null = null;
   /** WAIT numreplicas timeout: blocked until enough replicas ACK `offset`, or the deadline. */
-  blockedWait: { numreplicas: number; offset: number; deadlineUs: number } | null = null;
+  blockedWait: { numreplicas: number; offset: number; deadlineMs: number } | null = null;
   /** A write postponed while the node fails over; it runs when the failover ends. */
   postponed: string[] | null = null;
+  /** CLIENT SETNAME ('' = no name). */
+  name = '';
+  /** The last command's name (CLIENT LIST cmd=). */
+  lastCmd = 'NULL';
+  /** Pub/sub subscriptions (pubsub.ts); null until the first SUBSCRIBE / PSUBSCRIBE. */
+  pubsubChannels: Set<string> | null = null;
+  pubsubPatterns: Set<string> | null = null;
 
   /** Blocked clients run nothing else until unblocked; their later commands wait. */
   get blocked(): boolean {
     return this.blockedWait !== null || this.postponed !== null;
   }
 
-  /** When the replica's output buffer first went over the soft limit (0 = it is not over). */
-  obufSoftSinceUs = 0;
-  createdUs: number;
+  /** When the replica's output buffer first went over the soft limit, unix seconds (0 = it is not over). */
+  obufSoftSinceSec = 0;
+  /** c->ctime: server.unixtime when the client was created. */
+  ctimeSec: number;
 
   // --- As a replica attached to us ---
   replState: ReplicaState | null = null;
   replAckOff = 0;
-  replAckTimeUs = 0;
+  /** c->repl_ack_time: server.unixtime of the last REPLCONF ACK (or of going online). */
+  replAckTimeSec = 0;
   psyncInitialOffset = -1;
   /** master_repl_offset when this replica's PSYNC arrived (only the zoo's 292fec058 bug uses it). */
   psyncRequestOffset = -1;
   capaEof = false;
   capaPsync2 = false;
   listeningPort = 0;
-  /** Diskless sync: stream starts only after the replica's first REPLCONF ACK (§5.4). */
+  /** Diskless sync: stream starts only after the replica's first REPLCONF ACK (replconfCommand). */
   startStreamOnAck = false;
   /** Replica's RDB is going out over a socket child (diskless) rather than from disk. */
   disklessTarget = false;
+  /** The shared replication buffer block this replica sends from, and how much of it is sent (ref_repl_buf_node, ref_block_pos). */
+  replBlock: ReplBlock | null = null;
+  replBlockPos = 0;
 
   // --- As our master link (on a replica) ---
   isMaster = false;
@@ -84,11 +99,12 @@ export class Client {
     readonly local: ClientId | null,
     /** Peer host name (node name), for INFO and traces. */
     readonly peer: string,
-    nowUs: number,
+    /** The node's cached clock (server.unixtime) when the client is created. */
+    unixtimeSec: number,
   ) {
     this.parser = conn !== null ? new CommandParser() : null;
-    this.lastInteractionUs = nowUs;
-    this.createdUs = nowUs;
+    this.lastInteractionSec = unixtimeSec;
+    this.ctimeSec = unixtimeSec;
   }
 
   queue(bytes: Uint8Array): void {

@@ -39,11 +39,11 @@
  */
 import { assert } from '../assert.ts';
 import type { DataCommand, Keyspace } from './keyspace.ts';
-import { DATABASES } from './keyspace.ts';
 import { stringCommands } from './commands/strings.ts';
 import { expireCommands } from './commands/expire.ts';
 import { genericCommands } from './commands/generic.ts';
 import { isExpired } from './commands/lookup.ts';
+import { COMMAND_TABLE, CMD_WRITE } from './commands/table.ts';
 
 export type { DataCommand, DataContext, ExpiryView } from './keyspace.ts';
 
@@ -53,6 +53,11 @@ function buildTable(): ReadonlyMap<string, DataCommand> {
     assert(c.name === c.name.toLowerCase(), `command ${c.name}: names are lowercase`);
     assert(!table.has(c.name), `command ${c.name} defined twice`);
     assert(Number.isInteger(c.arity) && c.arity !== 0, `command ${c.name}: bad arity`);
+    // The command table (commands/table.ts) decides the flag checks; the two must agree.
+    const spec = COMMAND_TABLE.get(c.name);
+    assert(spec !== undefined, `command ${c.name} is missing from the command table`);
+    assert(spec.arity === c.arity, `command ${c.name}: arity ${c.arity} != the table's ${spec.arity}`);
+    assert(c.write === ((spec.bits & CMD_WRITE) !== 0), `command ${c.name}: write flag disagrees with the table`);
     table.set(c.name, c);
   }
   return table;
@@ -80,7 +85,7 @@ const LOOPS_PER_DB_MAX = 16;
  */
 export function activeExpireCycle(ks: Keyspace, nowMs: number, propagateDel: (db: number, argv: string[]) => void): number {
   let expiredTotal = 0;
-  for (let db = 0; db < DATABASES; db++) {
+  for (let db = 0; db < ks.databases; db++) {
     if (ks.expiresCount(db) === 0) continue;
     for (let loop = 0; loop < LOOPS_PER_DB_MAX; loop++) {
       let sampled = 0;

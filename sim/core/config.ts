@@ -41,6 +41,10 @@ export interface Config {
   appendfilename: string;
   shutdownTimeoutSec: number;
   databases: number;
+  /** key-load-delay (hidden, for tests): microseconds slept per key loaded; < 0: 1 us every -N keys. */
+  keyLoadDelayUs: number;
+  /** loading-process-events-interval-bytes (hidden): serve clients every this many bytes loaded. */
+  loadingProcessEventsIntervalBytes: number;
 }
 
 export function defaultConfig(): Config {
@@ -71,6 +75,8 @@ export function defaultConfig(): Config {
     appendfilename: 'appendonly.aof',
     shutdownTimeoutSec: 10,
     databases: 16,
+    keyLoadDelayUs: 0,
+    loadingProcessEventsIntervalBytes: 2 * 1024 * 1024,
   };
 }
 
@@ -182,6 +188,8 @@ const PARAMS: readonly Param[] = [
   intParam('replica-priority', 'replicaPriority', 0, INT_MAX, ['slave-priority']),
   boolParam('replica-announced', 'replicaAnnounced'),
   intParam('shutdown-timeout', 'shutdownTimeoutSec', 0, INT_MAX),
+  intParam('key-load-delay', 'keyLoadDelayUs', -INT_MAX - 1, INT_MAX),
+  intParam('loading-process-events-interval-bytes', 'loadingProcessEventsIntervalBytes', 1024, INT_MAX),
   intParam('databases', 'databases', 1, INT_MAX, undefined, true),
   boolParam('appendonly', 'appendonly'),
   {

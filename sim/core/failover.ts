@@ -1,6 +1,5 @@
 /**
- * Coordinated failover: FAILOVER [TO host port [FORCE]] [TIMEOUT ms] | ABORT (REDIS-REPLICATION.md
- * §9.5; failoverCommand(), updateFailoverStatus(), abortFailover() in replication.c).
+ * Coordinated failover: FAILOVER [TO host port [FORCE]] [TIMEOUT ms] | ABORT (failoverCommand(), updateFailoverStatus(), abortFailover() in replication.c).
  *
  * Theory of operation. The master pauses client writes and waits (WAITING_FOR_SYNC) until the
  * target — or, without TO, any replica — has ACKed exactly master_repl_offset. Then
@@ -69,7 +68,7 @@ export function failoverCommand(n: RedisNode, c: Client, argv: string[]): void {
     if (r.replState !== 'online') return n.addReply(c, err('ERR FAILOVER target replica is not online.'));
     n.failoverTarget = { host, port };
   }
-  n.failoverEndUs = timeoutMs > 0 ? n.host.nowUs() + timeoutMs * 1000 : 0;
+  n.failoverEndMs = timeoutMs > 0 ? n.host.unixMs() + timeoutMs : 0; // mstime() + timeout
   n.failoverForce = force;
   setState(n, 'waiting-for-sync', host !== null ? `FAILOVER requested to ${host}:${port}` : 'FAILOVER requested to any replica');
   n.addReply(c, OK);
@@ -83,7 +82,8 @@ function setState(n: RedisNode, to: FailoverState, why: string): void {
 /** updateFailoverStatus(), from beforeSleep: start the switch once the target has caught up. */
 export function updateFailoverStatus(n: RedisNode): void {
   if (n.failoverState !== 'waiting-for-sync') return;
-  if (n.failoverEndUs !== 0 && n.failoverEndUs <= n.host.nowUs()) {
+  // server.failover_end_time <= server.mstime: the cached clock, in milliseconds.
+  if (n.failoverEndMs !== 0 && n.failoverEndMs <= n.mstime) {
     if (n.failoverForce) {
       const t = n.failoverTarget!;
       setState(n, 'failover-in-progress', `timeout exceeded, failing over to ${t.host}:${t.port} anyway (FORCE)`);
@@ -109,7 +109,7 @@ export function updateFailoverStatus(n: RedisNode): void {
 
 /** clearFailoverState(): back to normal, and the paused writers run. */
 export function clearFailoverState(n: RedisNode, why: string): void {
-  n.failoverEndUs = 0;
+  n.failoverEndMs = 0;
   n.failoverForce = false;
   n.failoverTarget = null;
   setState(n, 'no-failover', why);

@@ -1,5 +1,5 @@
 /**
- * The Host: everything a node can do to the outside world (DESIGN.md "The core is sans-I/O").
+ * The Host: everything a node can do to the outside world (see "The core is sans-I/O" in sim/README.md).
  * The simulator's world implements it on virtual time and simulated TCP; sim/real implements it
  * on node:net and wall-clock timers; unit tests fake it with arrays. The core never reads a
  * clock, opens a socket or draws a random number by any other path.
@@ -48,6 +48,16 @@ export interface Host {
   fsyncFile(name: string): void;
   readFile(name: string): Uint8Array | null;
 
+  /**
+   * startLoading(): the node loads a dataset in its main thread: `diskBytes` read from its disk
+   * (0 for a payload already in memory), `sizeBytes` parsed, `keys` keys. The host decides how
+   * long that takes; meanwhile it holds the node's input (sockets, local clients) and delivers it
+   * every loading-process-events-interval-bytes of progress, right after calling
+   * node.loadingProgress(loadedBytes) (processEventsWhileBlocked()); at the end it calls
+   * node.loadingDone() and delivers the rest.
+   */
+  startLoading(diskBytes: number, sizeBytes: number, keys: number): void;
+
   /** Reply to a local client (network clients get bytes via send()). */
   reply(client: ClientId, reply: Reply): void;
   /** DEBUG SLEEP: the process stops for durUs; input queues up meanwhile. */
@@ -55,7 +65,24 @@ export interface Host {
   /** SHUTDOWN: the process exits now (after what it already sent). */
   exit(): void;
 
+  /**
+   * Optional observer of the node's history (the write ledger in sim/clients): a new replid, with
+   * the offset up to which the old history is kept, and a full sync flushing the dataset. Called
+   * rarely (never per command), and always, tracing or not, so losses can be explained.
+   */
+  history?(event: HistoryEvent): void;
+
   /** Whether trace() is listened to; the core skips building events when it is not. */
   readonly tracing: boolean;
   trace(event: TraceEvent): void;
 }
+
+/**
+ * A history event, for the ledger. `fork`: the node left history `fromReplid` at `offset` (bytes
+ * 1..offset are shared) for `toReplid`; `promotion` is shiftReplicationId() (the old id kept as
+ * replid2), `new-id` is changeReplicationId() (no replid2, but the dataset continues). `flush`:
+ * a full sync is about to discard the dataset the node held as (`replid`, `offset`).
+ */
+export type HistoryEvent =
+  | { kind: 'fork'; why: 'promotion' | 'new-id'; fromReplid: string; toReplid: string; offset: number }
+  | { kind: 'flush'; replid: string; offset: number };

@@ -1,12 +1,19 @@
 /**
- * INFO and ROLE, with Redis 7.0's field names and order (REDIS-REPLICATION.md §13), so scenario
- * predicates like `r1.master_link_status == up` read what a Redis user reads.
- * Fields that describe the real machine (memory, CPU, OS) are left out or fixed.
+ * INFO and ROLE, with Redis 7.0.15's field names in its order (server.c genRedisInfoString()),
+ * so scenario predicates like `r1.master_link_status == up` read what a Redis user reads, and a
+ * tool that parses INFO (Sentinel's sentinelRefreshInstanceInfo(), a test suite) finds every field
+ * where it expects it. test/info.test.ts compares the names, section by section, with a real
+ * master and replica.
+ *
+ * Fields that describe the real machine or counters we do not model (CPU, OS, memory allocator,
+ * network byte counts, keyspace hits, defrag, pubsub, tracking) print a plausible constant; the
+ * README's fidelity table lists them. The memory, cpu, modules, commandstats, errorstats and
+ * latencystats sections are not printed.
  */
 import type { RedisNode } from './node.ts';
 import type { Reply } from './reply.ts';
 import { array, bulk, int } from './reply.ts';
-import { goodReplicas } from './master.ts';
+import { loadingInfoLines } from './loading.ts';
 
 const SECTIONS = ['server', 'clients', 'persistence', 'stats', 'replication', 'keyspace'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -41,10 +48,15 @@ export function infoFields(n: RedisNode): Map<string, string> {
   return m;
 }
 
+/** The field names of one section, in order (tests compare them with redis-server's). */
+export function infoSectionNames(n: RedisNode, section: Section): string[] {
+  return sectionLines(n, section).map((l) => l.slice(0, l.indexOf(':')));
+}
+
 function sectionLines(n: RedisNode, s: Section): string[] {
   switch (s) {
     case 'server': return serverLines(n);
-    case 'clients': return [`connected_clients:${n.allClients().length}`, 'blocked_clients:0'];
+    case 'clients': return clientsLines(n);
     case 'persistence': return persistenceLines(n);
     case 'stats': return statsLines(n);
     case 'replication': return replicationLines(n);
@@ -52,82 +64,234 @@ function sectionLines(n: RedisNode, s: Section): string[] {
   }
 }
 
+/** printf("%.2f"): JS's toFixed() drops the sign of -0 (0.0 / -1 is -0.00 in C) and rounds ties up. */
+export function formatFixed2(x: number): string {
+  const neg = x < 0 || Object.is(x, -0);
+  const a = Math.abs(x);
+  // An exact tie at the third decimal rounds to even in glibc; toFixed() rounds it away from zero.
+  const scaled = a * 100;
+  let text = a.toFixed(2);
+  if (scaled - Math.floor(scaled) === 0.5 && Math.floor(scaled) % 2 === 0 && scaled / 100 === a) {
+    text = (Math.floor(scaled) / 100).toFixed(2);
+  }
+  return (neg ? '-' : '') + text;
+}
+
+// Constant fields (see the header comment): what a freshly started 7.0.15 on Linux prints.
+const SERVER_BUILD = [
+  'redis_git_sha1:00000000', 'redis_git_dirty:0', 'redis_build_id:7b8617dd94058f85', 'redis_mode:standalone',
+  'os:Linux 6.1.0 x86_64', 'arch_bits:64', 'monotonic_clock:POSIX clock_gettime', 'multiplexing_api:epoll',
+  'atomicvar_api:c11-builtin', 'gcc_version:12.2.0',
+];
+
 function serverLines(n: RedisNode): string[] {
-  const uptimeSec = Math.floor((n.host.nowUs() - n.startUs) / 1e6);
-  return [
+  const nowMs = n.host.unixMs();
+  // server.unixtime - server.stat_starttime: whole seconds of the clock, not elapsed seconds.
+  const uptimeSec = n.unixtime - n.startUnixSec;
+  const out = [
     'redis_version:7.0.15',
-    'redis_mode:standalone',
+    ...SERVER_BUILD,
+    // A pid per process start, drawn from the (seeded) run id.
+    `process_id:${1000 + (parseInt(n.runId.slice(0, 6), 16) % 4_000_000)}`,
+    'process_supervised:no',
     `run_id:${n.runId}`,
     `tcp_port:${n.config.port}`,
-    `server_time_usec:${n.host.unixMs() * 1000}`,
+    `server_time_usec:${nowMs * 1000}`,
     `uptime_in_seconds:${uptimeSec}`,
     `uptime_in_days:${Math.floor(uptimeSec / 86400)}`,
     `hz:${n.config.hz}`,
     `configured_hz:${n.config.hz}`,
+    // getLRUClock(): seconds, 24 bits.
+    `lru_clock:${Math.floor(nowMs / 1000) % (1 << 24)}`,
+    'executable:/usr/bin/redis-server',
+    'config_file:',
+    'io_threads_active:0',
+  ];
+  // isShutdownInitiated(): a SHUTDOWN waiting for lagging replicas.
+  if (n.shutdownPending !== null) {
+    out.push(`shutdown_in_milliseconds:${Math.max(0, n.shutdownPending.deadlineMs - n.mstime)}`);
+  }
+  return out;
+}
+
+function clientsLines(n: RedisNode): string[] {
+  const clients = n.allClients();
+  let blocked = 0;
+  let inTimeoutTable = 0;
+  for (const c of clients) {
+    if (c.blockedWait === null) continue;
+    blocked++;
+    if (c.blockedWait.deadlineMs > 0) inTimeoutTable++;
+  }
+  return [
+    // listLength(server.clients) - listLength(server.slaves): replicas are not counted.
+    `connected_clients:${n.clientCount - n.replicas.length}`,
+    'cluster_connections:0',
+    'maxclients:10000',
+    'client_recent_max_input_buffer:20480',
+    'client_recent_max_output_buffer:0',
+    `blocked_clients:${blocked}`,
+    'tracking_clients:0',
+    `clients_in_timeout_table:${inTimeoutTable}`,
   ];
 }
 
 function persistenceLines(n: RedisNode): string[] {
-  return [
-    'loading:0',
-    'async_loading:0',
+  const nowSec = Math.floor(n.host.unixMs() / 1000);
+  const out = [
+    `loading:${n.loading !== null && !n.loading.async ? 1 : 0}`,
+    `async_loading:${n.loading !== null && n.loading.async ? 1 : 0}`,
+    'current_cow_peak:0',
+    'current_cow_size:0',
+    'current_cow_size_age:0',
+    'current_fork_perc:0.00',
+    'current_save_keys_processed:0',
+    'current_save_keys_total:0',
     `rdb_changes_since_last_save:${n.dirty}`,
     `rdb_bgsave_in_progress:${n.rdbBgsaveInProgress ? 1 : 0}`,
     `rdb_last_save_time:${n.lastSaveUnixSec}`,
     'rdb_last_bgsave_status:ok',
+    `rdb_last_bgsave_time_sec:${n.rdbSaveTimeLastSec}`,
+    `rdb_current_bgsave_time_sec:${n.child !== null ? nowSec - n.childStartUnixSec : -1}`,
+    `rdb_saves:${n.statRdbSaves}`,
+    'rdb_last_cow_size:0',
     `rdb_last_load_keys_expired:${n.rdbLastLoadKeysExpired}`,
+    `rdb_last_load_keys_loaded:${n.rdbLastLoadKeysLoaded}`,
     `aof_enabled:${n.config.appendonly ? 1 : 0}`,
+    // The AOF is rewritten synchronously (aof.ts rewriteAof), never by a child.
+    'aof_rewrite_in_progress:0',
+    'aof_rewrite_scheduled:0',
+    'aof_last_rewrite_time_sec:-1',
+    'aof_current_rewrite_time_sec:-1',
+    'aof_last_bgrewrite_status:ok',
+    'aof_rewrites:0',
+    'aof_rewrites_consecutive_failures:0',
+    'aof_last_write_status:ok',
+    'aof_last_cow_size:0',
+    'module_fork_in_progress:0',
+    'module_fork_last_cow_size:0',
   ];
+  if (n.config.appendonly) {
+    let bufferBytes = 0;
+    for (const b of n.aofBuf) bufferBytes += b.length;
+    out.push(
+      // Simplification: the file sizes are not tracked; aof_buffer_length is.
+      'aof_current_size:0',
+      'aof_base_size:0',
+      'aof_pending_rewrite:0',
+      `aof_buffer_length:${bufferBytes}`,
+      'aof_pending_bio_fsync:0',
+      'aof_delayed_fsync:0',
+    );
+  }
+  // The loading_* fields end the section while a load is under way (genRedisInfoString).
+  out.push(...loadingInfoLines(n));
+  return out;
 }
 
 function statsLines(n: RedisNode): string[] {
   return [
     `total_connections_received:${n.statConnectionsReceived}`,
     `total_commands_processed:${n.statCommandsProcessed}`,
+    'instantaneous_ops_per_sec:0',
+    'total_net_input_bytes:0',
+    'total_net_output_bytes:0',
+    'total_net_repl_input_bytes:0',
+    'total_net_repl_output_bytes:0',
+    'instantaneous_input_kbps:0.00',
+    'instantaneous_output_kbps:0.00',
+    'instantaneous_input_repl_kbps:0.00',
+    'instantaneous_output_repl_kbps:0.00',
     `rejected_connections:${n.statRejectedConn}`,
     `sync_full:${n.statSyncFull}`,
     `sync_partial_ok:${n.statSyncPartialOk}`,
     `sync_partial_err:${n.statSyncPartialErr}`,
     `expired_keys:${n.statExpiredKeys + n.ks.lazyExpiredKeys}`,
+    'expired_stale_perc:0.00',
+    'expired_time_cap_reached_count:0',
+    'expire_cycle_cpu_milliseconds:0',
+    'evicted_keys:0',
+    'evicted_clients:0',
+    'total_eviction_exceeded_time:0',
+    'current_eviction_exceeded_time:0',
+    'keyspace_hits:0',
+    'keyspace_misses:0',
+    'pubsub_channels:0',
+    'pubsub_patterns:0',
+    'pubsubshard_channels:0',
+    // A fork costs no time here; Redis measures it (a few hundred µs for a small dataset).
+    `latest_fork_usec:${n.statTotalForks > 0 ? 300 : 0}`,
+    `total_forks:${n.statTotalForks}`,
+    'migrate_cached_sockets:0',
+    'slave_expires_tracked_keys:0',
+    'active_defrag_hits:0',
+    'active_defrag_misses:0',
+    'active_defrag_key_hits:0',
+    'active_defrag_key_misses:0',
+    'total_active_defrag_time:0',
+    'current_active_defrag_time:0',
+    'tracking_total_keys:0',
+    'tracking_total_items:0',
+    'tracking_total_prefixes:0',
+    'unexpected_error_replies:0',
+    `total_error_replies:${n.statTotalErrorReplies}`,
+    'dump_payload_sanitizations:0',
+    'total_reads_processed:0',
+    'total_writes_processed:0',
+    'io_threaded_reads_processed:0',
+    'io_threaded_writes_processed:0',
+    'reply_buffer_shrinks:0',
+    'reply_buffer_expands:0',
   ];
 }
 
-/** The order is replication.c's genRedisInfoString("replication") in 7.0. */
+/**
+ * The order is genRedisInfoString("replication") in server.c, 7.0. Every "seconds ago" field is
+ * `server.unixtime - stamp` with both in whole seconds of the cached clock (INFO runs inside
+ * call(), so unixtime is fresh), as Redis computes them: a replica that ACKed at 4.99 s shows
+ * lag=1 at 5.01 s.
+ */
 function replicationLines(n: RedisNode): string[] {
   const out: string[] = [];
-  const now = n.host.nowUs();
+  const now = n.unixtime;
   out.push(`role:${n.isReplica ? 'slave' : 'master'}`);
   if (n.isReplica) {
     const m = n.master;
     out.push(`master_host:${n.masterhost}`, `master_port:${n.masterport}`);
     out.push(`master_link_status:${n.replState === 'connected' ? 'up' : 'down'}`);
-    out.push(`master_last_io_seconds_ago:${m ? Math.floor((now - m.lastInteractionUs) / 1e6) : -1}`);
+    out.push(`master_last_io_seconds_ago:${m ? now - m.lastInteractionSec : -1}`);
     out.push(`master_sync_in_progress:${n.replState === 'transfer' ? 1 : 0}`);
     // With neither a live nor a cached master Redis prints 1 (yes, literally).
     const cm = n.cachedMaster;
     out.push(`slave_read_repl_offset:${m ? m.readReploff : cm ? cm.reploff : 1}`);
     out.push(`slave_repl_offset:${m ? m.reploff : cm ? cm.reploff : 1}`);
     if (n.replState === 'transfer' && n.link !== null) {
+      // server.repl_transfer_size is -1 until the `$<len>` line is read, 0 for an `$EOF:` transfer
+      // (its size is unknown), else the length; left is size - read even when that is negative.
       const l = n.link;
-      const total = l.format === 'length' ? l.payloadBytes + l.remainingBytes : l.format === 'eof' ? 0 : -1;
-      out.push(`master_sync_total_bytes:${total}`, `master_sync_read_bytes:${l.payloadBytes}`,
-        `master_sync_left_bytes:${l.format === 'length' ? l.remainingBytes : 0}`,
-        `master_sync_perc:${total > 0 ? ((l.payloadBytes * 100) / total).toFixed(2) : '0.00'}`,
-        `master_sync_last_io_seconds_ago:${Math.floor((now - n.replTransferLastioUs) / 1e6)}`);
+      const size = l.format === 'length' ? l.payloadBytes + l.remainingBytes : l.format === 'eof' ? 0 : -1;
+      const read = l.payloadBytes;
+      const perc = size !== 0 ? (read / size) * 100 : 0;
+      out.push(`master_sync_total_bytes:${size}`, `master_sync_read_bytes:${read}`,
+        `master_sync_left_bytes:${size - read}`,
+        `master_sync_perc:${formatFixed2(perc)}`,
+        `master_sync_last_io_seconds_ago:${now - n.replTransferLastioSec}`);
     }
     if (n.replState !== 'connected') {
-      out.push(`master_link_down_since_seconds:${n.replDownSinceUs ? Math.floor((now - n.replDownSinceUs) / 1e6) : -1}`);
+      out.push(`master_link_down_since_seconds:${n.replDownSinceSec ? now - n.replDownSinceSec : -1}`);
     }
     out.push(`slave_priority:${n.config.replicaPriority}`, `slave_read_only:${n.config.replicaReadOnly ? 1 : 0}`,
       `replica_announced:${n.config.replicaAnnounced ? 1 : 0}`);
   }
   out.push(`connected_slaves:${n.replicas.length}`);
-  if (!n.isReplica && n.config.minReplicasToWrite > 0 && n.config.minReplicasMaxLagSec > 0) {
-    out.push(`min_slaves_good_slaves:${goodReplicas(n)}`);
+  // The cached count of refreshGoodSlavesCount(), printed whenever both options are set (a
+  // replica too).
+  if (n.config.minReplicasToWrite > 0 && n.config.minReplicasMaxLagSec > 0) {
+    out.push(`min_slaves_good_slaves:${n.replGoodSlavesCount}`);
   }
   n.replicas.forEach((r, i) => {
     const state = r.replState === 'online' ? 'online' : r.replState === 'send_bulk' ? 'send_bulk' : 'wait_bgsave';
-    const lag = r.replState === 'online' ? Math.floor((now - r.replAckTimeUs) / 1e6) : 0;
+    const lag = r.replState === 'online' ? n.timeNowSec() - r.replAckTimeSec : 0; // time(NULL) - repl_ack_time
     out.push(`slave${i}:ip=${r.peer},port=${r.listeningPort},state=${state},offset=${r.replAckOff},lag=${lag}`);
   });
   const b = n.backlog;
@@ -155,7 +319,7 @@ function keyspaceLines(n: RedisNode): string[] {
   return out;
 }
 
-/** ROLE (§13): master → [master, offset, [[ip, port, ack]...]]; replica → [slave, host, port, state, offset]. */
+/** ROLE (replication.c roleCommand): master → [master, offset, [[ip, port, ack]...]]; replica → [slave, host, port, state, offset]. */
 export function roleReply(n: RedisNode): Reply {
   if (!n.isReplica) {
     const rs = n.replicas.filter((r) => r.replState === 'online')

@@ -1,5 +1,6 @@
 /**
- * The keyspace: 16 databases of binary-string keys, each with an optional absolute expiry.
+ * The keyspace: `databases` (default 16) databases of binary-string keys, each with an optional
+ * absolute expiry.
  *
  * Theory of operation. Redis keeps two dicts per database (db.c): `dict` (key → value) and
  * `expires` (key → unix ms). We keep `dbs[db]` (key → Entry, the expiry inside the entry) and,
@@ -11,39 +12,71 @@
  * Entries are treated as immutable: a write replaces the Entry object, never edits it. That makes
  * clone() (the BGSAVE child's copy-on-write snapshot) a copy of the Maps that shares the entries.
  *
+ * A database is a ShardedMap (sharded-map.ts): one JS Map until V8's 2^24-entry limit, more Maps
+ * past it, iterated in insertion order either way. An expiry is a signed 64-bit unix-ms time, as
+ * in Redis: `expireAtMs` holds it as a number (exact within ±2^53, which every real clock is),
+ * and a time beyond that (PEXPIREAT k 9223372036854775807) keeps its exact value in
+ * `expireAtBig` as well; comparisons with the clock use the number, replies and files the exact one.
+ *
  * This file knows nothing of time or of commands: whether a key is "logically expired" is decided
  * by the caller (commands/lookup.ts mirrors expireIfNeeded()). Strings are binary strings: one JS
  * char per byte (latin1).
  */
 import { assert } from '../assert.ts';
 import type { Reply } from './reply.ts';
+import { ShardedMap, ShardedSet, MAP_ENTRIES_MAX } from './sharded-map.ts';
 
 export interface Entry {
   value: string;
-  /** Absolute unix time in ms at which the key expires; -1 = no expiry. */
+  /** Absolute unix time in ms at which the key expires; -1 = no expiry. Rounded beyond ±2^53. */
   expireAtMs: number;
+  /** The exact expiry when it lies beyond ±2^53 ms (absent otherwise). */
+  expireAtBig?: bigint;
+}
+
+/** An expiry as Redis's int64: the number where exact, else a bigint. */
+export type ExpireAt = number | bigint;
+
+/** The exact expiry of an entry (-1n = none), for replies, RDB and AOF. */
+export function exactExpireAt(e: { expireAtMs: number; expireAtBig?: bigint }): bigint {
+  return e.expireAtBig ?? BigInt(e.expireAtMs);
+}
+
+/** The same, as text (a propagated or rewritten PEXPIREAT). */
+export function exactExpireAtText(e: { expireAtMs: number; expireAtBig?: bigint }): string {
+  return e.expireAtBig !== undefined ? e.expireAtBig.toString() : String(e.expireAtMs);
+}
+
+/** An int64 expiry as the number keyspace.set() takes, or the bigint where a number is inexact. */
+export function expireAtFromBig(v: bigint): ExpireAt {
+  return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
 }
 
 /** Redis's `databases` default. */
 export const DATABASES = 16;
 
 export class Keyspace {
-  readonly dbs: Map<string, Entry>[];
+  readonly dbs: ShardedMap<string, Entry>[];
   /** The keys of each database that have an expiry (Redis's `db->expires` dict, keys only). */
-  private readonly expires: Set<string>[];
+  private readonly expires: ShardedSet<string>[];
   /** Per database, where the active expire cycle stopped (a live Set iterator), or null. */
   private readonly expireCursors: (IterableIterator<string> | null)[];
   private bytes = 0;
   /** Keys deleted because a lookup found them expired on a master (stat_expiredkeys, lazy part). */
   lazyExpiredKeys = 0;
 
-  constructor() {
+  /**
+   * @param databases Redis's `databases` (SELECT accepts 0..databases-1).
+   * @param shardEntriesMax keys per JS Map before a database opens another (tests lower it).
+   */
+  constructor(readonly databases: number = DATABASES, private readonly shardEntriesMax: number = MAP_ENTRIES_MAX) {
+    assert(Number.isSafeInteger(databases) && databases >= 1, `Keyspace: bad databases ${databases}`);
     this.dbs = [];
     this.expires = [];
     this.expireCursors = [];
-    for (let db = 0; db < DATABASES; db++) {
-      this.dbs.push(new Map());
-      this.expires.push(new Set());
+    for (let db = 0; db < databases; db++) {
+      this.dbs.push(new ShardedMap(shardEntriesMax));
+      this.expires.push(new ShardedSet(shardEntriesMax));
       this.expireCursors.push(null);
     }
   }
@@ -53,13 +86,24 @@ export class Keyspace {
     return this.dbs[db]!.get(key);
   }
 
-  /** Insert or replace a key with its expiry (setKey + setExpire/removeExpire). */
-  set(db: number, key: string, value: string, expireAtMs: number): void {
-    assert(expireAtMs === -1 || Number.isSafeInteger(expireAtMs), `keyspace.set: bad expireAtMs ${expireAtMs}`);
+  /**
+   * Insert or replace a key with its expiry (setKey + setExpire/removeExpire). The expiry is a
+   * number within ±2^53, or a bigint beyond it (expireAtFromBig()).
+   */
+  set(db: number, key: string, value: string, expireAt: ExpireAt): void {
     const map = this.dbs[db]!;
     const old = map.get(key);
     if (old !== undefined) this.bytes -= key.length + old.value.length;
-    map.set(key, { value, expireAtMs });
+    let expireAtMs: number;
+    if (typeof expireAt === 'number') {
+      assert(Number.isSafeInteger(expireAt), `keyspace.set: bad expireAtMs ${expireAt}`);
+      expireAtMs = expireAt;
+      map.set(key, { value, expireAtMs });
+    } else {
+      assert(expireAt > 9007199254740991n || expireAt < -9007199254740991n, `keyspace.set: ${expireAt} fits a number`);
+      expireAtMs = Number(expireAt);
+      map.set(key, { value, expireAtMs, expireAtBig: expireAt });
+    }
     this.bytes += key.length + value.length;
     if (expireAtMs === -1) this.expires[db]!.delete(key);
     else this.expires[db]!.add(key);
@@ -68,20 +112,20 @@ export class Keyspace {
   /** Replace the value, keeping the key's expiry (KEEPTTL, APPEND, INCR, SETRANGE). */
   setValueKeepTtl(db: number, key: string, value: string): void {
     const old = this.dbs[db]!.get(key);
-    this.set(db, key, value, old === undefined ? -1 : old.expireAtMs);
+    this.set(db, key, value, old === undefined ? -1 : old.expireAtBig ?? old.expireAtMs);
   }
 
   /** The RDB loader's entry point (persist.ts): the same as set(). */
-  restore(db: number, key: string, value: string, expireAtMs: number): void {
-    this.set(db, key, value, expireAtMs);
+  restore(db: number, key: string, value: string, expireAt: ExpireAt): void {
+    this.set(db, key, value, expireAt);
   }
 
   /** setExpire(): the key must exist. */
-  setExpire(db: number, key: string, expireAtMs: number): void {
+  setExpire(db: number, key: string, expireAt: ExpireAt): void {
     const old = this.dbs[db]!.get(key);
     assert(old !== undefined, 'keyspace.setExpire: no such key');
-    assert(expireAtMs !== -1, 'keyspace.setExpire: use removeExpire');
-    this.set(db, key, old.value, expireAtMs);
+    assert(expireAt !== -1, 'keyspace.setExpire: use removeExpire');
+    this.set(db, key, old.value, expireAt);
   }
 
   /** removeExpire(): true if the key had an expiry. */
@@ -143,15 +187,15 @@ export class Keyspace {
   /** emptyData(-1); returns the number of keys removed. */
   flushAll(): number {
     let removed = 0;
-    for (let db = 0; db < DATABASES; db++) removed += this.flushDb(db);
+    for (let db = 0; db < this.databases; db++) removed += this.flushDb(db);
     assert(this.bytes === 0, `keyspace.flushAll: byte count ${this.bytes} after flush`);
     return removed;
   }
 
   /** A snapshot for the BGSAVE child: later writes to either copy do not show in the other. */
   clone(): Keyspace {
-    const copy = new Keyspace();
-    for (let db = 0; db < DATABASES; db++) {
+    const copy = new Keyspace(this.databases, this.shardEntriesMax);
+    for (let db = 0; db < this.databases; db++) {
       for (const [key, e] of this.dbs[db]!) copy.dbs[db]!.set(key, e);
       for (const key of this.expires[db]!) copy.expires[db]!.add(key);
     }
@@ -162,7 +206,7 @@ export class Keyspace {
   /** Recompute the expiry index and byte count after `dbs` was written directly. */
   rebuildIndexes(): void {
     this.bytes = 0;
-    for (let db = 0; db < DATABASES; db++) {
+    for (let db = 0; db < this.databases; db++) {
       const set = this.expires[db]!;
       set.clear();
       this.expireCursors[db] = null;
@@ -175,8 +219,8 @@ export class Keyspace {
 
   /**
    * The next key with an expiry in `db`, continuing where the previous call stopped, or null
-   * when one pass over the index is complete (the next call starts a new pass). A JS Set
-   * iterator stays valid while the Set changes: deleted keys are skipped, new ones visited.
+   * when one pass over the index is complete (the next call starts a new pass). The index's
+   * iterator stays valid while it changes: deleted keys are skipped, new ones visited.
    */
   nextExpiryKey(db: number): string | null {
     let it = this.expireCursors[db];

@@ -1,16 +1,17 @@
 /**
  * The serving side of replication: feeding the stream, deciding PSYNC, producing RDBs for full
  * syncs, and the master half of replicationCron. Chained replicas use the same code to serve
- * their sub-replicas (§11); only feedCommand() is a top-level master's alone.
+ * their sub-replicas (replicationFeedStreamFromMasterStream); only feedCommand() is a top-level master's alone.
  *
- * References: REDIS-REPLICATION.md §4 (syncCommand), §4.1 (masterTryPartialResynchronization),
- * §5 (full sync), §6 (the stream), §7 (replid lifecycle), §10 (keepalives, timeouts).
+ * References, all in Redis's src/replication.c: syncCommand, masterTryPartialResynchronization,
+ * startBgsaveForReplication (full sync), replicationFeedSlaves (the stream), changeReplicationId and
+ * shiftReplicationId (replid lifecycle), replicationCron (keepalives, timeouts).
  */
 import { assert } from '../assert.ts';
 import type { RedisNode } from './node.ts';
 import { ZERO_REPLID } from './node.ts';
 import type { Client } from './client.ts';
-import { Backlog } from './backlog.ts';
+import { Backlog, PROTO_REPLY_CHUNK_BYTES, REPL_BACKLOG_TRIM_BLOCKS_PER_CALL } from './backlog.ts';
 import { encodeCommand } from './resp.ts';
 import { OK, err, errSyntax, errNotInteger } from './reply.ts';
 import { writeRdb } from './rdb.ts';
@@ -22,11 +23,13 @@ const enc = (text: string): Buffer => Buffer.from(text, 'latin1');
 const NEWLINE = enc('\n');
 
 // ---------------------------------------------------------------------------------------------
-// Replication IDs and the backlog (§7, §8).
+// Replication IDs and the backlog (changeReplicationId, createReplicationBacklog).
 
 /** changeReplicationId(): a fresh random replid. */
 export function changeReplicationId(n: RedisNode, why: string): void {
+  const from = n.replid;
   n.replid = n.host.randomHex(40);
+  n.host.history?.({ kind: 'fork', why: 'new-id', fromReplid: from, toReplid: n.replid, offset: n.masterReplOffset });
   traceReplid(n, why);
 }
 
@@ -38,13 +41,14 @@ export function clearReplicationId2(n: RedisNode): void {
 
 /**
  * shiftReplicationId(): the current history becomes replid2, valid up to the next byte, and a
- * new history starts. Used on promotion (§9.4). offset+1 because PSYNC names the first byte
- * the replica lacks (§1.6).
+ * new history starts. Used on promotion (replicationUnsetMaster). offset+1 because PSYNC names the first byte
+ * the replica lacks (slaveTryPartialResynchronization sends reploff + 1).
  */
 export function shiftReplicationId(n: RedisNode, why: string): void {
   n.replid2 = n.replid;
   n.secondReplidOffset = n.masterReplOffset + 1;
   n.replid = n.host.randomHex(40);
+  n.host.history?.({ kind: 'fork', why: 'promotion', fromReplid: n.replid2, toReplid: n.replid, offset: n.masterReplOffset });
   traceReplid(n, why);
 }
 
@@ -61,21 +65,33 @@ export function createBacklog(n: RedisNode, why: string): void {
   if (n.host.tracing) n.host.trace({ kind: 'backlog', node: n.name, action: 'created', offset: n.backlog.offset, why });
 }
 
+/**
+ * freeReplicationBacklog(): the backlog and the whole block list go. Only without replicas, so
+ * the backlog held the last reference to every block.
+ */
 export function freeBacklog(n: RedisNode, why: string): void {
   if (n.backlog === null) return;
+  assert(n.replicas.length === 0, 'freeBacklog: replicas still read the replication buffer');
   n.backlog = null;
   if (n.host.tracing) n.host.trace({ kind: 'backlog', node: n.name, action: 'freed', offset: n.masterReplOffset + 1, why });
 }
 
-/** CONFIG SET repl-backlog-size. Simplification (≤ 6.2 semantics): resizing discards the content. */
+/**
+ * CONFIG SET repl-backlog-size: resizeReplicationBacklog() keeps the content and only trims
+ * (incrementally, as far as no replica still reads the first blocks), so a replica that was
+ * behind can still continue if its offset survived the trim.
+ */
 export function resizeBacklog(n: RedisNode): void {
-  if (n.backlog === null || n.backlog.sizeBytes === n.config.replBacklogSizeBytes) return;
-  n.backlog = new Backlog(n.config.replBacklogSizeBytes, n.masterReplOffset);
-  if (n.host.tracing) n.host.trace({ kind: 'backlog', node: n.name, action: 'reset', offset: n.backlog.offset, why: 'repl-backlog-size changed: the old content is discarded' });
+  const b = n.backlog;
+  if (b === null || b.sizeBytes === n.config.replBacklogSizeBytes) return;
+  b.resize(n.config.replBacklogSizeBytes);
+  if (n.host.tracing) {
+    n.host.trace({ kind: 'backlog', node: n.name, action: 'resized', offset: b.offset, why: `repl-backlog-size is now ${b.sizeBytes}; the content is kept, trimmed to histlen ${b.histlen}` });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
-// The stream (§6).
+// The stream (replicationFeedSlaves).
 
 /**
  * replicationFeedSlaves(): a top-level master appends one command (preceded by SELECT when the
@@ -84,82 +100,146 @@ export function resizeBacklog(n: RedisNode): void {
  */
 export function feedCommand(n: RedisNode, db: number, argv: readonly string[]): void {
   if (n.isReplica) return;
-  // Without a backlog and replicas nothing is produced, and the offset does not move (§1.2).
+  // Without a backlog and replicas nothing is produced, and the offset does not move (replicationFeedSlaves returns early).
   if (n.backlog === null && n.replicas.length === 0) return;
   assert(n.backlog !== null, 'feedCommand: replicas without a backlog');
   if (db !== -1 && db !== n.slaveseldb) {
     feedStream(n, encodeCommand(['SELECT', String(db)]));
     n.slaveseldb = db;
   }
-  feedStream(n, encodeCommand(argv));
-}
-
-/** Append stream bytes: backlog, offset, and the output of every replica past WAIT_BGSAVE_START. */
-export function feedStream(n: RedisNode, bytes: Uint8Array): void {
-  const backlog = n.backlog;
-  assert(backlog !== null, 'feedStream: no backlog');
-  backlog.append(bytes);
-  n.masterReplOffset += bytes.length;
-  assert(backlog.endOffset === n.masterReplOffset, 'backlog invariant: offset + histlen - 1 == master_repl_offset');
-  queueStreamToReplicas(n, bytes);
+  const bytes = encodeCommand(argv);
+  if (bytes.length <= PROTO_REPLY_CHUNK_BYTES) feedStream(n, bytes);
+  else feedCommandInPieces(n, bytes, argv);
 }
 
 /**
- * Queue stream bytes for every replica past WAIT_BGSAVE_START (a replica waiting for a BGSAVE to
- * start gets its stream from the fork point on, §5.3), then enforce the output buffer limits.
+ * replicationFeedSlaves() feeds a command piece by piece (`*<argc>\r\n`, then `$<len>\r\n`, the
+ * argument and `\r\n` for each argument), and a block that a piece opens is sized by what is left
+ * of that piece. Feeding the whole command gives the same blocks while it is at most 16 KiB (every
+ * new block is then the minimum size); a longer one is fed as Redis feeds it, so a big value
+ * opens a block of its own size, exactly as on a real server.
  */
-export function queueStreamToReplicas(n: RedisNode, bytes: Uint8Array): void {
+function feedCommandInPieces(n: RedisNode, bytes: Buffer, argv: readonly string[]): void {
+  let at = 3 + String(argv.length).length;
+  feedStream(n, bytes.subarray(0, at));
+  for (const arg of argv) {
+    const header = 3 + String(arg.length).length;
+    feedStream(n, bytes.subarray(at, at + header));
+    at += header;
+    if (arg.length > 0) feedStream(n, bytes.subarray(at, at + arg.length));
+    at += arg.length;
+    feedStream(n, bytes.subarray(at, at + 2));
+    at += 2;
+  }
+  assert(at === bytes.length, `feedCommandInPieces: ${at} of ${bytes.length} bytes fed`);
+}
+
+/**
+ * feedReplicationBuffer(): append stream bytes to the shared block list, round by round (a round
+ * fills the tail block and at most one new block). A replica that may be fed (canFeedReplicaReplBuffer:
+ * past WAIT_BGSAVE_START, so it gets the stream from its fork point on) and reads nothing yet
+ * starts at this round's first byte; when a round added a block, every such replica's output
+ * buffer limit is checked and the backlog is trimmed. Replicas are written at beforeSleep.
+ */
+export function feedStream(n: RedisNode, bytes: Uint8Array): void {
+  const b = n.backlog;
+  assert(b !== null, 'feedStream: no backlog');
   const rs = n.replicas;
-  for (let i = 0; i < rs.length; i++) {
-    const r = rs[i]!;
-    if (r.replState === 'wait_bgsave_start') continue;
-    n.queueBytes(r, bytes);
-    if (r.outputHeld) checkOutputBufferLimits(n, r);
+  // prepareReplicasToWrite(): ask beforeSleep to look at every replica that gets these bytes.
+  for (let i = 0; i < rs.length; i++) if (rs[i]!.replState !== 'wait_bgsave_start') n.markPendingWrite(rs[i]!);
+  for (let from = 0; from < bytes.length;) {
+    const taken = b.appendSome(bytes, from);
+    from += taken;
+    n.masterReplOffset += taken;
+    for (let i = 0; i < rs.length; i++) {
+      const r = rs[i]!;
+      if (r.replState === 'wait_bgsave_start') continue;
+      if (r.replBlock === null) b.attachAtStart(r);
+      if (b.addedBlock) checkOutputBufferLimits(n, b, r);
+    }
+    if (b.addedBlock) b.trim(REPL_BACKLOG_TRIM_BLOCKS_PER_CALL);
+  }
+  assert(b.endOffset === n.masterReplOffset, 'backlog invariant: offset + histlen - 1 == master_repl_offset');
+}
+
+/**
+ * Only the bug zoo's #4268 feeds replicas without a backlog (Redis 7.0 has no replication buffer
+ * then, and would feed nothing): the bytes go to each replica's own output, unaccounted.
+ */
+export function queueStreamWithoutBacklog(n: RedisNode, bytes: Uint8Array): void {
+  const rs = n.replicas;
+  for (let i = 0; i < rs.length; i++) if (rs[i]!.replState !== 'wait_bgsave_start') n.queueBytes(rs[i]!, bytes);
+}
+
+/**
+ * _writeToClient() for a replica, called by beforeSleep: send what it has not sent from the
+ * shared blocks, each block's part as a view (no copy). The simulated socket takes everything, so
+ * the replica ends on the tail block, fully sent, still referencing it as Redis's does.
+ */
+export function writeReplicaOutput(n: RedisNode, c: Client): void {
+  const b = n.backlog;
+  const conn = c.conn;
+  assert(b !== null, 'writeReplicaOutput: a replica reads blocks but there is no backlog');
+  assert(conn !== null, 'writeReplicaOutput: a replica without a socket');
+  for (let blk = c.replBlock; blk !== null; blk = c.replBlock) {
+    if (blk.used > c.replBlockPos) {
+      n.host.send(conn, blk.buf.subarray(c.replBlockPos, blk.used));
+      c.replBlockPos = blk.used;
+    }
+    if (!b.advance(c)) return;
   }
 }
 
+/** beforeSleep() trims the backlog at ten times the normal pace. */
+export function trimBacklogBeforeSleep(n: RedisNode): void {
+  if (n.backlog !== null) n.backlog.trim(10 * REPL_BACKLOG_TRIM_BLOCKS_PER_CALL);
+}
+
 /**
- * checkClientOutputBufferLimits() for class replica (§10.4): hard limit at once, soft limit when
- * exceeded for longer than soft-seconds. 7.x never cuts below repl-backlog-size, so a PSYNC the
- * backlog can serve is not killed. The client is closed asynchronously (freeClientAsync).
- * Simplification: only output the node holds counts (a replica waiting for its RDB or its first
- * ACK); the simulated socket has no send buffer limit, so a slow online replica is never cut.
+ * checkClientOutputBufferLimits() for class replica, run when a block is added. A
+ * replica's usage is getClientOutputBufferMemoryUsage(): the blocks from the one it reads to the
+ * tail, allocation and headers included, so a replica waiting for its RDB, or one the stream
+ * outruns, is measured over the same shared bytes the backlog holds. The hard limit is never
+ * below repl-backlog-size (a PSYNC the backlog can serve is not killed at once); the soft limit
+ * must hold for more than soft-seconds of server.unixtime (whole seconds). The client is closed
+ * asynchronously (freeClientAsync). The simulated socket has no send buffer limit, so an online
+ * replica is fully written at every beforeSleep and only the blocks fed since count.
  */
-function checkOutputBufferLimits(n: RedisNode, r: Client): void {
+function checkOutputBufferLimits(n: RedisNode, b: Backlog, r: Client): void {
   const lim = n.config.obufReplica;
-  const pending = r.outBytes;
+  const usedBytes = b.outputBufferBytes(r);
   let hard = lim.hardBytes;
   if (hard > 0 && hard < n.config.replBacklogSizeBytes) hard = n.config.replBacklogSizeBytes;
   let why: string | null = null;
-  if (hard > 0 && pending >= hard) why = `output buffer ${pending} bytes reached the hard limit ${hard}`;
-  if (lim.softBytes > 0 && pending >= lim.softBytes) {
-    const now = n.host.nowUs();
-    if (r.obufSoftSinceUs === 0) r.obufSoftSinceUs = now;
-    else if (now - r.obufSoftSinceUs > lim.softSeconds * 1e6) {
+  if (hard > 0 && usedBytes >= hard) why = `output buffer ${usedBytes} bytes reached the hard limit ${hard}`;
+  if (lim.softBytes > 0 && usedBytes >= lim.softBytes) {
+    // checkClientOutputBufferLimits(): both ends in server.unixtime, whole seconds.
+    if (r.obufSoftSinceSec === 0) r.obufSoftSinceSec = n.unixtime;
+    else if (n.unixtime - r.obufSoftSinceSec > lim.softSeconds) {
       why ??= `output buffer over the soft limit ${lim.softBytes} bytes for more than ${lim.softSeconds}s`;
     }
   } else {
-    r.obufSoftSinceUs = 0;
+    r.obufSoftSinceSec = 0;
   }
   if (why !== null) n.freeClientAsync(r, `client-output-buffer-limit replica: ${why}`);
 }
 
 // ---------------------------------------------------------------------------------------------
-// SYNC / PSYNC (§4).
+// SYNC / PSYNC (syncCommand).
 
 export function syncCommand(n: RedisNode, c: Client, argv: string[]): void {
   // Already a replica: ignore silently.
   if (c.replState !== null) return;
   const isPsync = argv[0]!.toLowerCase() === 'psync';
   if (isPsync && argv.length > 3) {
-    // PSYNC <replid> <offset> FAILOVER (§9.5): only a replica whose history matches promotes itself.
+    // PSYNC <replid> <offset> FAILOVER (failoverCommand): only a replica whose history matches promotes itself.
     if (argv[3]!.toLowerCase() !== 'failover') return n.addReply(c, errSyntax);
     if (!n.isReplica) return n.addReply(c, err("ERR PSYNC FAILOVER can't be sent to a master."));
     if (argv[1]!.toLowerCase() !== n.replid) return n.addReply(c, err('ERR PSYNC FAILOVER replid must match my replid.'));
     replicationUnsetMaster(n, `PSYNC FAILOVER from ${c.peer}`);
   }
   if (n.failoverState !== 'no-failover') return n.addReply(c, err("NOMASTERLINK Can't SYNC while failing over"));
-  // A chained replica serves syncs only while its own link is up (§4 step 4, §11).
+  // A chained replica serves syncs only while its own link is up (syncCommand).
   if (n.isReplica && n.replState !== 'connected') {
     return n.addReply(c, err("NOMASTERLINK Can't SYNC while not connected with my master"));
   }
@@ -186,23 +266,22 @@ export function syncCommand(n: RedisNode, c: Client, argv: string[]): void {
   n.statSyncFull++;
   c.psyncRequestOffset = n.masterReplOffset;
   c.replState = 'wait_bgsave_start';
-  c.replAckTimeUs = n.host.nowUs();
+  c.replAckTimeSec = n.unixtime;
   n.replicas.push(c);
-  // The first replica makes the backlog, and with it a new history (§4 step 10, §7).
+  // The first replica makes the backlog, and with it a new history (syncCommand, changeReplicationId).
   if (n.replicas.length === 1 && n.backlog === null) {
     changeReplicationId(n, 'the first replica attached and there was no backlog: a new history starts');
     clearReplicationId2(n);
     createBacklog(n, `first replica ${c.peer} attached`);
   }
 
-  // §5.2: join a disk BGSAVE that another replica is waiting for, or start one, or wait.
+  // startBgsaveForReplication: join a disk BGSAVE that another replica is waiting for, or start one, or wait.
   const child = n.child;
   if (child !== null && child.target === 'disk') {
     const other = n.replicas.find((r) => r !== c && r.replState === 'wait_bgsave_end' && !r.disklessTarget);
     if (other && (!other.capaEof || c.capaEof)) {
       // Share the other replica's stream from its fork point (copyReplicaOutputBuffer).
-      c.out = other.out.slice();
-      c.outBytes = other.outBytes;
+      n.backlog!.copyReader(c, other);
       setupFullResync(n, c, other.psyncInitialOffset);
       n.markPendingWrite(c);
       note(n, `${c.peer} attaches to the BGSAVE already running for ${other.peer}`);
@@ -219,7 +298,7 @@ export function syncCommand(n: RedisNode, c: Client, argv: string[]): void {
 }
 
 /**
- * Can this PSYNC be served from the backlog? masterTryPartialResynchronization() (§4.1):
+ * Can this PSYNC be served from the backlog? masterTryPartialResynchronization():
  *   A) the replid is ours, or it is replid2 and offset <= second_replid_offset;
  *   B) the offset lies in [backlog.offset, backlog.offset + histlen].
  * "PSYNC ? -1" always fails A. On success: +CONTINUE, then the missing bytes.
@@ -255,20 +334,22 @@ export function tryPartialResync(n: RedisNode, c: Client, replid: string, offset
     });
   }
   c.replState = 'online';
-  c.replAckTimeUs = n.host.nowUs();
+  c.replAckTimeSec = n.unixtime;
   c.startStreamOnAck = false;
   n.replicas.push(c);
+  refreshGoodSlavesCount(n);
   n.lastPsyncAccepted = { peer: c.peer, replid, offset };
-  // +CONTINUE goes straight to the socket, then the backlog tail, then the live stream.
+  // +CONTINUE goes straight to the socket; then the replica reads the shared blocks from its
+  // offset on (addReplyReplicationBacklog), the backlog tail and the live stream alike.
   n.writeDirect(c, enc(c.capaPsync2 ? `+CONTINUE ${n.replid}\r\n` : '+CONTINUE\r\n'));
-  if (missing > 0) n.queueBytes(c, b.readFrom(offset));
+  b.attachAt(c, offset);
   n.markPendingWrite(c);
-  // Note: slaveseldb is not reset; the replica keeps its DB selection (§4.1 step 4).
+  // Note: slaveseldb is not reset; the replica keeps its DB selection (masterTryPartialResynchronization).
   if (n.host.tracing) n.host.trace({ kind: 'replica-online', node: n.name, peer: c.peer, why: 'partial resync' });
   return true;
 }
 
-/** replicationSetupSlaveForFullResync(): fix the snapshot offset and tell the replica (§5.2). */
+/** replicationSetupSlaveForFullResync(): fix the snapshot offset and tell the replica. */
 function setupFullResync(n: RedisNode, c: Client, offset: number): void {
   c.psyncInitialOffset = offset;
   c.replState = 'wait_bgsave_end';
@@ -280,7 +361,7 @@ function setupFullResync(n: RedisNode, c: Client, offset: number): void {
   if (n.host.tracing) n.host.trace({ kind: 'fullresync-sent', node: n.name, peer: c.peer, replid: n.replid, offset: announced });
 }
 
-/** startBgsaveForReplication(): fork for every replica waiting for a BGSAVE to start (§5.2). */
+/** startBgsaveForReplication(): fork for every replica waiting for a BGSAVE to start. */
 export function startBgsaveForReplication(n: RedisNode): void {
   assert(n.child === null, 'startBgsaveForReplication: a child is running');
   const waiting = n.replicas.filter((r) => r.replState === 'wait_bgsave_start');
@@ -293,7 +374,7 @@ export function startBgsaveForReplication(n: RedisNode): void {
       setupFullResync(n, r, offset);
     }
     const rdb = rdbSnapshot(n);
-    // rdbSaveToSlavesSockets(): $EOF:<mark>\r\n, the RDB, the mark again (§5.4), relayed to the
+    // rdbSaveToSlavesSockets(): $EOF:<mark>\r\n, the RDB, the mark again, relayed to the
     // replicas as the child produces it (childProgress), not all at once.
     const mark = n.host.randomHex(40);
     const payload = Buffer.concat([enc(`$EOF:${mark}\r\n`), rdb, enc(mark)]);
@@ -335,7 +416,7 @@ export function childProgress(n: RedisNode, id: number, producedBytes: number): 
   child.relayedBytes = upTo;
 }
 
-/** The BGSAVE child exited: updateSlavesWaitingBgsave() (§5.4). */
+/** The BGSAVE child exited: updateSlavesWaitingBgsave(). */
 export function childDone(n: RedisNode, id: number, ok: boolean): void {
   const child = n.child;
   if (child === null || child.id !== id) return;
@@ -357,17 +438,19 @@ export function childDone(n: RedisNode, id: number, ok: boolean): void {
     }
     if (r.disklessTarget) {
       // The stream is released on the replica's first REPLCONF ACK, so the EOF mark is last.
-      r.replState = 'online';
+      r.replState = 'online'; // replicaPutOnline()
       r.startStreamOnAck = true;
-      r.replAckTimeUs = n.host.nowUs();
+      r.replAckTimeSec = n.unixtime;
+      refreshGoodSlavesCount(n);
       if (n.host.tracing) n.host.trace({ kind: 'replica-online', node: n.name, peer: r.peer, why: 'diskless transfer done; the stream starts on its first REPLCONF ACK' });
     } else {
       // Disk: $<len>\r\n and the file, then the stream accumulated since the fork.
       n.writeDirect(r, header);
       n.writeDirect(r, child.rdb);
       if (n.host.tracing) n.host.trace({ kind: 'rdb-sent', node: n.name, peer: r.peer, format: 'length', sizeBytes: child.rdb.length });
-      r.replState = 'online';
-      r.replAckTimeUs = n.host.nowUs();
+      r.replState = 'online'; // replicaPutOnline()
+      r.replAckTimeSec = n.unixtime;
+      refreshGoodSlavesCount(n);
       n.markPendingWrite(r);
       if (n.host.tracing) n.host.trace({ kind: 'replica-online', node: n.name, peer: r.peer, why: 'RDB sent; the buffered stream follows' });
     }
@@ -403,23 +486,27 @@ export function checkSavePoints(n: RedisNode): void {
 /**
  * replicationStartPendingFork() / shouldStartChildReplication(): start a BGSAVE for waiting
  * replicas once the diskless delay has passed (or enough replicas wait), at once for disk sync.
+ * The delay is measured as Redis measures it: `server.unixtime - slave->lastinteraction`, both
+ * whole seconds of the cached clock, and looked at only here, once per second from
+ * replicationCron (and when a child exits). A replica whose PSYNC was read at 1.9 s (stamped
+ * 1) is therefore served by the cron tick at 6.0x s with the default delay of 5: the fork can
+ * come up to a second before the delay has really passed, or up to a cron period after.
  */
 export function startPendingFork(n: RedisNode): void {
   if (n.child !== null) return;
   const waiting = n.replicas.filter((r) => r.replState === 'wait_bgsave_start');
   if (waiting.length === 0) return;
-  const now = n.host.nowUs();
-  let maxIdleUs = 0;
-  for (const r of waiting) maxIdleUs = Math.max(maxIdleUs, now - r.lastInteractionUs);
+  let maxIdleSec = 0;
+  for (const r of waiting) maxIdleSec = Math.max(maxIdleSec, n.unixtime - r.lastInteractionSec);
   const cfg = n.config;
-  if (!cfg.replDisklessSync || maxIdleUs >= cfg.replDisklessSyncDelaySec * 1e6 ||
+  if (!cfg.replDisklessSync || maxIdleSec >= cfg.replDisklessSyncDelaySec ||
       (cfg.replDisklessSyncMaxReplicas > 0 && waiting.length >= cfg.replDisklessSyncMaxReplicas)) {
     startBgsaveForReplication(n);
   }
 }
 
 // ---------------------------------------------------------------------------------------------
-// REPLCONF (§10.1).
+// REPLCONF (replconfCommand).
 
 export function replconfCommand(n: RedisNode, c: Client, argv: string[]): void {
   if (argv.length % 2 === 0) return n.addReply(c, errSyntax);
@@ -442,8 +529,8 @@ export function replconfCommand(n: RedisNode, c: Client, argv: string[]): void {
       const off = Number(val);
       if (!/^-?\d+$/.test(val)) return;
       if (off > c.replAckOff) c.replAckOff = off;
-      c.replAckTimeUs = n.host.nowUs();
-      // Diskless: the first ACK after the transfer releases the buffered stream (§5.4).
+      c.replAckTimeSec = n.unixtime;
+      // Diskless: the first ACK after the transfer releases the buffered stream (replconfCommand, replicaStartCommandStream).
       if (c.startStreamOnAck && c.replState === 'online') {
         c.startStreamOnAck = false;
         n.markPendingWrite(c);
@@ -466,13 +553,18 @@ export function replconfCommand(n: RedisNode, c: Client, argv: string[]): void {
 // ---------------------------------------------------------------------------------------------
 // Cron and client loss.
 
-/** The master half of replicationCron() (§6, §5.3, §10.3, §8), once per second. */
+/**
+ * The master half of replicationCron(), once per second. Its clocks are server.unixtime, the
+ * cached clock in whole seconds (refreshed by serverCron just before): a replica is cut when
+ * `unixtime - repl_ack_time > repl-timeout`, the backlog is freed when
+ * `unixtime - repl_no_slaves_since > repl-backlog-ttl`.
+ */
 export function masterCron(n: RedisNode): void {
-  const now = n.host.nowUs();
+  const now = n.unixtime;
   const cfg = n.config;
   // PING the replicas every repl-ping-replica-period seconds; it is part of the stream.
   // Not while writes are paused by a FAILOVER with a TIMEOUT: the PING would move the offset.
-  const pausedForFailover = n.failoverEndUs !== 0 && n.failoverState !== 'no-failover';
+  const pausedForFailover = n.failoverEndMs !== 0 && n.failoverState !== 'no-failover';
   if (n.replicationCronLoops % cfg.replPingReplicaPeriodSec === 0 && n.replicas.length > 0 && !pausedForFailover) {
     feedCommand(n, n.slaveseldb, ['PING']);
   }
@@ -484,14 +576,14 @@ export function masterCron(n: RedisNode): void {
   }
   // Disconnect replicas that stopped ACKing.
   for (const r of n.replicas.slice()) {
-    if (r.replState === 'online' && now - r.replAckTimeUs > cfg.replTimeoutSec * 1e6) {
+    if (r.replState === 'online' && now - r.replAckTimeSec > cfg.replTimeoutSec) {
       if (n.host.tracing) n.host.trace({ kind: 'timeout', node: n.name, peer: r.peer, what: `no REPLCONF ACK from the replica for more than repl-timeout ${cfg.replTimeoutSec}s` });
       n.freeClient(r, 'replica timed out');
     }
   }
-  // Free the backlog after repl-backlog-ttl without replicas, with a new replid (§8, fix 6ddf0ea29).
+  // Free the backlog after repl-backlog-ttl without replicas, with a new replid (replicationCron, fix 6ddf0ea29).
   if (!n.isReplica && n.replicas.length === 0 && cfg.replBacklogTtlSec > 0 && n.backlog !== null &&
-      now - n.replNoSlavesSinceUs > cfg.replBacklogTtlSec * 1e6) {
+      now - n.replNoSlavesSinceSec > cfg.replBacklogTtlSec) {
     changeReplicationId(n, `the backlog was freed after repl-backlog-ttl ${cfg.replBacklogTtlSec}s without replicas`);
     clearReplicationId2(n);
     freeBacklog(n, 'repl-backlog-ttl expired');
@@ -503,29 +595,45 @@ export function masterCron(n: RedisNode): void {
 export function replicaClientFreed(n: RedisNode, c: Client, why: string): void {
   const i = n.replicas.indexOf(c);
   if (i >= 0) n.replicas.splice(i, 1);
-  if (n.replicas.length === 0) n.replNoSlavesSinceUs = n.host.nowUs();
+  // freeReplicaReferencedReplBuffer(): its blocks may now be trimmed.
+  if (n.backlog !== null) n.backlog.release(c);
+  else c.replBlock = null;
+  if (n.replicas.length === 0) n.replNoSlavesSinceSec = n.unixtime;
+  refreshGoodSlavesCount(n);
   if (n.host.tracing) n.host.trace({ kind: 'replica-dropped', node: n.name, peer: c.peer, why });
   // Simplification: a disk BGSAVE child is not killed when its last replica leaves.
 }
 
-/** min-replicas-to-write / min-replicas-max-lag (§10.5). */
+/**
+ * min-replicas-to-write / min-replicas-max-lag: checkGoodReplicasStatus(), which processCommand
+ * asks before a write. It reads the cached count (node.replGoodSlavesCount), not the replicas:
+ * a replica that died or went silent a moment ago still counts until the next refresh.
+ */
 export function minReplicasRefuse(n: RedisNode): boolean {
   const cfg = n.config;
   if (n.isReplica || cfg.minReplicasToWrite === 0 || cfg.minReplicasMaxLagSec === 0) return false;
-  return goodReplicas(n) < cfg.minReplicasToWrite;
+  return n.replGoodSlavesCount < cfg.minReplicasToWrite;
 }
 
-export function goodReplicas(n: RedisNode): number {
-  const now = n.host.nowUs();
+/**
+ * refreshGoodSlavesCount(): count the online replicas whose last ACK is at most
+ * min-replicas-max-lag seconds old (`server.unixtime - repl_ack_time`, whole seconds). Redis
+ * runs it once per second at the end of replicationCron, when a replica is put online (after a
+ * partial resync or its RDB), when a replica client is freed, and when either min-replicas
+ * option is set. With the feature off the count is left as it was.
+ */
+export function refreshGoodSlavesCount(n: RedisNode): void {
+  const cfg = n.config;
+  if (cfg.minReplicasToWrite === 0 || cfg.minReplicasMaxLagSec === 0) return;
   let good = 0;
   for (const r of n.replicas) {
-    if (r.replState === 'online' && now - r.replAckTimeUs <= n.config.minReplicasMaxLagSec * 1e6) good++;
+    if (r.replState === 'online' && n.unixtime - r.replAckTimeSec <= cfg.minReplicasMaxLagSec) good++;
   }
-  return good;
+  n.replGoodSlavesCount = good;
 }
 
 // ---------------------------------------------------------------------------------------------
-// Snapshots (§12 rdbPopulateSaveInfo).
+// Snapshots (rdb.c rdbPopulateSaveInfo).
 
 /** The dataset as an RDB file, with repl aux fields when the node has replication info. */
 export function rdbSnapshot(n: RedisNode): Buffer {
@@ -548,7 +656,7 @@ export function rdbSnapshot(n: RedisNode): Buffer {
     const map = n.ks.dbs[db]!;
     if (map.size === 0) continue;
     const entries = [];
-    for (const [key, e] of map) entries.push({ key, value: e.value, expireAtMs: e.expireAtMs });
+    for (const [key, e] of map) entries.push({ key, value: e.value, expireAtMs: e.expireAtMs, expireAtBig: e.expireAtBig });
     contents.dbs.push({ db, entries });
   }
   return writeRdb(contents);

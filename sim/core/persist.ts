@@ -1,6 +1,6 @@
 /**
  * Persistence on the node's disk: SAVE (synchronous) and loading dump.rdb at process start,
- * with the replication info the RDB carries (REDIS-REPLICATION.md §12).
+ * with the replication info the RDB carries (rdbPopulateSaveInfo, loadDataFromDisk).
  *
  * At boot, a node configured as a replica re-adopts the saved repl-id as its own and builds a
  * self-cached master, so it can PSYNC (repl-id, repl-offset+1). A master (7.0, #8015) keeps the
@@ -10,6 +10,7 @@
  */
 import type { RedisNode } from './node.ts';
 import { readRdb, RdbFormatError } from './rdb.ts';
+import type { RdbContents } from './rdb.ts';
 import { createBacklog, feedCommand, freeBacklog } from './master.ts';
 
 export function saveRdbToDisk(n: RedisNode): void {
@@ -18,10 +19,37 @@ export function saveRdbToDisk(n: RedisNode): void {
   n.lastSaveUnixSec = Math.floor(n.host.unixMs() / 1000);
 }
 
-/** loadDataFromDisk(): the RDB, if any, and what its aux fields say about our history. */
-export function loadRdbFromDisk(n: RedisNode): void {
+/**
+ * rdbLoadRio(): a SELECTDB at or past `databases` is fatal ("FATAL: Data file was created with a
+ * Redis server configured to handle more than N databases. Exiting", then exit(1)), at boot and
+ * for a replica's full sync alike. True if the process is exiting.
+ */
+export function exitIfTooManyDatabases(n: RedisNode, contents: RdbContents): boolean {
+  if (!contents.dbs.some((d) => d.db >= n.ks.databases)) return false;
+  if (n.host.tracing) {
+    n.host.trace({ kind: 'note', node: n.name, text: `FATAL: Data file was created with a Redis server configured to handle more than ${n.ks.databases} databases. Exiting` });
+  }
+  n.exited = true;
+  n.host.exit();
+  return true;
+}
+
+/** What a load read: the host charges its time (loading.ts). */
+export interface LoadedFile {
+  readonly sizeBytes: number;
+  readonly keys: number;
+  /** The RDB's used-mem aux field (loading_rdb_used_mem), 0 if none. */
+  readonly usedMem: number;
+}
+
+/**
+ * loadDataFromDisk(): the RDB, if any, and what its aux fields say about our history. The
+ * dataset is applied at once; the time the load takes is charged by the caller (startLoading),
+ * during which no command that could see the dataset runs.
+ */
+export function loadRdbFromDisk(n: RedisNode): LoadedFile | null {
   const bytes = n.host.readFile(n.config.dbfilename);
-  if (bytes === null) return;
+  if (bytes === null) return null;
   let contents;
   try {
     contents = readRdb(bytes);
@@ -29,8 +57,9 @@ export function loadRdbFromDisk(n: RedisNode): void {
     if (!(e instanceof RdbFormatError)) throw e;
     // Redis refuses to start on a corrupt RDB; we start empty and say why.
     if (n.host.tracing) n.host.trace({ kind: 'note', node: n.name, text: `could not load ${n.config.dbfilename}: ${e.message}; starting empty` });
-    return;
+    return null;
   }
+  if (exitIfTooManyDatabases(n, contents)) return null;
   const aux = new Map(contents.aux);
   const replId = aux.get('repl-id');
   const replOffset = Number(aux.get('repl-offset') ?? -1);
@@ -52,13 +81,15 @@ export function loadRdbFromDisk(n: RedisNode): void {
         if (n.backlog !== null) feedCommand(n, db.db, ['DEL', e.key]);
         continue;
       }
-      n.ks.restore(db.db, e.key, e.value, e.expireAtMs);
+      n.ks.restore(db.db, e.key, e.value, e.expireAtBig ?? e.expireAtMs);
       keys++;
     }
   }
   n.rdbLastLoadKeysExpired = expired;
+  n.rdbLastLoadKeysLoaded = keys;
   if (n.host.tracing) n.host.trace({ kind: 'note', node: n.name, text: `loaded ${keys} keys from ${n.config.dbfilename}` + (expired ? ` (${expired} expired keys deleted)` : '') });
-  if (!validInfo) return;
+  const loaded: LoadedFile = { sizeBytes: bytes.length, keys: keys + expired, usedMem: Number(aux.get('used-mem') ?? 0) || 0 };
+  if (!validInfo) return loaded;
   if (asReplica) {
     n.replid = replId;
     n.masterReplOffset = replOffset;
@@ -66,11 +97,12 @@ export function loadRdbFromDisk(n: RedisNode): void {
   } else if (n.bugs.has('master-restores-replid')) {
     // The zoo's #4316: the saved id becomes the master's own, as if no byte had been lost.
     n.replid = replId;
-    n.replNoSlavesSinceUs = n.host.nowUs();
+    n.replNoSlavesSinceSec = n.timeNowSec(); // loadDataFromDisk(): repl_no_slaves_since = time(NULL)
   } else {
     n.replid2 = replId;
     n.secondReplidOffset = replOffset + 1;
-    n.replNoSlavesSinceUs = n.host.nowUs();
+    n.replNoSlavesSinceSec = n.timeNowSec(); // loadDataFromDisk(): repl_no_slaves_since = time(NULL)
     if (n.backlog === null) freeBacklog(n, 'unreachable');
   }
+  return loaded;
 }

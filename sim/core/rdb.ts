@@ -27,7 +27,8 @@ import { Crc64 } from './crc64.ts';
 import { LzfError, lzfDecompress } from './lzf.ts';
 import { string2ll } from './resp.ts';
 
-export interface RdbEntry { key: string; value: string; expireAtMs: number } // -1 = no expiry
+/** expireAtMs -1 = no expiry; expireAtBig holds the exact time beyond ±2^53 ms (keyspace.ts Entry). */
+export interface RdbEntry { key: string; value: string; expireAtMs: number; expireAtBig?: bigint }
 export interface RdbDb { db: number; entries: RdbEntry[] }
 export interface RdbContents { aux: Array<[string, string]>; dbs: RdbDb[] } // aux in file order
 
@@ -137,8 +138,8 @@ class Writer {
   }
 
   /** rdbSaveMillisecondTime(): int64 little-endian. */
-  int64LE(v: number): void {
-    assert(Number.isSafeInteger(v), `rdb: bad time ${v}`);
+  int64LE(v: number | bigint): void {
+    assert(typeof v === 'bigint' || Number.isSafeInteger(v), `rdb: bad time ${v}`);
     this.room(8);
     this.buf.writeBigInt64LE(BigInt(v), this.at);
     this.at += 8;
@@ -170,9 +171,9 @@ export function writeRdb(contents: RdbContents): Buffer {
     for (const e of db.entries) {
       // rdbSaveKeyValuePair(): expire, then type, key, value. No IDLE/FREQ: maxmemory-policy noeviction.
       if (e.expireAtMs !== -1) {
-        assert(e.expireAtMs >= 0, `writeRdb: negative expire ${e.expireAtMs} for a key`);
+        // Any int64, as rdbSaveMillisecondTime() writes it: a writable replica may hold a past time.
         w.byte(OPCODE_EXPIRETIME_MS);
-        w.int64LE(e.expireAtMs);
+        w.int64LE(e.expireAtBig ?? e.expireAtMs);
       }
       w.byte(TYPE_STRING);
       w.string(e.key);
@@ -336,6 +337,7 @@ export function readRdb(bytes: Uint8Array): RdbContents {
   let current: { db: RdbDb; keys: Set<string> } | null = null;
   let currentDb = 0;
   let expireAtMs = -1; // Set by an expire opcode for the next key only.
+  let expireAtBig: bigint | undefined; // Its exact value beyond ±2^53.
 
   for (;;) {
     const type = r.byte('a type or opcode');
@@ -350,8 +352,8 @@ export function readRdb(bytes: Uint8Array): RdbContents {
         r.need(8, 'EXPIRETIME_MS');
         const v = buf.readBigInt64LE(r.at);
         r.at += 8;
-        if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) throw new RdbFormatError(`expire time ${v} out of range`);
         expireAtMs = Number(v);
+        expireAtBig = v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER) ? v : undefined;
         continue;
       }
       case OPCODE_FREQ: r.skip(1, 'FREQ'); continue; // LFU counter: we do not evict.
@@ -396,8 +398,9 @@ export function readRdb(bytes: Uint8Array): RdbContents {
         if (current === null) current = selectDb(currentDb);
         if (current.keys.has(key)) throw new RdbFormatError(`RDB has duplicated key '${key}' in DB ${currentDb}`);
         current.keys.add(key);
-        current.db.entries.push({ key, value, expireAtMs });
+        current.db.entries.push(expireAtBig === undefined ? { key, value, expireAtMs } : { key, value, expireAtMs, expireAtBig });
         expireAtMs = -1;
+        expireAtBig = undefined;
         continue;
       }
       default:

@@ -2,13 +2,14 @@
  * The replica side of replication: REPLICAOF, the link state machine (connect, handshake,
  * PSYNC, RDB transfer, streaming), the cached master, and the replica half of replicationCron.
  *
- * Theory of operation (REDIS-REPLICATION.md §2, §3, §5.5, §9). While the link is being set up
+ * Theory of operation (replication.c syncWithMaster, slaveTryPartialResynchronization,
+ * readSyncBulkPayload, replicationCacheMaster). While the link is being set up
  * the socket is read by a line reader (`LinkInProgress`); once CONNECTED the socket belongs to a
  * master client whose bytes are parsed as commands, applied, and only then proxied, exactly as
- * applied, to our own backlog and sub-replicas (§1.8, fix #3899). `reploff` counts applied
+ * applied, to our own backlog and sub-replicas (replicationFeedStreamFromMasterStream, fix #3899). `reploff` counts applied
  * bytes; `masterReplOffset` always equals the live master's reploff.
  * Simplifications: no AUTH (masterauth), no legacy SYNC fallback (an unexpected PSYNC reply is
- * retried), loading an RDB takes no virtual time.
+ * retried). Loading the master's RDB takes the host's time (loading.ts).
  */
 import { assert } from '../assert.ts';
 import type { RedisNode } from './node.ts';
@@ -19,9 +20,12 @@ import { ByteQueue } from './bytequeue.ts';
 import { encodeCommand, RespProtocolError } from './resp.ts';
 import { OK, err, status } from './reply.ts';
 import { readRdb, RdbFormatError } from './rdb.ts';
+import type { RdbContents } from './rdb.ts';
+import { startLoading } from './loading.ts';
 import { abortFailover, clearFailoverState } from './failover.ts';
 import { rewriteAof } from './aof.ts';
-import { createBacklog, freeBacklog, shiftReplicationId, clearReplicationId2, queueStreamToReplicas } from './master.ts';
+import { exitIfTooManyDatabases } from './persist.ts';
+import { createBacklog, freeBacklog, shiftReplicationId, clearReplicationId2, feedStream, queueStreamWithoutBacklog } from './master.ts';
 
 /** The link while it is not yet a master client: connecting, handshake, transfer. */
 export interface LinkInProgress {
@@ -53,7 +57,7 @@ function peerName(n: RedisNode): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// REPLICAOF (§9.3, §9.4).
+// REPLICAOF (replicaofCommand).
 
 export function replicaofCommand(n: RedisNode, c: Client, argv: string[]): void {
   if (c.replState !== null) return n.addReply(c, err('ERR Command is not valid when client is a replica.'));
@@ -72,7 +76,7 @@ export function replicaofCommand(n: RedisNode, c: Client, argv: string[]): void 
   n.addReply(c, OK);
 }
 
-/** replicationSetMaster(): follow host:port, keeping our history for a PSYNC (§9.3). */
+/** replicationSetMaster(): follow host:port, keeping our history for a PSYNC. */
 export function replicationSetMaster(n: RedisNode, host: string, port: number, why: string): void {
   const wasMaster = n.masterhost === null;
   // masterhost is cleared while the old master client is freed, so freeing it does not reconnect.
@@ -82,7 +86,7 @@ export function replicationSetMaster(n: RedisNode, host: string, port: number, w
   n.masterport = port;
   cancelHandshake(n, false, why);
   if (wasMaster) {
-    // replicationCacheMasterUsingMyself(): a demoted master PSYNCs with its own history (§9.2).
+    // replicationCacheMasterUsingMyself(): a demoted master PSYNCs with its own history.
     n.cachedMaster = { replid: n.replid, reploff: n.masterReplOffset, db: 0 };
   }
   if (n.host.tracing) n.host.trace({ kind: 'role', node: n.name, role: 'replica', master: `${host}:${port}` });
@@ -93,7 +97,7 @@ export function replicationSetMaster(n: RedisNode, host: string, port: number, w
 /**
  * `replicaof` in the startup config: the node boots as a replica in state CONNECT and the first
  * replicationCron connects. Unlike REPLICAOF at run time it does not offer its own history: it
- * has a cached master only if its RDB carried replication info (§12), else it asks PSYNC ? -1.
+ * has a cached master only if its RDB carried replication info (rdbPopulateSaveInfo), else it asks PSYNC ? -1.
  */
 export function startAsReplica(n: RedisNode, host: string, port: number): void {
   n.masterhost = host;
@@ -102,7 +106,7 @@ export function startAsReplica(n: RedisNode, host: string, port: number): void {
   setState(n, 'connect');
 }
 
-/** replicationUnsetMaster(): REPLICAOF NO ONE — promotion (§9.4). */
+/** replicationUnsetMaster(): REPLICAOF NO ONE — promotion. */
 export function replicationUnsetMaster(n: RedisNode, why: string): void {
   if (n.masterhost === null) return;
   n.masterhost = null;
@@ -114,8 +118,8 @@ export function replicationUnsetMaster(n: RedisNode, why: string): void {
   disconnectReplicas(n, 'our replid changed on promotion');
   setState(n, 'none');
   n.slaveseldb = -1;
-  n.replNoSlavesSinceUs = n.host.nowUs(); // Fix #4607: do not let the backlog TTL fire at once.
-  n.replDownSinceUs = 0;
+  n.replNoSlavesSinceSec = n.unixtime; // Fix #4607: do not let the backlog TTL fire at once.
+  n.replDownSinceSec = 0;
   if (n.host.tracing) n.host.trace({ kind: 'role', node: n.name, role: 'master', master: null });
 }
 
@@ -125,14 +129,14 @@ export function disconnectReplicas(n: RedisNode, why: string): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The link: connect and handshake (§2).
+// The link: connect and handshake (connectWithMaster, syncWithMaster).
 
 export function connectWithMaster(n: RedisNode): void {
   assert(n.masterhost !== null, 'connectWithMaster: no master');
   assert(n.link === null, 'connectWithMaster: a link is in progress');
   const conn = n.host.connect(n.masterhost, n.masterport);
   n.link = { conn, rx: new ByteQueue(), format: null, remainingBytes: 0, eofMark: '', payload: [], payloadBytes: 0 };
-  n.replTransferLastioUs = n.host.nowUs();
+  n.replTransferLastioSec = n.unixtime;
   if (n.host.tracing) n.host.trace({ kind: 'conn-open', node: n.name, peer: n.masterhost, conn, dir: 'out' });
   setState(n, 'connecting');
 }
@@ -160,7 +164,7 @@ function sendHandshake(n: RedisNode, argv: string[]): void {
 
 export function linkConnected(n: RedisNode, conn: ConnId): void {
   if (n.link === null || n.link.conn !== conn) return;
-  n.replTransferLastioUs = n.host.nowUs();
+  n.replTransferLastioSec = n.unixtime;
   sendHandshake(n, ['PING']);
   setState(n, 'receive_ping_reply');
 }
@@ -179,10 +183,10 @@ export function linkClosed(n: RedisNode, why: string): void {
   if (n.host.tracing) n.host.trace({ kind: 'conn-closed', node: n.name, peer: peerName(n), conn: link.conn, why: `master closed the link during ${n.replState}: ${why}` });
   const wasTransfer = n.replState === 'transfer';
   setState(n, 'connect');
-  if (wasTransfer) connectWithMaster(n); // Transfer failures reconnect at once (§2.1 item 9).
+  if (wasTransfer) connectWithMaster(n); // Transfer failures reconnect at once (replicationAbortSyncTransfer).
 }
 
-/** Handshake error path: close, state CONNECT, the cron retries (§2.1 item 9). */
+/** Handshake error path: close, state CONNECT, the cron retries (syncWithMaster error path). */
 function handshakeError(n: RedisNode, why: string): void {
   if (n.host.tracing) n.host.trace({ kind: 'note', node: n.name, text: `replication handshake failed: ${why}` });
   cancelHandshake(n, false, why);
@@ -196,14 +200,14 @@ function traceReply(n: RedisNode, line: string): void {
 export function linkReceived(n: RedisNode, bytes: Uint8Array): void {
   const link = n.link!;
   link.rx.push(bytes);
-  n.replTransferLastioUs = n.host.nowUs();
+  n.replTransferLastioSec = n.unixtime;
   while (n.link === link) {
     switch (n.replState) {
       case 'receive_ping_reply': {
         const line = link.rx.readLine();
         if (line === null) return;
         traceReply(n, line);
-        // +PONG, or an auth error that a later AUTH would fix (§2.1 item 3).
+        // +PONG, or an auth error that a later AUTH would fix (syncWithMaster accepts -NOAUTH, -NOPERM, -ERR operation not permitted).
         if (!line.startsWith('+') && !line.startsWith('-NOAUTH') && !line.startsWith('-NOPERM') &&
             !line.startsWith('-ERR operation not permitted')) {
           return handshakeError(n, `error reply to PING: ${line}`);
@@ -256,7 +260,7 @@ export function linkReceived(n: RedisNode, bytes: Uint8Array): void {
         if (line.startsWith('-NOMASTERLINK') || line.startsWith('-LOADING')) {
           return handshakeError(n, `master is not ready: ${line}`);
         }
-        // Simplification: Redis would fall back to SYNC here; we retry (REDIS-REPLICATION.md §18).
+        // Simplification: Redis would fall back to SYNC here; we retry.
         return handshakeError(n, `unexpected reply to PSYNC: ${line}`);
       }
       case 'transfer': {
@@ -270,13 +274,13 @@ export function linkReceived(n: RedisNode, bytes: Uint8Array): void {
   }
 }
 
-/** slaveTryPartialResynchronization(), the send half (§2.2). */
+/** slaveTryPartialResynchronization(), the send half. */
 function sendPsync(n: RedisNode): void {
   n.masterInitialOffset = -1;
   const cm = n.cachedMaster;
   const replid = cm ? cm.replid : '?';
   const offset = cm ? cm.reploff + 1 : -1;
-  // An old master handing over in a FAILOVER asks its target to promote itself (§9.5).
+  // An old master handing over in a FAILOVER asks its target to promote itself (failoverCommand).
   const argv = ['PSYNC', replid, String(offset)];
   if (n.failoverState === 'failover-in-progress') argv.push('FAILOVER');
   n.host.send(n.link!.conn, encodeCommand(argv));
@@ -334,35 +338,72 @@ function lastBytes(chunks: Buffer[], n: number): string {
   return s;
 }
 
-/** The RDB is here: replicationAttachToNewMaster(), load, and become CONNECTED (§5.5). */
+/**
+ * The RDB is here (readSyncBulkPayload()): replicationAttachToNewMaster(), load, and only when the
+ * load is done become CONNECTED and ACK. repl-diskless-load: `swapdb` parses into a
+ * temporary dataset and gives up the old history only once the new one loaded; `on-empty-db`
+ * with an empty dataset parses straight into it; `disabled` (and on-empty-db with data, which
+ * falls back to it) has written the payload to disk and loads the file. Every mode but a
+ * temporary dataset drops the cached master, sub-replicas and backlog and flushes first.
+ * The load takes the host's time (loading.ts); with swapdb and a master whose replid is already
+ * ours the load is asynchronous and the old dataset keeps serving reads meanwhile.
+ * Simplification: a diskless load starts when the whole payload is here; Redis parses it from
+ * the socket as it arrives (loading:1 during the transfer), so its load overlaps the transfer.
+ */
 function transferDone(n: RedisNode, link: LinkInProgress): void {
   let rdb = Buffer.concat(link.payload, link.payloadBytes);
   if (link.format === 'eof') rdb = rdb.subarray(0, rdb.length - link.eofMark.length);
-  // repl-diskless-load (§5.5): swapdb parses into a temporary dataset and gives up the old
-  // history only once the new one loaded; disabled (and on-empty-db with data, which falls back
-  // to it) drops the cached master, sub-replicas and backlog, then flushes, before parsing.
   const mode = n.config.replDisklessLoad;
-  const swapdb = mode === 'swapdb' || (mode === 'on-empty-db' && n.ks.totalKeys() === 0);
-  if (!swapdb) attachToNewMaster(n);
-  let contents;
+  const diskless = mode === 'swapdb' || (mode === 'on-empty-db' && n.ks.totalKeys() === 0); // useDisklessLoad()
+  const tempDb = diskless && mode === 'swapdb';
+  if (!tempDb) attachToNewMaster(n);
+  // Loading from disk, readSyncBulkPayload() renames the transfer's temp file to dbfilename
+  // before rdbLoad() (rdb-del-sync-files is no by default): the RDB stays, with the master's
+  // repl-id and repl-offset, so a restart (crash, SHUTDOWN without a save) loads it.
+  if (!diskless) n.host.writeFile(n.config.dbfilename, rdb);
+  let contents: RdbContents;
   try {
     contents = readRdb(rdb);
   } catch (e) {
     if (!(e instanceof RdbFormatError)) throw e;
-    if (n.host.tracing) n.host.trace({ kind: 'note', node: n.name, text: `failed to load the RDB from the master: ${e.message}` + (swapdb ? '; the old dataset is kept' : '') });
+    if (n.host.tracing) n.host.trace({ kind: 'note', node: n.name, text: `failed to load the RDB from the master: ${e.message}` + (tempDb ? '; the old dataset is kept' : '') });
     cancelHandshake(n, true, 'bad RDB');
     return;
   }
-  if (swapdb) attachToNewMaster(n);
+  if (exitIfTooManyDatabases(n, contents)) return;
+  let keys = 0;
+  for (const db of contents.dbs) keys += db.entries.length;
+  // Async loading only when the old dataset is an earlier point of the same history.
+  const asyncLoad = tempDb && n.replid === n.masterReplidScratch;
+  const usedMem = Number(contents.aux.find(([k]) => k === 'used-mem')?.[1] ?? 0) || 0;
+  startLoading(n, {
+    source: diskless ? 'sync-socket' : 'sync-disk',
+    async: asyncLoad,
+    diskBytes: diskless ? 0 : rdb.length,
+    sizeBytes: rdb.length,
+    // startLoading(server.repl_transfer_size): 0 for a payload streamed with an EOF mark.
+    totalBytes: diskless && link.format === 'eof' ? 0 : rdb.length,
+    rdbUsedMem: usedMem,
+    keys,
+    finish: () => loadedFromMaster(n, link, rdb.length, contents, tempDb),
+  });
+}
+
+/** The load of the master's RDB finished: the rest of readSyncBulkPayload(). */
+function loadedFromMaster(n: RedisNode, link: LinkInProgress, sizeBytes: number, contents: RdbContents, tempDb: boolean): void {
+  assert(n.link === link, 'loadedFromMaster: the link changed while loading');
+  if (tempDb) attachToNewMaster(n);
   n.ks.flushAll();
   n.fullSyncLoads++;
   let keys = 0;
   for (const db of contents.dbs) {
     for (const e of db.entries) {
-      n.ks.restore(db.db, e.key, e.value, e.expireAtMs);
+      n.ks.restore(db.db, e.key, e.value, e.expireAtBig ?? e.expireAtMs);
       keys++;
     }
   }
+  n.rdbLastLoadKeysLoaded = keys; // rdbLoadRio(): a replica deletes no expired key while loading
+  n.rdbLastLoadKeysExpired = 0;
   const streamDb = Number(contents.aux.find(([k]) => k === 'repl-stream-db')?.[1] ?? 0);
   const offset = n.masterInitialOffset;
   const m = n.createClient(link.conn, peerName(n));
@@ -378,18 +419,23 @@ function transferDone(n: RedisNode, link: LinkInProgress): void {
   clearReplicationId2(n);
   if (n.backlog !== null) n.backlog.rebase(offset); // Only with the zoo's #2694: stale bytes, new offsets.
   else createBacklog(n, 'a replica keeps a backlog so it can serve PSYNC if promoted');
-  n.replDownSinceUs = 0;
+  n.replDownSinceSec = 0;
   setState(n, 'connected');
   if (n.host.tracing) {
-    n.host.trace({ kind: 'rdb-loaded', node: n.name, keys, sizeBytes: rdb.length, replid: n.replid, offset });
+    n.host.trace({ kind: 'rdb-loaded', node: n.name, keys, sizeBytes, replid: n.replid, offset });
     n.host.trace({ kind: 'replid-change', node: n.name, replid: n.replid, replid2: n.replid2, secondOffset: n.secondReplidOffset, why: "full sync done: this node now follows its master's history" });
   }
-  // The AOF was stopped for the load; it restarts with a rewrite of the new dataset (§12).
+  // The AOF was stopped for the load; it restarts with a rewrite of the new dataset (restartAOFAfterSYNC).
   if (n.config.appendonly) rewriteAof(n);
-  // EOF mode: ACK at once; it releases the master's buffered stream (§5.4).
+  // EOF mode: ACK at once; it releases the master's buffered stream (replconfCommand).
   if (link.format === 'eof') n.host.send(m.conn!, encodeCommand(['REPLCONF', 'ACK', String(offset)]));
   const rest = link.rx.takeAll();
   if (rest.length > 0) masterStreamReceived(n, m, rest);
+  // What the socket brought during the load is read now, in order.
+  for (const item of n.linkHeldDuringLoad.splice(0)) {
+    if (typeof item === 'string') n.closed(link.conn, item);
+    else n.received(link.conn, item);
+  }
 }
 
 /**
@@ -397,6 +443,7 @@ function transferDone(n: RedisNode, link: LinkInProgress): void {
  * us (cached master), not our sub-replicas (disconnected), not via our backlog (freed) (#2694).
  */
 function attachToNewMaster(n: RedisNode): void {
+  n.host.history?.({ kind: 'flush', replid: n.replid, offset: n.masterReplOffset });
   n.cachedMaster = null;
   n.ks.flushAll();
   // The zoo's #2694: sub-replicas and the stale backlog survive the full sync.
@@ -405,7 +452,7 @@ function attachToNewMaster(n: RedisNode): void {
   freeBacklog(n, 'full sync: the old history is discarded');
 }
 
-/** +CONTINUE: resurrect the cached master; shift ids if the master's history has a new id (§3). */
+/** +CONTINUE: resurrect the cached master; shift ids if the master's history has a new id (slaveTryPartialResynchronization). */
 function continueReceived(n: RedisNode, newId: string | null): void {
   const link = n.link!;
   const cm = n.cachedMaster;
@@ -431,7 +478,7 @@ function continueReceived(n: RedisNode, newId: string | null): void {
   n.cachedMaster = null;
   n.link = null;
   n.master = m;
-  n.replDownSinceUs = 0;
+  n.replDownSinceSec = 0;
   // A node that booted from an RDB has no backlog yet (fix #4268).
   if (n.backlog === null && !n.bugs.has('no-backlog-after-continue')) createBacklog(n, 'partial resync on a node without a backlog');
   setState(n, 'connected');
@@ -440,7 +487,7 @@ function continueReceived(n: RedisNode, newId: string | null): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Streaming (§1.8, §6).
+// Streaming (replicationFeedStreamFromMasterStream).
 
 /**
  * Bytes from our master: apply each complete command, then proxy exactly its bytes to our
@@ -448,7 +495,7 @@ function continueReceived(n: RedisNode, newId: string | null): void {
  */
 export function masterStreamReceived(n: RedisNode, m: Client, bytes: Uint8Array): void {
   m.readReploff += bytes.length;
-  m.lastInteractionUs = n.host.nowUs();
+  m.lastInteractionSec = n.unixtime; // readQueryFromClient(), the cached clock
   // The zoo's #3899: proxy what arrived, whether or not it is a whole applied command.
   if (n.bugs.has('proxy-unapplied')) proxyApplied(n, bytes);
   else n.streamRaw.push(bytes);
@@ -471,7 +518,7 @@ export function masterStreamReceived(n: RedisNode, m: Client, bytes: Uint8Array)
     m.unappliedBytes += parsed.sizeBytes;
     if (m.closed || n.exited) return;
     // Inside MULTI nothing is applied until EXEC runs: the offset stays and nothing is proxied,
-    // so a cut link re-requests the whole transaction (§1.8, fixes 22be435ef and 189a12afb).
+    // so a cut link re-requests the whole transaction (fixes 22be435ef and 189a12afb).
     if (m.multi !== null) continue;
     const applied = m.unappliedBytes;
     m.unappliedBytes = 0;
@@ -482,23 +529,21 @@ export function masterStreamReceived(n: RedisNode, m: Client, bytes: Uint8Array)
   }
 }
 
-/** replicationFeedStreamFromMasterStream(): our backlog and sub-replicas get the applied bytes. */
+/** replicationFeedStreamFromMasterStream(): the applied bytes go into our replication buffer (backlog and sub-replicas). */
 function proxyApplied(n: RedisNode, bytes: Uint8Array): void {
   const b = n.backlog;
   if (b === null && n.bugs.has('no-backlog-after-continue')) {
     // The zoo's #4268: with no backlog nothing is counted (feedReplicationBacklog never runs).
-    queueStreamToReplicas(n, bytes);
+    queueStreamWithoutBacklog(n, bytes);
     return;
   }
   assert(b !== null, 'replica without a backlog while streaming');
-  b.append(bytes);
-  n.masterReplOffset += bytes.length;
-  queueStreamToReplicas(n, bytes);
+  feedStream(n, bytes);
 }
 
 /**
  * The master client was freed (link error, timeout, CLIENT KILL, REPLICAOF): cache it for a later
- * PSYNC (replicationCacheMaster, §9.1) and reconnect at once. Sub-replicas stay connected.
+ * PSYNC (replicationCacheMaster) and reconnect at once. Sub-replicas stay connected.
  */
 export function masterClientFreed(n: RedisNode, m: Client, why: string): void {
   n.master = null;
@@ -508,28 +553,33 @@ export function masterClientFreed(n: RedisNode, m: Client, why: string): void {
     n.cachedMaster = { replid: m.replid, reploff: m.reploff, db: m.db };
   }
   if (n.host.tracing) n.host.trace({ kind: 'conn-closed', node: n.name, peer: m.peer, conn: m.conn ?? -1, why: `link with master lost: ${why}` });
-  n.replDownSinceUs = n.host.nowUs();
+  n.replDownSinceSec = n.unixtime; // replicationHandleMasterDisconnection()
   if (n.masterhost === null) return;
   setState(n, 'connect');
   connectWithMaster(n);
 }
 
 // ---------------------------------------------------------------------------------------------
-// Cron (§2.1 item 10, §10.1).
+// Cron (replicationCron: connect, timeouts, REPLCONF ACK).
 
+/**
+ * The replica half of replicationCron(), once per second. Its three repl-timeout checks compare
+ * time(NULL), the real clock in whole seconds, with stamps taken from the cached clock
+ * (repl_transfer_lastio, master->lastinteraction): `time(NULL) - stamp > repl-timeout`.
+ */
 export function replicaCron(n: RedisNode): void {
   if (n.masterhost === null) return;
-  const now = n.host.nowUs();
-  const timeoutUs = n.config.replTimeoutSec * 1e6;
-  if ((n.replState === 'connecting' || HANDSHAKE.has(n.replState)) && now - n.replTransferLastioUs > timeoutUs) {
+  const now = n.timeNowSec();
+  const timeoutSec = n.config.replTimeoutSec;
+  if ((n.replState === 'connecting' || HANDSHAKE.has(n.replState)) && now - n.replTransferLastioSec > timeoutSec) {
     if (n.host.tracing) n.host.trace({ kind: 'timeout', node: n.name, peer: peerName(n), what: `timeout connecting to the master (${n.replState} for more than repl-timeout ${n.config.replTimeoutSec}s)` });
     cancelHandshake(n, true, 'timeout connecting to the master');
   }
-  if (n.replState === 'transfer' && now - n.replTransferLastioUs > timeoutUs) {
+  if (n.replState === 'transfer' && now - n.replTransferLastioSec > timeoutSec) {
     if (n.host.tracing) n.host.trace({ kind: 'timeout', node: n.name, peer: peerName(n), what: `timeout receiving the RDB from the master (nothing for more than repl-timeout ${n.config.replTimeoutSec}s)` });
     cancelHandshake(n, true, 'timeout receiving bulk data');
   }
-  if (n.replState === 'connected' && n.master !== null && now - n.master.lastInteractionUs > timeoutUs) {
+  if (n.replState === 'connected' && n.master !== null && now - n.master.lastInteractionSec > timeoutSec) {
     if (n.host.tracing) n.host.trace({ kind: 'timeout', node: n.name, peer: peerName(n), what: `MASTER timeout: no data nor PING received for more than repl-timeout ${n.config.replTimeoutSec}s` });
     n.freeClient(n.master, 'master timed out');
   }

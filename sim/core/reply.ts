@@ -6,7 +6,7 @@
 export type Reply =
   | { readonly kind: 'status'; readonly text: string }
   | { readonly kind: 'error'; readonly text: string } // without the leading '-', e.g. "ERR syntax error"
-  | { readonly kind: 'int'; readonly value: number }
+  | { readonly kind: 'int'; readonly value: number | bigint } // bigint only outside ±2^53 (intExact())
   | { readonly kind: 'bulk'; readonly value: string | null } // null = nil bulk ($-1)
   | { readonly kind: 'array'; readonly items: readonly Reply[] | null }; // null = nil array (*-1)
 
@@ -15,6 +15,9 @@ export const NIL: Reply = { kind: 'bulk', value: null };
 export const status = (text: string): Reply => ({ kind: 'status', text });
 export const err = (text: string): Reply => ({ kind: 'error', text });
 export const int = (value: number): Reply => ({ kind: 'int', value });
+/** A 64-bit integer reply: a number where that is exact, else the bigint (PTTL of a far expiry). */
+export const intExact = (value: bigint): Reply =>
+  ({ kind: 'int', value: value >= -9007199254740991n && value <= 9007199254740991n ? Number(value) : value });
 export const bulk = (value: string | null): Reply => ({ kind: 'bulk', value });
 export const array = (items: readonly Reply[] | null): Reply => ({ kind: 'array', items });
 

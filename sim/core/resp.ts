@@ -159,7 +159,7 @@ function writeReply(out: Buffer, at: number, reply: Reply): number {
 
 /** A reply as RESP2 bytes (addReply*() in redis src/networking.c). */
 export function encodeReply(reply: Reply): Buffer {
-  if (reply.kind === 'int') assert(Number.isSafeInteger(reply.value), `encodeReply: integer ${reply.value}`);
+  if (reply.kind === 'int' && typeof reply.value === 'number') assert(Number.isSafeInteger(reply.value), `encodeReply: integer ${reply.value}`);
   const out = Buffer.allocUnsafe(replySizeBytes(reply));
   const end = writeReply(out, 0, reply);
   assert(end === out.length, 'encodeReply: size mismatch');

@@ -1,5 +1,5 @@
 /**
- * WAIT numreplicas timeout and REPLCONF GETACK (REDIS-REPLICATION.md §10.6; waitCommand(),
+ * WAIT numreplicas timeout and REPLCONF GETACK (waitCommand(),
  * processClientsWaitingReplicas() and the get_ack_from_slaves flag in replication.c / server.c).
  * A client blocked in WAIT runs nothing else until it is unblocked; the master asks every replica
  * for an ACK with `REPLCONF GETACK *`, which is part of the stream (37 bytes).
@@ -29,19 +29,25 @@ export function waitCommand(n: RedisNode, c: Client, argv: string[]): void {
   const acked = countAcked(n, offset);
   // Enough already, or inside EXEC where a client cannot block: answer now.
   if (acked >= numreplicas || c.replyCapture !== null) return n.addReply(c, int(acked));
-  c.blockedWait = { numreplicas, offset, deadlineUs: timeoutMs === 0 ? 0 : n.host.nowUs() + timeoutMs * 1000 };
+  // getTimeoutFromObjectOrReply(): an absolute deadline in whole milliseconds of the real clock.
+  c.blockedWait = { numreplicas, offset, deadlineMs: timeoutMs === 0 ? 0 : n.host.unixMs() + timeoutMs };
   n.waitingClients.add(c);
   // beforeSleep will send REPLCONF GETACK * so the replicas answer at once.
   n.getackPending = true;
 }
 
-/** processClientsWaitingReplicas() and the WAIT timeouts, from beforeSleep. */
+/**
+ * processClientsWaitingReplicas() and the WAIT timeouts, from beforeSleep. A timeout fires as
+ * handleBlockedClientsTimeout() decides: once mstime() is past the deadline (`timeout >= now`
+ * keeps the client blocked), at the first event-loop iteration after it: nothing wakes the
+ * loop for it, so without other input that is the next serverCron tick.
+ */
 export function processClientsWaitingReplicas(n: RedisNode): void {
-  const now = n.host.nowUs();
+  const nowMs = n.host.unixMs();
   for (const c of n.waitingClients) {
     const w = c.blockedWait!;
     const acked = countAcked(n, w.offset);
-    if (acked >= w.numreplicas || (w.deadlineUs !== 0 && now >= w.deadlineUs)) {
+    if (acked >= w.numreplicas || (w.deadlineMs !== 0 && nowMs > w.deadlineMs)) {
       c.blockedWait = null;
       n.waitingClients.delete(c);
       n.addReply(c, int(acked));

@@ -3,7 +3,7 @@
  *
  * Theory of operation. `seq` is stamped by push() from a counter that only grows, so two
  * entries due at the same microsecond leave in the order they were pushed: the order is
- * total and never depends on heap layout (STYLE.md §8: no comparator that cannot return 0
+ * total and never depends on heap layout (no comparator that cannot return 0
  * is needed, and none returns 0). The heap is one array of small objects (the entries
  * themselves); push and pop are O(log n) with no allocation beyond the array's growth.
  *

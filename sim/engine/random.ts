@@ -4,7 +4,7 @@
  * Theory of operation. A run has one root seed. Each consumer (the network, each node's
  * replids, the workload, the fuzz generator) asks for a stream by name; the stream is a
  * seedrandom generator seeded with `${root}/${name}`, so streams are independent and adding
- * a consumer, or drawing more from one, never shifts another (DESIGN.md, determinism
+ * a consumer, or drawing more from one, never shifts another (the determinism
  * contract). The generator is seedrandom's Alea: pure JavaScript (same numbers on every
  * machine and Node version) and about 4x faster than its default ARC4, which matters because
  * the network draws per chunk.

@@ -16,6 +16,21 @@ import { fuzzOne } from './run.ts';
 import { fuzzTwice } from './determinism.ts';
 import type { FailureKind, FuzzResult } from './run.ts';
 import type { FuzzOptions } from './generate.ts';
+import type { CauseKind } from '../clients/ledger.ts';
+
+/** Lost acknowledged writes over the runs that had clients: a distribution, not a verdict. */
+export interface LossSummary {
+  readonly runs: number;
+  readonly acked: number;
+  readonly lost: number;
+  /** Runs that ended without a single master (their losses are not judged). */
+  readonly unjudged: number;
+  /** Lost writes per judged run. */
+  readonly perRun: { readonly median: number; readonly p95: number; readonly max: number; readonly runsWithLoss: number };
+  readonly byCause: Record<CauseKind, number>;
+  /** Lost writes that broke WAIT's promise (each such run is also a failure). */
+  readonly waitPromiseBroken: number;
+}
 
 export interface CampaignOptions {
   /** The campaign's seed: run k uses the fuzz seed `${seed}/${k}`. */
@@ -44,6 +59,8 @@ export interface CampaignSummary {
   readonly faultKinds: Map<string, number>;
   readonly virtualUs: number;
   readonly events: number;
+  /** Present when some run had clients (`--clients`). */
+  readonly losses?: LossSummary;
 }
 
 export interface CampaignHooks {
@@ -61,12 +78,18 @@ export function runSeed(seed: string, index: number): string {
 /** Adds up run results into a CampaignSummary (one thread, or many workers' results). */
 export class CampaignTally {
   private readonly failures: FuzzResult[] = [];
-  private readonly byKind: Record<FailureKind, number> = { invariant: 0, liveness: 0, crash: 0, nondeterminism: 0 };
+  private readonly byKind: Record<FailureKind, number> = { invariant: 0, liveness: 0, crash: 0, nondeterminism: 0, promise: 0 };
   private readonly coverage = new Map<string, number>();
   private readonly faultKinds = new Map<string, number>();
   private runs = 0;
   private virtualUs = 0;
   private events = 0;
+  private lossRuns = 0;
+  private acked = 0;
+  private unjudged = 0;
+  private readonly lostPerRun: number[] = [];
+  private waitPromiseBroken = 0;
+  private readonly byCause: Record<CauseKind, number> = { promotion: 0, 'full-sync': 0, crash: 0, poweroff: 0, unexplained: 0 };
 
   add(r: FuzzResult): void {
     this.runs++;
@@ -74,6 +97,14 @@ export class CampaignTally {
     this.events += r.events;
     for (const c of r.coverage) this.coverage.set(c, (this.coverage.get(c) ?? 0) + 1);
     for (const k of r.faultKindsUsed) this.faultKinds.set(k, (this.faultKinds.get(k) ?? 0) + 1);
+    if (r.losses !== undefined) {
+      this.lossRuns++;
+      this.acked += r.losses.acked;
+      if (r.losses.lost === null) this.unjudged++;
+      else this.lostPerRun.push(r.losses.lost);
+      for (const k of Object.keys(this.byCause) as CauseKind[]) this.byCause[k] += r.losses.byCause[k];
+      this.waitPromiseBroken += r.losses.waitPromiseBroken;
+    }
     if (r.failure !== undefined) {
       this.failures.push(r);
       this.byKind[r.failure.kind]++;
@@ -82,7 +113,20 @@ export class CampaignTally {
 
   summary(): CampaignSummary {
     const { runs, failures, byKind, coverage, faultKinds, virtualUs, events } = this;
-    return { runs, failures, byKind, coverage, faultKinds, virtualUs, events };
+    const base = { runs, failures, byKind, coverage, faultKinds, virtualUs, events };
+    if (this.lossRuns === 0) return base;
+    const sorted = [...this.lostPerRun].sort((a, b) => a - b);
+    const at = (q: number): number => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!);
+    const losses: LossSummary = {
+      runs: this.lossRuns,
+      acked: this.acked,
+      lost: sorted.reduce((a, b) => a + b, 0),
+      unjudged: this.unjudged,
+      perRun: { median: at(0.5), p95: at(0.95), max: sorted.length ? sorted[sorted.length - 1]! : 0, runsWithLoss: sorted.filter((n) => n > 0).length },
+      byCause: { ...this.byCause },
+      waitPromiseBroken: this.waitPromiseBroken,
+    };
+    return { ...base, losses };
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * The determinism self-check (issue 4, item 6; `psync-sim fuzz --check-determinism`).
  *
- * Theory of operation. A seed must give the same run every time (STYLE.md §8): the fuzzer's
+ * Theory of operation. A seed must give the same run every time (the determinism contract): the fuzzer's
  * whole promise, that a seed or a `.scn` file reproduces a failure, rests on it. This runs a
  * seed twice, records both trace event streams as JSON lines, and compares them line by line
  * (time and every field). The first difference is reported with its index and both events

@@ -2,7 +2,7 @@
  * The failover story generator: from a seed, a Scenario AST (the type the parser builds), so
  * every fuzz run can be printed as a `.scn` file and replayed with `psync-sim run`.
  *
- * Theory of operation. Swarm testing (DESIGN.md "Fuzzing failover"): the seed first draws a
+ * Theory of operation. Swarm testing (see "Fuzzing failover" in the README): the seed first draws a
  * FuzzOptions object, every knob of the run (node count, tree shape, per-run config, load,
  * which fault kinds are enabled, how many faults), then the story. Each knob is drawn from its
  * own named stream (`fuzz/opt/<knob>`), and always drawn even when the caller fixes it, so
@@ -116,6 +116,7 @@ class StoryBuilder {
       links: [{ pos: NO_POS, target: '*', model: this.baselineLink() }],
       disks: o.diskWriteBps === null ? [] : [{ pos: NO_POS, target: '*', model: { writeBps: o.diskWriteBps } }],
       body,
+      ...(o.clients === true ? { clients: [{ pos: NO_POS, name: 'c1' }] } : {}),
     };
     return { scenario, options: o, faultKindsUsed: FAULT_KINDS.filter((k) => this.used.has(k)) };
   }
@@ -178,7 +179,9 @@ class StoryBuilder {
       const atUs = startUs + this.rng.int(o.faultPhaseUs / MS) * MS;
       // Every write ends inside the fault phase, so the liveness phase starts with no load running.
       const overUs = this.rng.int((startUs + o.faultPhaseUs - atUs) / MS + 1) * MS;
-      this.schedule(atUs, () => this.add(this.load(this.master, per, overUs)));
+      // With clients, every other burst asks WAIT for every other node (the promise the ledger checks).
+      const wait = i % 2 === 1 ? { wait: { replicas: o.nodeCount - 1, timeoutMs: 100 } } : {};
+      this.schedule(atUs, () => this.add(o.clients === true ? { ...this.load(this.master, per, overUs), ...wait, from: 'c1' } : this.load(this.master, per, overUs)));
     }
   }
 

@@ -1,7 +1,7 @@
 /**
- * The options of one fuzz run: every knob, drawn from the seed (swarm testing, DESIGN.md
+ * The options of one fuzz run: every knob, drawn from the seed (swarm testing,
  * "Fuzzing failover"), each from its own named stream so that fixing one (`--nodes 3..3`)
- * never shifts the others. One doc comment per field, with its unit (STYLE.md §4).
+ * never shifts the others. One doc comment per field, with its unit .
  */
 import { assert } from '../assert.ts';
 import { RandomStreams } from '../engine/random.ts';
@@ -34,6 +34,12 @@ export function isFaultKind(s: string): s is FaultKind {
 export interface FuzzOptions {
   /** Historical Redis bugs switched on in every node (`--bug`, sim/core/bugs.ts); never drawn. */
   readonly bugs: readonly BugName[];
+  /**
+   * `--clients`: the fault-phase loads go through a networked client (`clients c1`, `load ...
+   * from c1`, pinned to the believed master), so the run reports its lost writes by cause. Never
+   * drawn; absent when off, so the options (and every story) of a campaign without it are unchanged.
+   */
+  readonly clients?: boolean;
   /** Bounds for nodeCount (the CLI's `--nodes a..b`), 2 ≤ min ≤ max ≤ 6. */
   readonly nodesMin: number;
   readonly nodesMax: number;
@@ -116,6 +122,7 @@ export function drawOptions(seed: string, fixed: Partial<FuzzOptions> = {}): Fuz
   const writesTotal = pick('writesTotal', (g) => g.pick([0, g.between(1, 200), g.between(200, 3000), g.between(200, 3000), g.between(1000, 5000)]));
   const o: FuzzOptions = {
     bugs: fixed.bugs ?? [],
+    ...(fixed.clients === true ? { clients: true } : {}),
     nodesMin,
     nodesMax,
     nodeCount: pick('nodeCount', (g) => g.between(nodesMin, nodesMax)),
@@ -123,7 +130,7 @@ export function drawOptions(seed: string, fixed: Partial<FuzzOptions> = {}): Fuz
     attachVia: pick('attachVia', (g) => g.pick(['config', 'command'] as const)),
     replBacklogSizeBytes: pick('replBacklogSizeBytes', (g) => g.pick([16, 32, 64, 128, 256, 512, 1024]) * 1024),
     replTimeoutSec,
-    // Below repl-timeout, or an idle link times out between PINGs (REDIS-REPLICATION.md §10.2).
+    // Below repl-timeout, or an idle link times out between PINGs (replicationCron sends a PING every repl-ping-replica-period).
     replPingReplicaPeriodSec: pick('replPingReplicaPeriodSec', (g) => g.between(1, Math.min(10, replTimeoutSec - 1))),
     replDisklessSync: pick('replDisklessSync', (g) => g.chance(0.5)),
     replDisklessSyncDelaySec: pick('replDisklessSyncDelaySec', (g) => g.between(0, 2)),

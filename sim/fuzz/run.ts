@@ -3,7 +3,7 @@
  *
  * Theory of operation. The generated AST is executed by the scenario executor exactly as
  * `psync-sim run` would execute its printed text, so a failure replays from the `.scn` file.
- * Verdicts (VOPR's Failure enum, STYLE.md §5):
+ * Verdicts (as TigerBeetle's VOPR Failure enum):
  *   - 'invariant': a replication invariant broke (sim/check), reported by the executor as a
  *     failed check of kind 'invariant'; the run stopped there;
  *   - 'liveness': the final `await converged` (or any other check) did not hold;
@@ -24,9 +24,21 @@ import type { Stamped } from '../trace/events.ts';
 import { renderStamped } from '../trace/render.ts';
 import { generateScenario, optionsComment } from './generate.ts';
 import type { FaultKind, FuzzOptions } from './generate.ts';
+import type { CauseKind } from '../clients/ledger.ts';
+
+/** What a run with clients lost (figures, not failures: asynchronous replication loses writes by design). */
+export interface RunLosses {
+  readonly acked: number;
+  /** null when the run ended without a single master to judge against. */
+  readonly lost: number | null;
+  readonly byCause: Record<CauseKind, number>;
+  /** Lost writes that broke WAIT's promise (a failure of the run). */
+  readonly waitPromiseBroken: number;
+}
 
 /** 'nondeterminism': the same seed ran twice gave two different traces (--check-determinism). */
-export type FailureKind = 'invariant' | 'liveness' | 'crash' | 'nondeterminism';
+/** 'promise': a write WAIT confirmed on every other node was lost with no crash since (sim/clients/ledger.ts brokenWaitPromises). */
+export type FailureKind = 'invariant' | 'liveness' | 'crash' | 'nondeterminism' | 'promise';
 
 export interface FuzzFailure {
   readonly kind: FailureKind;
@@ -46,6 +58,8 @@ export interface FuzzResult {
   readonly coverage: Set<string>;
   readonly virtualUs: number;
   readonly events: number;
+  /** With `clients` in the options: the run's lost acknowledged writes by cause. */
+  readonly losses?: RunLosses;
 }
 
 /** Every coverage key the mapper can produce, in report order (issue 4's list first). */
@@ -176,6 +190,8 @@ export function executeGenerated(seed: string, scenario: Scenario, options: Fuzz
   let nodesInfo: string[] = [];
   let virtualUs = 0;
   let events = 0;
+  let losses: RunLosses | undefined;
+  let promise: string | null = null;
   try {
     // Run what the failure file will hold, parsed back: line numbers are the file's, and the
     // run is the replay (a printer/parser mismatch would show up here as a crash).
@@ -187,17 +203,26 @@ export function executeGenerated(seed: string, scenario: Scenario, options: Fuzz
     nodesInfo = r.nodesInfo;
     virtualUs = r.virtualUs;
     events = r.events;
+    if (r.ledger !== undefined) {
+      losses = { acked: r.ledger.total.acked, lost: r.ledger.total.lost, byCause: r.ledger.byCause, waitPromiseBroken: r.ledger.waitPromiseBroken };
+      promise = r.ledger.waitPromiseExample;
+    }
   } catch (e) {
     const what = e instanceof AssertionError ? 'assertion failed (a psync-sim bug)' : `exception ${(e as Error)?.name ?? typeof e}`;
     const stack = e instanceof Error ? (e.stack ?? e.message) : String(e);
     return { ...base, ok: false, failure: { kind: 'crash', detail: `${what}: ${stack}\n${tail(cov)}` }, virtualUs, events };
   }
   const broken = checks.find((c) => !c.ok && c.kind === 'invariant') ?? checks.find((c) => !c.ok);
-  if (broken === undefined) return { ...base, ok: true, virtualUs, events };
+  const withLosses = losses !== undefined ? { ...base, losses } : base;
+  if (broken === undefined && promise !== null) {
+    const detail = `${losses!.waitPromiseBroken} lost write(s) had been confirmed by WAIT on every other node: ${promise}\n${tail(cov)}`;
+    return { ...withLosses, ok: false, failure: { kind: 'promise', detail }, virtualUs, events };
+  }
+  if (broken === undefined) return { ...withLosses, ok: true, virtualUs, events };
   const kind: FailureKind = broken.kind === 'invariant' ? 'invariant' : 'liveness';
   const info = nodesInfo.length > 0 ? `nodes' INFO:\n${nodesInfo.map((l) => `  ${l}`).join('\n')}\n` : '';
   const detail = `line ${broken.line}: ${broken.text}\n  ${broken.detail}\n${info}${tail(cov)}`;
-  return { ...base, ok: false, failure: { kind, detail }, virtualUs, events };
+  return { ...withLosses, ok: false, failure: { kind, detail }, virtualUs, events };
 }
 
 function tail(cov: CoverageSink): string {

@@ -99,6 +99,8 @@ export function failureSignature(f: FuzzFailure): string {
       return `crash ${first.replace(/\d+/g, '#')}`;
     case 'nondeterminism':
       return 'nondeterminism';
+    case 'promise':
+      return 'promise';
     default:
       return assertNever(f.kind);
   }
@@ -390,6 +392,7 @@ function predicateNames(p: Predicate, node: string): boolean {
     case 'reply':
       return p.node === node || p.args.slice(1).includes(node);
     case 'converged':
+    case 'settled':
       return false;
     case 'and':
     case 'or':
@@ -407,6 +410,7 @@ function predicateWithout(p: Predicate, node: string): Predicate | null {
   switch (p.kind) {
     case 'compare':
     case 'reply':
+    case 'settled':
       return p;
     case 'converged': {
       if (!p.nodes.includes(node)) return p;

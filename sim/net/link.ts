@@ -1,7 +1,7 @@
 /**
  * Links and pipes: how long bytes take, and the ordered queue they wait in.
  *
- * Theory of operation. A TCP connection is two pipes, one per direction (DESIGN.md, "The
+ * Theory of operation. A TCP connection is two pipes, one per direction ("The
  * network is TCP, not packets"). A pipe is a FIFO of chunks (data, or the control segments
  * SYN, SYN-ACK, "refused", FIN, RST) with their arrival times. Arrival times only grow along
  * the FIFO, so the network keeps one engine event per pipe, for the head chunk, and re-arms it

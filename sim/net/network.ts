@@ -210,6 +210,12 @@ export class Network {
 
   // --- Sockets ---------------------------------------------------------------------------------
 
+  /** The id of the other end of a live socket (the world uses it to tie a node's connection to its client), or null. */
+  peerSocketOf(sock: SocketId): SocketId | null {
+    const end = this.sockets.get(sock);
+    return end === undefined ? null : end.peer.id;
+  }
+
   /** Start connecting; the owner later gets connected() or connectFailed(), or nothing. */
   connect(fromHost: string, toHost: string, port: number): SocketId {
     const from = this.host(fromHost);

@@ -13,7 +13,7 @@
  * steps that follow them. A step runs at the instant reached by the time statements above it,
  * exactly as the file reads; the printer indents steps under their time statement.
  *
- * Semantics are SCENARIOS.md's; this file only fixes the shape.
+ * Semantics are those of scenarios/README.md; this file only fixes the shape.
  */
 
 /** A source position: 1-based line and column (in characters) of the first token. */
@@ -36,6 +36,14 @@ export interface Scenario {
   /** Header `link` lines (the defaults and per-pair models at time 0). */
   links: LinkDecl[];
   disks: DiskDecl[];
+  /** `clients NAME...`: application client hosts (sim/clients); absent when the file has none. */
+  clients?: NodeDecl[];
+  /** `client TARGET OPTIONS` lines, in file order; absent when the file has none. */
+  clientOptions?: ClientOptionsDecl[];
+  /** `sentinels NAME...`: sentinel processes, each on its own host (absent: none). */
+  sentinels?: NodeDecl[];
+  /** `sentinel TARGET WORDS...`: sentinel.conf lines, in file order (absent: none). */
+  sentinelConfigs?: SentinelConfigDecl[];
   /** Everything from the first `at` on, in file order. The first statement is always an `at`. */
   body: Statement[];
 }
@@ -55,6 +63,21 @@ export interface ConfigDecl {
   target: string; // a node name or '*'
   name: string;
   value: string;
+}
+
+/** `client TARGET [timeout DUR] [retry DUR]`: TARGET a client or `*`; absent fields keep the defaults. */
+export interface ClientOptionsDecl {
+  pos: Pos;
+  target: string;
+  timeoutUs?: number;
+  retryUs?: number;
+}
+
+/** `sentinel TARGET WORDS...`: a sentinel.conf line without its leading `sentinel`, for one sentinel or `*`. */
+export interface SentinelConfigDecl {
+  pos: Pos;
+  target: string; // a sentinel name or '*'
+  words: string[];
 }
 
 /** A link model change; absent fields keep their current value (the defaults at first). */
@@ -133,6 +156,10 @@ export interface LoadStep {
   db: number; // default 0
   /** Extension: `ttl DUR` makes every write `SET key value PX <ms>`; absent = no expiry. */
   ttlUs?: number;
+  /** `from CLIENT`: the writes travel over the network from that client (pinned to `node`) into the ledger. */
+  from?: string;
+  /** `wait N TIMEOUT` (only with `from`): WAIT N TIMEOUT after each write; acknowledged only if it answers >= N. */
+  wait?: { replicas: number; timeoutMs: number };
 }
 
 /** `partition G1 | G2 [| G3...]`: at least two non-empty, disjoint groups. */
@@ -237,15 +264,22 @@ export type Statement = TimeStmt | Step;
 // ---------------------------------------------------------------------------------------------
 // Predicates and values
 
-export type CompareOp = '==' | '!=' | '<' | '<=' | '>' | '>=';
-export const COMPARE_OPS: readonly CompareOp[] = ['==', '!=', '<', '<=', '>', '>='];
+export type CompareOp = '==' | '!=' | '<' | '<=' | '>' | '>=' | 'contains';
+/** `contains` (the field's text contains the value) is the sentinel extension's operator. */
+export const COMPARE_OPS: readonly CompareOp[] = ['==', '!=', '<', '<=', '>', '>=', 'contains'];
 
-/** `NODE.FIELD`: a field of the node's INFO (all sections). */
+/**
+ * `NODE.FIELD`: a field of the node's INFO (all sections); for a sentinel, of its INFO.
+ * `SENTINEL.MASTER.FIELD` (master set): a field of `SENTINEL MASTER MASTER` by Redis's name.
+ * `CLIENT.FIELD` (a client's ledger: sent, acked, failed, unknown, lost) and `writes.FIELD` (the
+ * same summed over every load).
+ */
 export interface FieldRef {
   kind: 'field';
   pos: Pos;
   node: string;
   field: string;
+  master?: string;
 }
 
 /**
@@ -272,9 +306,11 @@ export interface ComparePred {
 export type ExpectedReply =
   | { kind: 'ok' }
   | { kind: 'nil' }
-  | { kind: 'integer'; value: number }
+  | { kind: 'integer'; value: number | bigint } // bigint only beyond ±2^53, as in Reply
   | { kind: 'string'; value: string }
-  | { kind: 'error'; prefix: string };
+  | { kind: 'error'; prefix: string }
+  /** `[ REPLY ... ]`: an array reply, element by element (nested arrays allowed). */
+  | { kind: 'array'; items: ExpectedReply[] };
 
 /** `NODE: COMMAND ARGS... => REPLY` */
 export interface ReplyPred {
@@ -292,6 +328,17 @@ export interface ConvergedPred {
   nodes: string[];
 }
 
+/**
+ * `settled MASTER`: every sentinel that is up names the same address and config epoch for
+ * MASTER; that node is up and a master; every other up data node they list as its replica
+ * replicates from it with its link up.
+ */
+export interface SettledPred {
+  kind: 'settled';
+  pos: Pos;
+  master: string;
+}
+
 /** `A and B`, `A or B` (left-associative; `and` binds tighter than `or`). `or` is an extension. */
 export interface BinaryPred {
   kind: 'and' | 'or';
@@ -300,11 +347,11 @@ export interface BinaryPred {
   right: Predicate;
 }
 
-/** `not A` (binds tighter than `and`). An extension to SCENARIOS.md. */
+/** `not A` (binds tighter than `and`). An extension of the language, documented in scenarios/README.md. */
 export interface NotPred {
   kind: 'not';
   pos: Pos;
   operand: Predicate;
 }
 
-export type Predicate = ComparePred | ReplyPred | ConvergedPred | BinaryPred | NotPred;
+export type Predicate = ComparePred | ReplyPred | ConvergedPred | SettledPred | BinaryPred | NotPred;

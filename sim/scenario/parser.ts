@@ -55,7 +55,7 @@ export const VALUE_SIZE_MAX_BYTES = 512 * 1024 * 1024;
 /** The most `and`/`or`/`not` in one predicate: deeper nesting is refused, never a stack overflow. */
 export const PREDICATE_OPERATORS_MAX = 256;
 
-/** `[a-z][a-z0-9_-]*`, SCENARIOS.md. */
+/** `[a-z][a-z0-9_-]*`, as the language defines node names. */
 export const NODE_NAME = /^[a-z][a-z0-9_-]*$/;
 /** `let` names, used as `$name`. */
 export const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -64,9 +64,11 @@ export const FIELD_NAME = /^[A-Za-z0-9_-]+$/;
 /** What reads as a number operand. */
 export const NUMBER_LITERAL = /^-?\d+(\.\d+)?$/;
 /** Words that would be ambiguous as node names inside predicates. */
-export const RESERVED_NODE_NAMES: readonly string[] = ['and', 'or', 'not', 'within', 'converged'];
+export const RESERVED_NODE_NAMES: readonly string[] = ['and', 'or', 'not', 'within', 'converged', 'writes', 'settled', 'contains'];
+/** The ledger fields of `CLIENT.FIELD` and `writes.FIELD`. */
+export const LEDGER_FIELDS: readonly string[] = ['sent', 'acked', 'failed', 'unknown', 'lost'];
 
-const HEADER_ONLY = new Set(['title', 'seed', 'nodes', 'config', 'disk']);
+const HEADER_ONLY = new Set(['title', 'seed', 'nodes', 'config', 'disk', 'clients', 'client', 'sentinels', 'sentinel']);
 const TIME_STATEMENTS = new Set(['at', 'run', 'await']);
 const STEP_KEYWORDS = new Set([
   'load', 'partition', 'heal', 'kill-link', 'crash', 'poweroff', 'restart', 'pause', 'let', 'expect',
@@ -86,6 +88,9 @@ interface Cursor {
 class Parser {
   private readonly s: Scenario = { title: null, seed: null, nodes: [], configs: [], links: [], disks: [], body: [] };
   private readonly nodeNames = new Set<string>();
+  private readonly clientNames = new Set<string>();
+  /** `sentinels` names: hosts too, but not data nodes. */
+  private readonly sentinelNames = new Set<string>();
   private readonly vars = new Set<string>();
   private inBody = false;
   private minTimeUs = 0;
@@ -170,6 +175,30 @@ class Parser {
     throw this.err(line, t.col, `unknown node '${t.text}' (nodes are: ${this.nodeList()})`);
   }
 
+  /**
+   * A host a step may name: a data node, a sentinel, or (for faults) a client. Sentinels have a
+   * process and a network host like nodes (command steps, process faults, partitions, links,
+   * fields); clients have a host and a process.
+   */
+  private host(line: LexedLine, t: Token): string {
+    if (!t.quoted && (this.clientNames.has(t.text) || this.sentinelNames.has(t.text))) return t.text;
+    if ((this.clientNames.size > 0 || this.sentinelNames.size > 0) && !this.nodeNames.has(t.text)) {
+      const kinds = [`nodes are: ${this.nodeList()}`];
+      if (this.sentinelNames.size > 0) kinds.push(`sentinels are: ${[...this.sentinelNames].join(', ')}`);
+      if (this.clientNames.size > 0) kinds.push(`clients are: ${[...this.clientNames].join(', ')}`);
+      const what = this.clientNames.size === 0 ? 'node or sentinel' : 'host';
+      throw this.err(line, t.col, `unknown ${what} '${t.text}' (${kinds.join('; ')})`);
+    }
+    return this.node(line, t);
+  }
+
+  /** A declared client. */
+  private client(line: LexedLine, t: Token): string {
+    if (!t.quoted && this.clientNames.has(t.text)) return t.text;
+    if (this.clientNames.size === 0) throw this.err(line, t.col, `unknown client '${t.text}' (no 'clients' line above declares any client)`);
+    throw this.err(line, t.col, `unknown client '${t.text}' (clients are: ${[...this.clientNames].join(', ')})`);
+  }
+
   /** A node name or `*`. */
   private target(line: LexedLine, t: Token): string {
     return Parser.is(t, '*') ? '*' : this.node(line, t);
@@ -196,6 +225,10 @@ class Parser {
         case 'nodes': return this.nodes(c);
         case 'config': return this.config(c);
         case 'disk': return this.disk(c);
+        case 'clients': return this.clients(c);
+        case 'client': return this.clientOptions(c);
+        case 'sentinels': return this.sentinels(c);
+        case 'sentinel': return this.sentinelConfig(c);
       }
     }
     if (kw === 'link') {
@@ -252,9 +285,84 @@ class Parser {
       }
       if (RESERVED_NODE_NAMES.includes(t.text)) throw this.err(c.line, t.col, `node name '${t.text}' is reserved (it is a predicate keyword)`);
       if (this.nodeNames.has(t.text)) throw this.err(c.line, t.col, `duplicate node '${t.text}'`);
+      if (this.clientNames.has(t.text)) throw this.err(c.line, t.col, `'${t.text}' is already a client`);
       this.nodeNames.add(t.text);
       this.s.nodes.push({ pos: this.pos(c.line, t), name: t.text });
     }
+  }
+
+  /** `clients NAME...`: application client hosts. */
+  private clients(c: Cursor): void {
+    if (c.line.tokens.length === 1) throw this.err(c.line, c.line.tokens[0].col, "'clients' needs at least one client name");
+    const list = (this.s.clients ??= []);
+    for (; c.i < c.line.tokens.length; c.i++) {
+      const t = c.line.tokens[c.i];
+      if (t.quoted || !NODE_NAME.test(t.text)) {
+        throw this.err(c.line, t.col, `bad client name '${t.text}' (a lowercase letter then lowercase letters, digits, '_' or '-')`);
+      }
+      if (RESERVED_NODE_NAMES.includes(t.text)) throw this.err(c.line, t.col, `client name '${t.text}' is reserved (it is a predicate keyword)`);
+      if (this.nodeNames.has(t.text)) throw this.err(c.line, t.col, `'${t.text}' is already a node`);
+      if (this.clientNames.has(t.text)) throw this.err(c.line, t.col, `duplicate client '${t.text}'`);
+      if (this.sentinelNames.has(t.text)) throw this.err(c.line, t.col, `'${t.text}' is already a sentinel`);
+      this.clientNames.add(t.text);
+      list.push({ pos: this.pos(c.line, t), name: t.text });
+    }
+  }
+
+  /** `client TARGET [timeout DUR] [retry DUR]` */
+  private clientOptions(c: Cursor): void {
+    const kwTok = c.line.tokens[0];
+    const tt = this.need(c, "client target (a client or '*')");
+    const target = Parser.is(tt, '*') ? '*' : this.client(c.line, tt);
+    const decl: import('./ast.ts').ClientOptionsDecl = { pos: this.pos(c.line, kwTok), target };
+    const seen = new Set<string>();
+    while (c.i < c.line.tokens.length) {
+      const o = c.line.tokens[c.i++];
+      if (o.quoted || (o.text !== 'timeout' && o.text !== 'retry')) {
+        throw this.err(c.line, o.col, `unknown client option '${o.text}' (expected timeout or retry)`);
+      }
+      if (seen.has(o.text)) throw this.err(c.line, o.col, `duplicate client option '${o.text}'`);
+      seen.add(o.text);
+      const v = this.need(c, `duration after '${o.text}' (e.g. 500ms)`);
+      const us = this.unit(c.line, v, parseDurationUs(v.text));
+      if (o.text === 'timeout') {
+        if (us === 0) throw this.err(c.line, v.col, "a client's timeout must be more than 0");
+        decl.timeoutUs = us;
+      } else decl.retryUs = us;
+    }
+    if (seen.size === 0) throw this.err(c.line, kwTok.col, "'client' needs timeout DUR and/or retry DUR");
+    (this.s.clientOptions ??= []).push(decl);
+  }
+
+  private sentinels(c: Cursor): void {
+    if (c.line.tokens.length === 1) throw this.err(c.line, c.line.tokens[0].col, "'sentinels' needs at least one sentinel name");
+    this.s.sentinels ??= [];
+    for (; c.i < c.line.tokens.length; c.i++) {
+      const t = c.line.tokens[c.i];
+      if (t.quoted || !NODE_NAME.test(t.text)) {
+        throw this.err(c.line, t.col, `bad sentinel name '${t.text}' (a lowercase letter then lowercase letters, digits, '_' or '-')`);
+      }
+      if (RESERVED_NODE_NAMES.includes(t.text)) throw this.err(c.line, t.col, `sentinel name '${t.text}' is reserved (it is a predicate keyword)`);
+      if (this.nodeNames.has(t.text) || this.sentinelNames.has(t.text) || this.clientNames.has(t.text)) throw this.err(c.line, t.col, `duplicate host '${t.text}'`);
+      this.sentinelNames.add(t.text);
+      this.s.sentinels.push({ pos: this.pos(c.line, t), name: t.text });
+    }
+  }
+
+  /** `sentinel TARGET WORDS...`: a sentinel.conf line (the executor checks the directive). */
+  private sentinelConfig(c: Cursor): void {
+    const kwTok = c.line.tokens[0];
+    if (this.sentinelNames.size === 0) throw this.err(c.line, kwTok.col, "'sentinel' before 'sentinels': declare the sentinels first (sentinels NAME...)");
+    const t = this.need(c, "sentinel target (a sentinel or '*')");
+    let target: string;
+    if (Parser.is(t, '*')) target = '*';
+    else if (!t.quoted && this.sentinelNames.has(t.text)) target = t.text;
+    else throw this.err(c.line, t.col, `unknown sentinel '${t.text}' (sentinels are: ${[...this.sentinelNames].join(', ')})`);
+    if (c.i >= c.line.tokens.length) throw this.err(c.line, this.endCol(c.line), 'missing sentinel directive (e.g. monitor mymaster m 6379 2)');
+    const words = c.line.tokens.slice(c.i).map((w) => w.text);
+    c.i = c.line.tokens.length;
+    this.s.sentinelConfigs ??= [];
+    this.s.sentinelConfigs.push({ pos: this.pos(c.line, kwTok), target, words });
   }
 
   private config(c: Cursor): void {
@@ -295,9 +403,9 @@ class Parser {
     let target: LinkTarget;
     if (Parser.is(a, '*')) target = '*';
     else {
-      const an = this.node(c.line, a);
+      const an = this.host(c.line, a);
       const b = this.need(c, 'second node of the link');
-      const bn = this.node(c.line, b);
+      const bn = this.host(c.line, b);
       if (an === bn) throw this.err(c.line, b.col, `a link joins two different nodes, not '${an}' to itself`);
       target = [an, bn];
     }
@@ -386,7 +494,7 @@ class Parser {
   }
 
   private commandStep(c: Cursor, first: Token): Statement {
-    const node = this.node(c.line, { ...first, text: first.text.slice(0, -1) });
+    const node = this.host(c.line, { ...first, text: first.text.slice(0, -1) });
     const args: string[] = [];
     for (; c.i < c.line.tokens.length; c.i++) {
       const t = c.line.tokens[c.i];
@@ -415,9 +523,9 @@ class Parser {
         return kw === 'partition' ? { kind: 'partition', pos, groups } : { kind: 'heal', pos, groups };
       }
       case 'kill-link': {
-        const a = this.node(c.line, this.need(c, "first node after 'kill-link'"));
+        const a = this.host(c.line, this.need(c, "first node after 'kill-link'"));
         const bt = this.need(c, "second node after 'kill-link'");
-        const b = this.node(c.line, bt);
+        const b = this.host(c.line, bt);
         if (a === b) throw this.err(c.line, bt.col, `'kill-link' needs two different nodes, not '${a}' twice`);
         this.expectEnd(c, 'the two nodes');
         return { kind: 'kill-link', pos, a, b };
@@ -425,12 +533,12 @@ class Parser {
       case 'crash':
       case 'poweroff':
       case 'restart': {
-        const node = this.node(c.line, this.need(c, `node after '${kw}'`));
+        const node = this.host(c.line, this.need(c, `node after '${kw}'`));
         this.expectEnd(c, 'the node');
         return { kind: kw, pos, node };
       }
       case 'pause': {
-        const node = this.node(c.line, this.need(c, "node after 'pause'"));
+        const node = this.host(c.line, this.need(c, "node after 'pause'"));
         const d = this.need(c, "duration after 'pause NODE' (e.g. 'pause r1 2s')");
         const durUs = this.duration(c.line, d, d.text);
         this.expectEnd(c, 'the duration');
@@ -467,15 +575,30 @@ class Parser {
     if (count > LOAD_WRITES_MAX) throw this.err(c.line, ct.col, `write count '${ct.text}' is more than the ${LOAD_WRITES_MAX} one 'load' may send`);
     const step: LoadStep = { kind: 'load', pos, node, count, overUs: 0, sizeBytes: 16, keys: null, db: 0 };
     const seen = new Set<string>();
+    let waitTok: Token | null = null;
+    let ttlTok: Token | null = null;
     while (c.i < c.line.tokens.length) {
       const o = c.line.tokens[c.i++];
-      if (o.quoted || !['over', 'size', 'keys', 'db', 'ttl'].includes(o.text)) {
-        throw this.err(c.line, o.col, `bad load option '${o.text}' (expected over, size, keys, db or ttl)`);
+      if (o.quoted || !['over', 'size', 'keys', 'db', 'ttl', 'from', 'wait'].includes(o.text)) {
+        throw this.err(c.line, o.col, `bad load option '${o.text}' (expected over, size, keys, db, ttl, from or wait)`);
       }
       if (seen.has(o.text)) throw this.err(c.line, o.col, `duplicate load option '${o.text}'`);
       seen.add(o.text);
       const v = this.need(c, `value after '${o.text}'`);
       switch (o.text) {
+        case 'from':
+          step.from = this.client(c.line, v);
+          break;
+        case 'wait': {
+          const n = parseCount(v.text);
+          if (v.quoted || n === null) throw this.err(c.line, v.col, `bad replica count '${v.text}' after 'wait' (wait N TIMEOUT, as WAIT numreplicas timeout)`);
+          const tt = this.need(c, "timeout after 'wait N' (milliseconds, as WAIT's: 'wait 1 100')");
+          const ms = parseCount(tt.text);
+          if (tt.quoted || ms === null) throw this.err(c.line, tt.col, `bad WAIT timeout '${tt.text}' (milliseconds, an integer such as 100)`);
+          step.wait = { replicas: n, timeoutMs: ms };
+          waitTok = o;
+          break;
+        }
         case 'over': step.overUs = this.duration(c.line, v, v.text); break;
         case 'size':
           step.sizeBytes = this.unit(c.line, v, parseSizeBytes(v.text));
@@ -501,10 +624,13 @@ class Parser {
           const us = this.duration(c.line, v, v.text);
           if (us < 1000 || us % 1000 !== 0) throw this.err(c.line, v.col, `bad ttl '${v.text}' (writes use PX: a whole number of milliseconds, at least 1ms)`);
           step.ttlUs = us;
+          ttlTok = o;
           break;
         }
       }
     }
+    if (waitTok !== null && step.from === undefined) throw this.err(c.line, waitTok.col, "'wait' needs 'from CLIENT': only a networked client sends WAIT after its writes");
+    if (ttlTok !== null && step.from !== undefined) throw this.err(c.line, ttlTok.col, "'ttl' cannot be combined with 'from': the ledger judges writes that do not expire");
     return step;
   }
 
@@ -517,8 +643,8 @@ class Parser {
       const at = arrow !== 2 ? toks[arrow] : toks[4];
       throw this.err(c.line, at.col, `a one-way ${kw} is '${kw} A -> B' with one node on each side`);
     }
-    const from = this.node(c.line, toks[1]);
-    const to = this.node(c.line, toks[3]);
+    const from = this.host(c.line, toks[1]);
+    const to = this.host(c.line, toks[3]);
     if (from === to) throw this.err(c.line, toks[3].col, `a one-way ${kw} needs two different nodes, not '${from}' twice`);
     c.i = 4;
     return [from, to];
@@ -538,7 +664,7 @@ class Parser {
         continue;
       }
       if (!t.quoted && t.text.includes('|')) throw this.err(c.line, t.col, `put spaces around '|' in '${t.text}'`);
-      const name = this.node(c.line, t);
+      const name = this.host(c.line, t);
       const g = where.get(name);
       if (g !== undefined) {
         throw this.err(c.line, t.col, g === groups.length - 1 ? `node '${name}' is listed twice in the same group` : `node '${name}' is in two groups`);
@@ -609,6 +735,12 @@ class Parser {
       }
       return { kind: 'converged', pos, nodes };
     }
+    if (Parser.is(t, 'settled')) {
+      const m = this.need(c, "master name after 'settled' (the name the sentinels monitor, e.g. mymaster)");
+      if (m.quoted || !/^[A-Za-z0-9_.-]+$/.test(m.text)) throw this.err(c.line, m.col, `bad master name '${m.text}'`);
+      if (this.sentinelNames.size === 0) throw this.err(c.line, t.col, "'settled' needs sentinels: declare them with 'sentinels NAME...'");
+      return { kind: 'settled', pos, master: m.text };
+    }
     if (!t.quoted && t.text.length > 1 && t.text.endsWith(':')) return this.replyPredicate(c, t, pos);
     if (!t.quoted && t.text.includes('.')) {
       const left = this.field(c.line, t);
@@ -635,7 +767,7 @@ class Parser {
 
   /** `NODE: COMMAND ARGS... => REPLY`; `t` is the `NODE:` token, already consumed. */
   private replyPredicate(c: Cursor, t: Token, pos: Pos): Predicate {
-    const node = this.node(c.line, { ...t, text: t.text.slice(0, -1) });
+    const node = this.host(c.line, { ...t, text: t.text.slice(0, -1) });
     const args: string[] = [];
     for (;;) {
       const a = c.line.tokens[c.i];
@@ -647,28 +779,68 @@ class Parser {
       }
       args.push(a.text);
     }
-    const r = this.need(c, "reply after '=>' (OK, nil, an integer, a \"quoted string\" or error PREFIX)");
+    const expected = this.expectedReply(c);
+    return { kind: 'reply', pos, node, args, expected };
+  }
+
+  /** One expected reply: OK, nil, an integer, a "quoted string", error PREFIX, or `[ REPLY... ]`. */
+  private expectedReply(c: Cursor): ExpectedReply {
+    const r = this.need(c, "reply after '=>' (OK, nil, an integer, a \"quoted string\", error PREFIX or [ ... ])");
     let expected: ExpectedReply;
+    if (Parser.is(r, '[')) {
+      const items: ExpectedReply[] = [];
+      for (;;) {
+        const n = c.line.tokens[c.i];
+        if (n === undefined) throw this.err(c.line, r.col, "unclosed '[': end the array reply with ' ]'");
+        if (Parser.is(n, ']')) {
+          c.i++;
+          return { kind: 'array', items };
+        }
+        items.push(this.expectedReply(c));
+      }
+    }
+    if (!r.quoted && r.text.length > 1 && (r.text.startsWith('[') || r.text.endsWith(']'))) {
+      throw this.err(c.line, r.col, `put spaces around '[' and ']' in '${r.text}' (e.g. [ "r1" "6379" ])`);
+    }
     if (r.quoted) expected = { kind: 'string', value: r.text };
     else if (r.text === 'OK') expected = { kind: 'ok' };
     else if (r.text === 'nil') expected = { kind: 'nil' };
     else if (/^-?\d+$/.test(r.text) && Number.isSafeInteger(Number(r.text))) expected = { kind: 'integer', value: Number(r.text) };
+    else if (/^-?[1-9]\d{0,18}$/.test(r.text) && BigInt(r.text) >= -(1n << 63n) && BigInt(r.text) < 1n << 63n) {
+      expected = { kind: 'integer', value: BigInt(r.text) }; // an int64 beyond ±2^53 (PEXPIRETIME)
+    }
     else if (r.text === 'error') {
       const p = this.need(c, "error prefix after 'error' (e.g. 'error READONLY')");
       expected = { kind: 'error', prefix: p.text };
     } else {
       const hint = /^[A-Za-z]/.test(r.text) ? ` (a string reply must be quoted: "${r.text}")` : '';
-      throw this.err(c.line, r.col, `bad reply '${rawToken(c.line, r)}': expected OK, nil, an integer, a "quoted string" or error PREFIX${hint}`);
+      throw this.err(c.line, r.col, `bad reply '${rawToken(c.line, r)}': expected OK, nil, an integer, a "quoted string", error PREFIX or [ ... ]${hint}`);
     }
-    return { kind: 'reply', pos, node, args, expected };
+    return expected;
   }
 
   /** `NODE.FIELD` */
   private field(line: LexedLine, t: Token): FieldRef {
     const dot = t.text.indexOf('.');
     const nodeText = t.text.slice(0, dot);
-    const field = t.text.slice(dot + 1);
-    const node = this.node(line, { ...t, text: nodeText });
+    let field = t.text.slice(dot + 1);
+    if (!t.quoted && (nodeText === 'writes' || this.clientNames.has(nodeText))) {
+      if (!LEDGER_FIELDS.includes(field)) {
+        throw this.err(line, t.col + dot + 1, `unknown ledger field '${field}' after '${nodeText}.' (expected ${LEDGER_FIELDS.join(', ')})`);
+      }
+      return { kind: 'field', pos: this.pos(line, t), node: nodeText, field };
+    }
+    const node = this.host(line, { ...t, text: nodeText });
+    if (this.sentinelNames.has(node) && field.includes('.')) {
+      // SENTINEL.MASTER.FIELD: a field of SENTINEL MASTER MASTER.
+      const dot2 = field.indexOf('.');
+      const master = field.slice(0, dot2);
+      field = field.slice(dot2 + 1);
+      if (!FIELD_NAME.test(field) || master === '') {
+        throw this.err(line, t.col + dot + dot2 + 2, `bad field '${field}' after '${node}.${master}.' (a SENTINEL MASTER field such as flags or num-slaves)`);
+      }
+      return { kind: 'field', pos: this.pos(line, t), node, field, master };
+    }
     if (!FIELD_NAME.test(field)) {
       throw this.err(line, t.col + dot + 1, `bad field name '${field}' after '${node}.' (an INFO field such as master_repl_offset)`);
     }

@@ -1,5 +1,5 @@
 /**
- * Evaluating predicates and operands against a running world (SCENARIOS.md "Predicates").
+ * Evaluating predicates and operands against a running world (scenarios/README.md, "Predicates").
  * Every evaluation returns a verdict with the actual values, so a failing `expect` can say
  * what it saw ("m.sync_full is 2, expected == 1"). INFO values are strings; two values that
  * both read as numbers compare as numbers, anything else compares as text.
@@ -10,6 +10,8 @@ import type { Operand, Predicate, ExpectedReply, FieldRef } from './ast.ts';
 import type { Reply } from '../core/reply.ts';
 import { infoFields } from '../core/info.ts';
 import { formatReply } from '../core/resp.ts';
+import { ledgerField } from '../clients/report.ts';
+import { sentinelFieldValue, settled } from './sentinel-predicates.ts';
 
 export interface Verdict {
   ok: boolean;
@@ -26,6 +28,9 @@ export interface EvalContext {
 
 /** A field's value, or an explanation of why there is none. */
 export function fieldValue(ctx: EvalContext, f: FieldRef): { value: string } | { missing: string } {
+  if (f.node === 'writes' || ctx.world.clients.has(f.node)) return ledgerField(ctx.world, f.node, f.field);
+  const fromSentinel = ctx.world.sentinelSlots.size > 0 ? sentinelFieldValue(ctx.world, f) : null;
+  if (fromSentinel !== null) return fromSentinel;
   const slot = ctx.world.slots.get(f.node);
   const node = slot?.node ?? null;
   if (node === null) return { missing: `${f.node} is down` };
@@ -51,7 +56,7 @@ export function operandValue(ctx: EvalContext, o: Operand): { value: string } | 
 
 function describe(o: Operand, v: string): string {
   switch (o.kind) {
-    case 'field': return `${o.node}.${o.field} is ${v}`;
+    case 'field': return `${o.node}.${o.master !== undefined ? `${o.master}.` : ''}${o.field} is ${v}`;
     case 'var': return `$${o.name} is ${v}`;
     case 'number': case 'word': case 'string': return v;
     default: return assertNever(o);
@@ -61,6 +66,7 @@ function describe(o: Operand, v: string): string {
 const NUMERIC = /^-?\d+(\.\d+)?$/;
 
 export function compareValues(a: string, op: string, b: string): boolean {
+  if (op === 'contains') return a.includes(b);
   const numeric = NUMERIC.test(a) && NUMERIC.test(b);
   const c = numeric ? Math.sign(Number(a) - Number(b)) : a < b ? -1 : a > b ? 1 : 0;
   switch (op) {
@@ -83,7 +89,8 @@ export function evalPredicate(ctx: EvalContext, p: Predicate): Verdict {
       if ('missing' in r) return { ok: false, detail: r.missing };
       const ok = compareValues(l.value, p.op, r.value);
       const rightText = p.right.kind === 'field' || p.right.kind === 'var' ? describe(p.right, r.value) : r.value;
-      return { ok, detail: `${p.left.node}.${p.left.field} is ${l.value}; expected ${p.op} ${rightText}` };
+      const leftName = `${p.left.node}.${p.left.master !== undefined ? `${p.left.master}.` : ''}${p.left.field}`;
+      return { ok, detail: `${leftName} is ${l.value}; expected ${p.op} ${rightText}` };
     }
     case 'reply': {
       const reply = ctx.commandNow(p.node, p.args);
@@ -92,6 +99,7 @@ export function evalPredicate(ctx: EvalContext, p: Predicate): Verdict {
       return { ok, detail: `replied ${formatReply(reply)}; expected ${expectedText(p.expected)}` };
     }
     case 'converged': return converged(ctx, p.nodes);
+    case 'settled': return settled(ctx.world, p.master);
     case 'and': {
       const l = evalPredicate(ctx, p.left);
       if (!l.ok) return l;
@@ -118,6 +126,8 @@ export function replyMatches(r: Reply, e: ExpectedReply): boolean {
     case 'integer': return r.kind === 'int' && r.value === e.value;
     case 'string': return (r.kind === 'bulk' && r.value === e.value) || (r.kind === 'status' && r.text === e.value);
     case 'error': return r.kind === 'error' && r.text.startsWith(e.prefix);
+    case 'array':
+      return r.kind === 'array' && r.items !== null && r.items.length === e.items.length && e.items.every((x, i) => replyMatches(r.items![i]!, x));
     default: return assertNever(e);
   }
 }
@@ -129,6 +139,7 @@ function expectedText(e: ExpectedReply): string {
     case 'integer': return String(e.value);
     case 'string': return JSON.stringify(e.value);
     case 'error': return `an error starting with ${e.prefix}`;
+    case 'array': return `[ ${e.items.map(expectedText).join(' ')} ]`;
     default: return assertNever(e);
   }
 }

@@ -44,12 +44,25 @@ export function printScenario(s: Scenario): string {
   }
   assert(s.nodes.length > 0, 'printer: a scenario needs at least one node');
   out.push(`nodes ${s.nodes.map((n) => nodeName(n.name)).join(' ')}`);
+  if (s.clients !== undefined && s.clients.length > 0) out.push(`clients ${s.clients.map((n) => nodeName(n.name)).join(' ')}`);
+  for (const o of s.clientOptions ?? []) {
+    const parts: string[] = [];
+    if (o.timeoutUs !== undefined) parts.push(`timeout ${formatDurationUs(o.timeoutUs)}`);
+    if (o.retryUs !== undefined) parts.push(`retry ${formatDurationUs(o.retryUs)}`);
+    assert(parts.length > 0, 'printer: a client line needs timeout and/or retry');
+    out.push(`client ${target(o.target)} ${parts.join(' ')}`);
+  }
   for (const c of s.configs) {
     assert(c.name !== '' && /^[\x21-\x7e]+$/.test(c.name) && !/^["'#]/.test(c.name), `printer: bad config name '${c.name}'`);
     out.push(`config ${target(c.target)} ${c.name} ${restOfLine(c.value, 'config value')}`);
   }
   for (const l of s.links) out.push(`link ${linkTarget(l.target)} ${linkModel(l.model)}`);
   for (const d of s.disks) out.push(`disk ${target(d.target)} ${diskModel(d.model)}`);
+  if (s.sentinels !== undefined && s.sentinels.length > 0) out.push(`sentinels ${s.sentinels.map((n) => nodeName(n.name)).join(' ')}`);
+  for (const c of s.sentinelConfigs ?? []) {
+    assert(c.words.length > 0, 'printer: a sentinel line needs a directive');
+    out.push(`sentinel ${target(c.target)} ${c.words.map((w) => quoteIfNeeded(w)).join(' ')}`);
+  }
   if (s.body.length > 0) {
     assert(s.body[0].kind === 'at', "printer: the body must start with an 'at'");
     out.push('');
@@ -76,6 +89,8 @@ export function printStatement(st: Statement): string {
       if (st.keys !== null) line += ` keys ${count(st.keys, 1)}`;
       if (st.db !== 0) line += ` db ${count(st.db, 0)}`;
       if (st.ttlUs !== undefined) line += ` ttl ${formatDurationUs(st.ttlUs)}`;
+      if (st.wait !== undefined) line += ` wait ${count(st.wait.replicas, 0)} ${count(st.wait.timeoutMs, 0)}`;
+      if (st.from !== undefined) line += ` from ${nodeName(st.from)}`;
       return INDENT + line;
     }
     case 'partition':
@@ -117,6 +132,7 @@ function level(p: Predicate): number {
     case 'compare':
     case 'reply':
     case 'converged':
+    case 'settled':
       return 4;
     default:
       return assertNever(p);
@@ -136,6 +152,9 @@ export function printPredicate(p: Predicate): string {
       return `${nodeName(p.node)}: ${commandArgs(p.args)} => ${printReply(p.expected)}`;
     case 'converged':
       return ['converged', ...p.nodes.map(nodeName)].join(' ');
+    case 'settled':
+      assert(/^[A-Za-z0-9_.-]+$/.test(p.master), `printer: bad master name '${p.master}'`);
+      return `settled ${p.master}`;
     case 'and':
     case 'or': {
       const me = level(p);
@@ -156,6 +175,7 @@ export function printOperand(o: Operand): string {
   switch (o.kind) {
     case 'field':
       assert(FIELD_NAME.test(o.field), `printer: bad field name '${o.field}'`);
+      if (o.master !== undefined) return `${nodeName(o.node)}.${o.master}.${o.field}`;
       return `${nodeName(o.node)}.${o.field}`;
     case 'number': {
       const text = String(o.value);
@@ -180,10 +200,11 @@ export function printReply(r: ExpectedReply): string {
     case 'ok': return 'OK';
     case 'nil': return 'nil';
     case 'integer':
-      assert(Number.isSafeInteger(r.value), `printer: reply integer ${r.value} is not a safe integer`);
+      assert(typeof r.value === 'bigint' || Number.isSafeInteger(r.value), `printer: reply integer ${r.value} is not a safe integer`);
       return String(r.value);
     case 'string': return quoteIfNeeded(r.value, true);
     case 'error': return `error ${quoteIfNeeded(r.prefix)}`;
+    case 'array': return ['[', ...r.items.map(printReply), ']'].join(' ');
     default: return assertNever(r);
   }
 }

@@ -1,14 +1,14 @@
 /**
  * The scenario executor: builds a World from the header, then walks the body in file order,
  * moving virtual time with `at`/`run`/`await` and doing each step at the instant reached
- * (SCENARIOS.md). Checks (`expect`, `await`) are recorded with their verdicts; a failed check
+ * (scenarios/README.md). Checks (`expect`, `await`) are recorded with their verdicts; a failed check
  * never stops the run. Bad config values are ScenarioErrors at their line (exit status 2).
  * Extensions (documented in scenarios/README.md): `or`/`not` in predicates; `restart` of a
  * running node is a crash followed by a start; an `at` already in the past runs its steps now.
  */
 import { assertNever } from '../assert.ts';
 import { World, diskDefault } from '../world/world.ts';
-import type { TraceSink, DiskModel as WorldDisk } from '../world/world.ts';
+import type { TraceSink, DiskModel as WorldDisk, IterationObserver } from '../world/world.ts';
 import { linkDefault } from '../net/network.ts';
 import type { LinkModel as NetLink } from '../net/network.ts';
 import { defaultConfig, applyStartupConfig, ConfigError } from '../core/config.ts';
@@ -25,7 +25,12 @@ import { formatTimeUs } from '../trace/render.ts';
 import { printPredicate } from './printer.ts';
 import { InvariantViolation } from '../check/invariants.ts';
 import { infoFields } from '../core/info.ts';
+import { SentinelConfigError } from '../sentinel/conf.ts';
 import type { BugName } from '../core/bugs.ts';
+import { startClientLoad } from '../clients/load.ts';
+import { clientOptionsDefault } from '../clients/client.ts';
+import type { LedgerReport } from '../clients/ledger.ts';
+import { worldLedgerReport } from '../clients/report.ts';
 
 export interface CheckResult {
   /** 'invariant': a replication invariant broke while the statement at `line` ran (sim/check). */
@@ -48,6 +53,10 @@ export interface RunOptions {
   readonly source?: string;
   /** Historical Redis bugs to switch on (the bug zoo, sim/core/bugs.ts). */
   readonly bugs?: readonly BugName[];
+  /** Called with the world once it is built (tests read the ledger's entries through it). */
+  readonly onWorld?: (world: World) => void;
+  /** A read-only tap after every node iteration (the recorder behind --html and explain). */
+  readonly observe?: IterationObserver;
 }
 
 export interface RunResult {
@@ -60,6 +69,10 @@ export interface RunResult {
   readonly events: number;
   /** Each node's replication INFO at the end (or at the broken invariant), `down` when it is not running. */
   readonly nodesInfo: string[];
+  /** With `clients`: the write ledger at the end of the run (sim/clients/ledger.ts). */
+  readonly ledger?: LedgerReport;
+  /** Promotions (replid shifts) and full-sync flushes recorded during the run. */
+  readonly historyCounts?: { promotions: number; fullSyncs: number };
 }
 
 /**
@@ -93,7 +106,7 @@ class Executor implements EvalContext {
 
   constructor(private readonly s: Scenario, private readonly o: RunOptions) {
     this.seed = o.seed ?? s.seed ?? '1';
-    this.world = new World({ seed: this.seed, trace: o.trace, bugs: o.bugs });
+    this.world = new World({ seed: this.seed, trace: o.trace, bugs: o.bugs, observe: o.observe });
     this.lines = o.source !== undefined ? o.source.split('\n') : [];
   }
 
@@ -103,6 +116,7 @@ class Executor implements EvalContext {
 
   run(): RunResult {
     this.setUp();
+    this.o.onWorld?.(this.world);
     for (const st of this.s.body) {
       try {
         this.statement(st);
@@ -117,7 +131,9 @@ class Executor implements EvalContext {
       }
     }
     const passed = this.checks.filter((c) => c.ok).length;
+    const hasClients = this.world.clients.size > 0;
     return {
+      ...(hasClients ? { ledger: worldLedgerReport(this.world), historyCounts: this.historyCounts() } : {}),
       title: this.s.title,
       seed: this.seed,
       checks: this.checks,
@@ -155,7 +171,35 @@ class Executor implements EvalContext {
       this.world.addNode(n.name, config, disk);
       this.cli.set(n.name, this.world.newClientId());
     }
+    for (const sn of this.s.sentinels ?? []) {
+      const lines = (this.s.sentinelConfigs ?? []).filter((c) => c.target === '*' || c.target === sn.name).map((c) => c.words);
+      this.world.addSentinel(sn.name, { configLines: lines });
+      this.cli.set(sn.name, this.world.newClientId());
+    }
     for (const n of this.s.nodes) this.world.slot(n.name).start();
+    for (const c of this.s.clients ?? []) {
+      const client = this.world.addClient(c.name);
+      let o = clientOptionsDefault;
+      for (const d of this.s.clientOptions ?? []) {
+        if (d.target !== '*' && d.target !== c.name) continue;
+        o = { timeoutUs: d.timeoutUs ?? o.timeoutUs, retryUs: d.retryUs ?? o.retryUs };
+      }
+      client.options = o;
+    }
+    for (const sn of this.s.sentinels ?? []) {
+      try {
+        this.world.sentinelSlots.get(sn.name)!.start();
+      } catch (e) {
+        if (!(e instanceof SentinelConfigError)) throw e;
+        const decl = (this.s.sentinelConfigs ?? []).filter((c) => c.target === '*' || c.target === sn.name)[e.lineIndex];
+        throw this.error(decl?.pos ?? sn.pos, e.message);
+      }
+    }
+  }
+
+  private historyCounts(): { promotions: number; fullSyncs: number } {
+    const h = this.world.histories;
+    return { promotions: h.forks.filter((f) => f.why === 'promotion').length, fullSyncs: h.ends.filter((e) => e.why === 'full-sync').length };
   }
 
   /** One line per node with the INFO fields that tell a replication story. */
@@ -217,50 +261,79 @@ class Executor implements EvalContext {
         this.blockingCommand(st.node, st.args);
         return;
       case 'load':
+        if (st.from !== undefined) {
+          const client = w.clients.get(st.from)!;
+          w.trace({ kind: 'note', node: st.from, text: `load: ${st.count} writes of ${st.sizeBytes} bytes over ${formatTimeUs(st.overUs)} to ${st.node}` + (st.wait ? `, each followed by WAIT ${st.wait.replicas} ${st.wait.timeoutMs}` : '') });
+          startClientLoad(w.engine, w.workload, w.ledger, client, {
+            target: st.node, count: st.count, overUs: st.overUs, sizeBytes: st.sizeBytes, keys: st.keys, db: st.db, wait: st.wait ?? null, line: st.pos.line,
+          }, this.keyCounter);
+          return;
+        }
         w.trace({ kind: 'note', node: st.node, text: `load: ${st.count} writes of ${st.sizeBytes} bytes over ${formatTimeUs(st.overUs)}` });
         startLoad(w, { node: st.node, count: st.count, overUs: st.overUs, sizeBytes: st.sizeBytes, keys: st.keys, db: st.db === 0 ? null : st.db, ttlMs: st.ttlUs === undefined ? null : st.ttlUs / 1000 }, this.keyCounter);
         return;
       case 'partition':
         w.net.partition(st.groups);
-        w.trace({ kind: 'fault', what: `partition ${st.groups.map((g) => g.join(' ')).join(' | ')}` });
+        w.trace({ kind: 'fault', op: 'partition', groups: st.groups.map((g) => [...g]), what: `partition ${st.groups.map((g) => g.join(' ')).join(' | ')}` });
         return;
       case 'partition-one-way':
         w.net.partitionOneWay(st.from, st.to);
-        w.trace({ kind: 'fault', what: `partition ${st.from} -> ${st.to}` });
+        w.trace({ kind: 'fault', op: 'partition-one-way', groups: [[st.from], [st.to]], what: `partition ${st.from} -> ${st.to}` });
         return;
       case 'heal-all':
         w.net.heal();
-        w.trace({ kind: 'fault', what: 'heal every partition' });
+        w.trace({ kind: 'fault', op: 'heal-all', groups: [], what: 'heal every partition' });
         return;
       case 'heal':
         w.net.healGroups(st.groups);
-        w.trace({ kind: 'fault', what: `heal ${st.groups.map((g) => g.join(' ')).join(' | ')}` });
+        w.trace({ kind: 'fault', op: 'heal', groups: st.groups.map((g) => [...g]), what: `heal ${st.groups.map((g) => g.join(' ')).join(' | ')}` });
         return;
       case 'heal-one-way':
         w.net.healOneWay(st.from, st.to);
-        w.trace({ kind: 'fault', what: `heal ${st.from} -> ${st.to}` });
+        w.trace({ kind: 'fault', op: 'heal-one-way', groups: [[st.from], [st.to]], what: `heal ${st.from} -> ${st.to}` });
         return;
       case 'kill-link':
-        w.trace({ kind: 'fault', what: `kill-link ${st.a} ${st.b}: every connection between them is reset` });
+        w.trace({ kind: 'fault', op: 'kill-link', groups: [[st.a], [st.b]], what: `kill-link ${st.a} ${st.b}: every connection between them is reset` });
         w.net.killLink(st.a, st.b);
         return;
       case 'crash':
-      case 'poweroff':
-        w.slot(st.node).stop(st.kind);
+      case 'poweroff': {
+        const client = w.clients.get(st.node);
+        if (client !== undefined) {
+          w.trace({ kind: 'process', node: st.node, what: st.kind });
+          client.stop(st.kind);
+          return;
+        }
+        w.process(st.node).stop(st.kind);
         return;
+      }
       case 'restart': {
-        const slot = w.slot(st.node);
-        if (slot.node !== null) slot.stop('crash');
+        const client = w.clients.get(st.node);
+        if (client !== undefined) {
+          client.stop('crash');
+          w.trace({ kind: 'process', node: st.node, what: 'restart' });
+          client.start();
+          return;
+        }
+        const slot = w.process(st.node);
+        if (slot.running) slot.stop('crash');
         w.trace({ kind: 'process', node: st.node, what: 'restart' });
         slot.start();
         return;
       }
-      case 'pause':
-        w.slot(st.node).pause(st.durUs);
+      case 'pause': {
+        const client = w.clients.get(st.node);
+        if (client !== undefined) {
+          w.trace({ kind: 'process', node: st.node, what: 'pause' });
+          client.pause(st.durUs);
+          return;
+        }
+        w.process(st.node).pause(st.durUs);
         return;
+      }
       case 'link':
         this.applyLink(st.target, st.model);
-        w.trace({ kind: 'fault', what: `link ${st.target === '*' ? '*' : st.target.join(' ')} changed` });
+        w.trace({ kind: 'fault', op: 'link', groups: st.target === '*' ? [] : [[st.target[0]], [st.target[1]]], what: `link ${st.target === '*' ? '*' : st.target.join(' ')} changed` });
         return;
       case 'let': {
         const v = operandValue(this, st.value);
@@ -281,12 +354,12 @@ class Executor implements EvalContext {
     if (neverAnswered(args)) {
       // Sent on a client of its own, whose reply queue nobody reads: the script's next
       // command then gets its own reply, not this one's slot.
-      w.slot(node).command(w.newClientId(), args, () => {});
+      w.process(node).command(w.newClientId(), args, () => {});
       w.trace({ kind: 'note', node, text: `Redis sends no reply to ${args.slice(0, 2).join(' ')} from a client that is not a replica; the script goes on` });
       return;
     }
     let reply: Reply | null = null;
-    w.slot(node).command(client, args, (r) => {
+    w.process(node).command(client, args, (r) => {
       reply = r;
       w.trace({ kind: 'reply', node, client: 'cli', reply: formatReply(r) });
     });
@@ -304,7 +377,7 @@ class Executor implements EvalContext {
    * all to a paused node, whose input would only pile up.
    */
   commandNow(node: string, args: string[]): Reply | null {
-    const slot = this.world.slot(node);
+    const slot = this.world.process(node);
     if (neverAnswered(args)) {
       slot.command(this.world.newClientId(), args, () => {});
       return null;

@@ -1,7 +1,7 @@
 /**
  * Typed trace events: what happened and, for every protocol decision, why. The teaching
  * renderer, the JSON-lines writer, the determinism hash and the checkers all read this one
- * union (STYLE.md §6). Events carry no time: the world stamps each one with atUs.
+ * union with exhaustive switches. Events carry no time: the world stamps each one with atUs.
  * Reasons are sentences written for a learner.
  */
 export type NodeName = string;
@@ -10,6 +10,19 @@ export type ReplState =
   | 'none' | 'connect' | 'connecting' | 'receive_ping_reply' | 'send_handshake' | 'receive_auth_reply'
   | 'receive_port_reply' | 'receive_ip_reply' | 'receive_capa_reply' | 'send_psync'
   | 'receive_psync_reply' | 'transfer' | 'connected';
+
+/** Sentinel events by their Redis names (sentinelEvent() in sentinel.c); the channel a client can SUBSCRIBE to. */
+export type SentinelEventName =
+  | '+monitor' | '-monitor' | '+set' | '+reset-master' | '+slave' | '+sentinel' | '+sentinel-address-switch'
+  | '+sentinel-invalid-addr' | '+reboot' | '+role-change' | '-role-change' | '+sdown' | '-sdown' | '+odown' | '-odown'
+  | '+new-epoch' | '+try-failover' | '+vote-for-leader' | '+elected-leader' | '-failover-abort-not-elected'
+  | '+failover-state-select-slave' | '+selected-slave' | '-failover-abort-no-good-slave'
+  | '+failover-state-send-slaveof-noone' | '+failover-state-wait-promotion' | '-failover-abort-slave-timeout'
+  | '+promoted-slave' | '+failover-state-reconf-slaves' | '+slave-reconf-sent' | '+slave-reconf-sent-be'
+  | '-slave-reconf-sent-timeout' | '+slave-reconf-inprog' | '+slave-reconf-done' | '+failover-end'
+  | '+failover-end-for-timeout' | '+switch-master' | '+config-update-from' | '+convert-to-slave' | '+fix-slave-config'
+  | '+tilt' | '-tilt' | '-cmd-link-reconnection' | '-pubsub-link-reconnection' | '+simulate-failure'
+  | 'voted-for' | 'next-failover-delay';
 
 export type TraceEvent =
   // Connections, as a node sees them.
@@ -36,17 +49,25 @@ export type TraceEvent =
   | { kind: 'replica-dropped'; node: NodeName; peer: NodeName; why: string }
   // History and roles.
   | { kind: 'replid-change'; node: NodeName; replid: string; replid2: string; secondOffset: number; why: string }
-  | { kind: 'backlog'; node: NodeName; action: 'created' | 'freed' | 'reset'; offset: number; why: string }
+  | { kind: 'backlog'; node: NodeName; action: 'created' | 'freed' | 'resized'; offset: number; why: string }
   | { kind: 'role'; node: NodeName; role: 'master' | 'replica'; master: string | null }
   | { kind: 'timeout'; node: NodeName; peer: NodeName; what: string }
   | { kind: 'note'; node: NodeName; text: string }
+  // Sentinels: `event` is Redis's name, `payload` what sentinel.c logs after it, `reason` why, for a learner.
+  | { kind: 'sentinel'; node: NodeName; event: SentinelEventName; payload: string; reason: string; epoch: number }
   // The scenario and the world.
   | { kind: 'command'; node: NodeName; client: string; argv: string[] }
   | { kind: 'reply'; node: NodeName; client: string; reply: string }
   | { kind: 'load'; node: NodeName; sent: number; ok: number; errors: number }
-  | { kind: 'fault'; what: string }
+  | { kind: 'fault'; op: FaultOp; groups: NodeName[][]; what: string }
   | { kind: 'process'; node: NodeName; what: 'crash' | 'poweroff' | 'restart' | 'pause' | 'resume' | 'sleep' | 'exit' }
   | { kind: 'check'; line: number; ok: boolean; text: string; detail: string };
+
+/**
+ * What a network fault did. `groups` are the sides of a partition, `[[from], [to]]` for a
+ * one-way one, the two ends of a kill-link or a link change (empty for `link *` and `heal`).
+ */
+export type FaultOp = 'partition' | 'partition-one-way' | 'heal-all' | 'heal' | 'heal-one-way' | 'kill-link' | 'link';
 
 export type TraceKind = TraceEvent['kind'];
 

@@ -76,6 +76,10 @@ export function renderEvent(e: TraceEvent, p: Palette = plainPalette): string {
       return p.bad(`${n(e.node)} timeout with ${n(e.peer)}: ${e.what}`);
     case 'note':
       return p.dim(`${n(e.node)}: ${e.text}`);
+    case 'sentinel': {
+      const text = `${n(e.node)} ${e.event} ${e.payload}${e.reason ? ` — ${e.reason}` : ''}`;
+      return e.event.startsWith('-') || e.event === '+sdown' || e.event === '+odown' || e.event === '+tilt' ? p.bad(text) : e.event === '+switch-master' || e.event === '+elected-leader' || e.event === '+promoted-slave' ? p.em(text) : text;
+    }
     case 'command':
       return `${n(e.node)} ${p.dim(`[${e.client}]`)} ${e.argv.map(quoteArg).join(' ')}`;
     case 'reply':

@@ -16,19 +16,34 @@ import { RandomStreams } from '../engine/random.ts';
 import type { Rng } from '../engine/random.ts';
 import { Network } from '../net/network.ts';
 import type { SocketOwner, SocketId } from '../net/network.ts';
-import type { Host, ConnId, ClientId, ChildId, ChildTarget } from '../core/host.ts';
+import type { Host, ConnId, ClientId, ChildId, ChildTarget, HistoryEvent } from '../core/host.ts';
 import type { Config } from '../core/config.ts';
 import { RedisNode } from '../core/node.ts';
 import type { Reply } from '../core/reply.ts';
 import type { TraceEvent, Stamped } from '../trace/events.ts';
 import { Checker } from '../check/invariants.ts';
 import type { BugName } from '../core/bugs.ts';
+import { AppClient } from '../clients/client.ts';
+import type { ClientWorld } from '../clients/client.ts';
+import { Ledger } from '../clients/ledger.ts';
+import { HistoryLog } from '../clients/history.ts';
+import { ZERO_REPLID } from '../core/node.ts';
+import { SentinelSlot } from './sentinel-slot.ts';
+import { SentinelChecker } from '../check/sentinel-invariants.ts';
+import type { SentinelOptions } from '../sentinel/sentinel.ts';
 
-/** The node's unix clock starts at 2026-01-01T00:00:00Z (DESIGN.md, determinism contract). */
+/** The node's unix clock starts at 2026-01-01T00:00:00Z (the determinism contract in sim/README.md). */
 export const EPOCH_UNIX_MS = Date.UTC(2026, 0, 1); // determinism-ok: a constant, not a clock read
 export const REDIS_PORT = 6379;
 /** A socket BGSAVE child hands the parent this much RDB at a time (Redis relays a pipe's reads). */
 export const CHILD_PROGRESS_BYTES = 64 * 1024;
+/** initServer(): `aeCreateTimeEvent(server.el, 1, serverCron, ...)`, 1 ms after the start. */
+export const CRON_FIRST_TICK_US = 1000;
+
+/** serverCron's period: `return 1000/server.hz` milliseconds, an integer division. */
+export function cronPeriodUs(hz: number): number {
+  return Math.max(1, Math.floor(1000 / hz)) * 1000;
+}
 
 export interface DiskModel {
   /** BGSAVE and SAVE speed, bytes per second. */
@@ -37,6 +52,14 @@ export interface DiskModel {
   readonly readBytesPerSec: number;
 }
 export const diskDefault: DiskModel = { writeBytesPerSec: 500 * 1024 * 1024, readBytesPerSec: 1024 * 1024 * 1024 };
+
+/**
+ * CPU cost of loading one key of an RDB, in nanoseconds. Measured: redis-server 7.0.15 booting
+ * on a 24.8 MB dump.rdb of 1,000,000 keys (DEBUG POPULATE 1000000, the file in the page cache)
+ * logged "DB loaded from disk: 1.209 seconds" (best of 3; 1.29 s and 1.80 s on a busy 2-core
+ * machine); DEBUG RELOAD NOSAVE of the same file took 0.46-0.67 s. So about 1.2 us per key.
+ */
+export const LOAD_PARSE_NS_PER_KEY = 1200;
 
 export type TraceSink = (stamped: Stamped) => void;
 
@@ -48,7 +71,14 @@ export interface WorldOptions {
   readonly checks?: boolean;
   /** Historical Redis bugs to switch on in every node (the bug zoo, sim/core/bugs.ts). */
   readonly bugs?: readonly BugName[];
+  /**
+   * Called after every event-loop iteration of a node, after the invariants: a read-only tap
+   * for recorders (sim/trace/record.ts). It must not change the world or draw randomness.
+   */
+  readonly observe?: IterationObserver;
 }
+
+export type IterationObserver = (name: string, node: RedisNode, nowUs: number) => void;
 
 export type ProcessStatus = 'up' | 'crashed' | 'poweroff';
 
@@ -57,6 +87,12 @@ export class World {
   readonly random: RandomStreams;
   readonly net: Network;
   readonly slots = new Map<string, NodeSlot>();
+  /** Application clients (sim/clients), each on a host of its own. */
+  readonly clients = new Map<string, AppClient>();
+  /** Every write of every client load (sim/clients/ledger.ts). */
+  readonly ledger = new Ledger();
+  /** The nodes' history forks and the ends of their holds, for explaining lost writes. */
+  readonly histories = new HistoryLog();
   private nextClientId = 1;
   readonly workload: Rng;
 
@@ -99,6 +135,57 @@ export class World {
     return s;
   }
 
+  /** An application client on a host of its own (sim/clients/client.ts). */
+  addClient(name: string): AppClient {
+    assert(!this.slots.has(name) && !this.clients.has(name), `duplicate host ${name}`);
+    const net = this.net;
+    const engine = this.engine;
+    const world = this;
+    const cw: ClientWorld = {
+      get nowUs() { return engine.nowUs; },
+      schedule: (delayUs, action) => engine.schedule(delayUs, action),
+      connect: (from, to, port) => net.connect(from, to, port),
+      send: (sock, bytes) => net.send(sock, bytes),
+      close: (sock) => net.close(sock),
+      abort: (sock) => net.abort(sock),
+      crashHost: (h) => net.crashHost(h),
+      poweroffHost: (h) => net.poweroffHost(h),
+      hostUp: (h) => net.hostUp(h),
+      isDataNode: (h) => this.slots.has(h),
+      ledger: this.ledger,
+      get tracing() { return world.tracing; },
+      note: (client, text) => this.trace({ kind: 'note', node: client, text }),
+    };
+    const c = new AppClient(name, cw);
+    this.clients.set(name, c);
+    net.addHost(name, c);
+    return c;
+  }
+
+  /** Sentinel processes, each on its own host (sentinel-slot.ts); not data nodes, so not in `slots`. */
+  readonly sentinelSlots = new Map<string, SentinelSlot>();
+  /** Sentinel invariants (sim/check/sentinel-invariants.ts); null when checks are off. */
+  private sentinelCheckerValue: SentinelChecker | null | undefined;
+  get sentinelChecker(): SentinelChecker | null {
+    if (this.sentinelCheckerValue === undefined) this.sentinelCheckerValue = this.options.checks === false ? null : new SentinelChecker();
+    return this.sentinelCheckerValue;
+  }
+
+  addSentinel(name: string, options: SentinelOptions): SentinelSlot {
+    assert(!this.slots.has(name) && !this.sentinelSlots.has(name), `duplicate host ${name}`);
+    const slot = new SentinelSlot(this, name, options, this.random.stream(`sentinel/${name}`));
+    this.sentinelSlots.set(name, slot);
+    this.net.addHost(name, slot);
+    return slot;
+  }
+
+  /** A data node's or a sentinel's machine, for the faults and commands that apply to both. */
+  process(name: string): NodeSlot | SentinelSlot {
+    const s = this.slots.get(name) ?? this.sentinelSlots.get(name);
+    assert(s !== undefined, `unknown host ${name}`);
+    return s;
+  }
+
   newClientId(): ClientId {
     return this.nextClientId++;
   }
@@ -130,6 +217,10 @@ export class NodeSlot implements Host, SocketOwner {
   private readonly children = new Map<ChildId, Timer>();
   private nextChildId = 1;
   private cronTimer: Timer | null = null;
+  /** While the process loads a dataset: its input, held until the next progress step. */
+  private loadingHeld: Array<() => void> | null = null;
+  /** Connections from application clients: our socket -> the client and its socket (for the ledger). */
+  private readonly clientConns = new Map<SocketId, { client: AppClient; sock: SocketId }>();
 
   constructor(
     readonly world: World,
@@ -152,16 +243,28 @@ export class NodeSlot implements Host, SocketOwner {
     const config: Config = structuredClone(this.startupConfig);
     const node = new RedisNode(this.name, this, config, this.world.bugs);
     this.node = node;
-    this.world.net.listen(this.name, config.port);
+    // `port 0` opens no TCP listener (initServer() skips listenToPort()): peers are refused.
+    // The scenario's local client still reaches the node, as redis-cli would over a unix socket.
+    if (config.port !== 0) this.world.net.listen(this.name, config.port);
     this.deliver(() => node.start());
-    this.scheduleCron(this.rng.int(Math.floor(1e6 / config.hz)));
+    // An RDB that carried the old history (kept as replid2): the new history continues it.
+    if (node.replid2 !== ZERO_REPLID) {
+      this.world.histories.fork({ node: this.name, atUs: this.world.engine.nowUs, why: 'restart', fromReplid: node.replid2, toReplid: node.replid, offset: node.secondReplidOffset - 1 });
+    }
+    // initServer() creates the serverCron time event to fire 1 ms after the process starts, so
+    // cron loop 0 (replicationCron's first PING check among them) runs before any client or
+    // replica can have been served. Nodes' phases differ only by when each process started;
+    // nodes started at the same instant tick in the order they were started.
+    this.scheduleCron(CRON_FIRST_TICK_US);
   }
 
   /** The process dies (crash) or the machine stops (poweroff); the disk survives. */
   stop(how: 'crash' | 'poweroff' | 'exit'): void {
     if (this.node === null) return;
+    this.world.histories.processDown(this.name, this.world.engine.nowUs, how === 'poweroff' ? 'poweroff' : 'crash', this.node.replid, this.node.masterReplOffset);
     this.node.exited = true;
     this.node = null;
+    this.clientConns.clear();
     this.epoch++;
     this.status = how === 'poweroff' ? 'poweroff' : 'crashed';
     if (how === 'poweroff') {
@@ -176,6 +279,7 @@ export class NodeSlot implements Host, SocketOwner {
     this.pausedUntilUs = -1;
     this.pausedInput = [];
     this.sleepingOutbox = [];
+    this.loadingHeld = null;
     // Local clients see their connection drop.
     const pending = [...this.replyTo.values()].flat();
     this.replyTo.clear();
@@ -192,6 +296,10 @@ export class NodeSlot implements Host, SocketOwner {
 
   get paused(): boolean {
     return this.pausedUntilUs >= 0;
+  }
+
+  get running(): boolean {
+    return this.node !== null;
   }
 
   private freezeFor(durUs: number): void {
@@ -242,6 +350,7 @@ export class NodeSlot implements Host, SocketOwner {
     // If the input put the process to sleep (DEBUG SLEEP), these writes leave when it wakes.
     node.beforeSleep();
     if (this.node === node) this.world.checker?.afterIteration(this.name, node, this.world.engine.nowUs);
+    if (this.node === node) this.world.options.observe?.(this.name, node, this.world.engine.nowUs);
   }
 
   private scheduleCron(delayUs: number): void {
@@ -249,7 +358,9 @@ export class NodeSlot implements Host, SocketOwner {
     this.cronTimer = this.world.engine.schedule(delayUs, () => {
       if (epoch !== this.epoch || this.node === null) return;
       const node = this.node;
-      const periodUs = Math.max(1, Math.floor(1e6 / node.config.hz));
+      // serverCron() returns 1000/server.hz: the next tick is a whole number of milliseconds
+      // later (333 ms at hz 3, not 333.3).
+      const periodUs = cronPeriodUs(node.config.hz);
       // A stopped process runs no cron; it resumes at the next period after waking.
       if (!this.paused) this.deliver(() => node.cron());
       if (epoch === this.epoch) this.scheduleCron(periodUs);
@@ -272,8 +383,61 @@ export class NodeSlot implements Host, SocketOwner {
       this.pausedInput.push(() => node.localCommand(client, argv));
       return;
     }
+    if (this.loadingHeld !== null) {
+      this.loadingHeld.push(() => node.localCommand(client, argv));
+      return;
+    }
     node.localCommand(client, argv);
     this.afterInput(node);
+  }
+
+  // --- Loading -------------------------------------------------------------------------------
+
+  /**
+   * The process loads a dataset in its main thread for diskBytes / disk read rate + keys x
+   * LOAD_PARSE_NS_PER_KEY. Every loading-process-events-interval-bytes of progress (spread evenly
+   * over the load) it calls loadingProgress() and serves the input that arrived meanwhile
+   * (processEventsWhileBlocked()); at the end loadingDone(), then the rest of the input.
+   */
+  startLoading(diskBytes: number, sizeBytes: number, keys: number): void {
+    assert(this.loadingHeld === null, `${this.name}: already loading`);
+    assert(this.node !== null, `${this.name}: loading without a process`);
+    const cfg = this.node.config;
+    // key-load-delay: debugDelay() per key; a negative N sleeps 1 us once every -N keys on average.
+    const delayNsPerKey = cfg.keyLoadDelayUs > 0 ? cfg.keyLoadDelayUs * 1000 : cfg.keyLoadDelayUs < 0 ? 1000 / -cfg.keyLoadDelayUs : 0;
+    const durationUs = Math.max(1, Math.round((diskBytes * 1e6) / this.diskModel.readBytesPerSec + (keys * (LOAD_PARSE_NS_PER_KEY + delayNsPerKey)) / 1000));
+    const interval = cfg.loadingProcessEventsIntervalBytes;
+    const steps = Math.floor(sizeBytes / interval);
+    this.loadingHeld = [];
+    const epoch = this.epoch;
+    const startUs = this.world.engine.nowUs;
+    const stepAt = (i: number): void => {
+      const atUs = startUs + (i > steps ? durationUs : Math.floor((durationUs * i * interval) / sizeBytes));
+      this.world.engine.scheduleAt(atUs, () => {
+        const node = this.node;
+        if (epoch !== this.epoch || node === null) return;
+        if (i <= steps) {
+          this.deliver(() => node.loadingProgress(i * interval));
+          this.releaseLoadingHeld(false);
+          stepAt(i + 1);
+          return;
+        }
+        this.deliver(() => node.loadingDone());
+        this.releaseLoadingHeld(true);
+      });
+    };
+    stepAt(1);
+  }
+
+  /** Deliver the input held during loading; `done`: the load is over, stop holding. */
+  private releaseLoadingHeld(done: boolean): void {
+    const held = this.loadingHeld;
+    if (held === null) return;
+    this.loadingHeld = done ? null : [];
+    for (const f of held) {
+      if (this.node === null) return;
+      this.deliver(f);
+    }
   }
 
   // --- Host ------------------------------------------------------------------------------------
@@ -297,7 +461,7 @@ export class NodeSlot implements Host, SocketOwner {
       const epoch = this.epoch;
       this.world.engine.schedule(1000, () => {
         const node = this.node;
-        if (epoch === this.epoch && node !== null) this.deliver(() => node.connectFailed(conn, `cannot resolve host '${host}'`));
+        if (epoch === this.epoch && node !== null) this.deliverOrHold(() => node.connectFailed(conn, `cannot resolve host '${host}'`));
       });
       return conn;
     }
@@ -410,29 +574,62 @@ export class NodeSlot implements Host, SocketOwner {
     this.world.trace(event);
   }
 
+  history(event: HistoryEvent): void {
+    this.world.histories.record(this.name, this.world.engine.nowUs, event);
+  }
+
   // --- SocketOwner -----------------------------------------------------------------------------
 
   accepted(sock: SocketId, _listenPort: number, peerHost: string): void {
     const node = this.node;
-    if (node !== null) this.deliver(() => node.accepted(sock, peerHost));
+    if (node === null) return;
+    const client = this.world.clients.get(peerHost);
+    if (client !== undefined) {
+      const peer = this.world.net.peerSocketOf(sock);
+      if (peer !== null) this.clientConns.set(sock, { client, sock: peer });
+    }
+    this.deliverOrHold(() => node.accepted(sock, peerHost));
   }
 
   connected(sock: SocketId): void {
     const node = this.node;
-    if (node !== null) this.deliver(() => node.connected(sock));
+    if (node !== null) this.deliverOrHold(() => node.connected(sock));
   }
 
   connectFailed(sock: SocketId, reason: 'refused'): void {
     const node = this.node;
-    if (node !== null) this.deliver(() => node.connectFailed(sock, reason === 'refused' ? 'connection refused' : reason));
+    if (node !== null) this.deliverOrHold(() => node.connectFailed(sock, reason === 'refused' ? 'connection refused' : reason));
+  }
+
+  /** Socket events wait while the process loads (they are served at the next progress step). */
+  private deliverOrHold(input: () => void): void {
+    if (this.loadingHeld !== null && !this.paused) this.loadingHeld.push(input);
+    else this.deliver(input);
   }
 
   data(sock: SocketId, bytes: Uint8Array): void {
     const node = this.node;
     if (node === null) return;
+    if (this.clientConns.size > 0) {
+      const cc = this.clientConns.get(sock);
+      if (cc !== undefined) {
+        this.deliverOrHold(() => {
+          // The ledger: where this client's write landed in our history.
+          const replid = node.replid;
+          const offset = node.masterReplOffset;
+          node.received(sock, bytes);
+          cc.client.applied(cc.sock, this.name, replid, offset, node.replid, node.masterReplOffset);
+        });
+        return;
+      }
+    }
     // The hot path: no closure unless the process is frozen and the input must wait.
     if (this.paused) {
       this.pausedInput.push(() => node.received(sock, bytes));
+      return;
+    }
+    if (this.loadingHeld !== null) {
+      this.loadingHeld.push(() => node.received(sock, bytes));
       return;
     }
     node.received(sock, bytes);
@@ -441,7 +638,8 @@ export class NodeSlot implements Host, SocketOwner {
 
   closed(sock: SocketId, reason: 'eof' | 'reset'): void {
     const node = this.node;
-    if (node !== null) this.deliver(() => node.closed(sock, reason === 'eof' ? 'connection closed by peer' : 'connection reset by peer'));
+    // clientConns keeps the socket: a paused node may still run this client's queued data (a few entries per connection).
+    if (node !== null) this.deliverOrHold(() => node.closed(sock, reason === 'eof' ? 'connection closed by peer' : 'connection reset by peer'));
   }
 }
 

@@ -1,4 +1,4 @@
-/** A Host that records what the node does: the sans-I/O core tested with arrays (STYLE.md §2). */
+/** A Host that records what the node does: the sans-I/O core tested with arrays . */
 import type { Host, ConnId, ClientId, ChildId, ChildTarget } from '../../sim/core/host.ts';
 import type { Reply } from '../../sim/core/reply.ts';
 import type { TraceEvent } from '../../sim/trace/events.ts';
@@ -43,6 +43,9 @@ export class FakeHost implements Host {
   fsyncFile(): void {}
   readFile(name: string): Uint8Array | null { return this.files.get(name) ?? null; }
   reply(client: ClientId, reply: Reply): void { this.replies.push({ client, reply }); }
+  loads: Array<{ diskBytes: number; sizeBytes: number; keys: number }> = [];
+  /** Records the load; the test calls node.loadingDone() when it wants the load to end. */
+  startLoading(diskBytes: number, sizeBytes: number, keys: number): void { this.loads.push({ diskBytes, sizeBytes, keys }); }
   sleep(): void {}
   exit(): void {}
   trace(event: TraceEvent): void { this.events.push(event); }

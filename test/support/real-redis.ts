@@ -84,7 +84,7 @@ export async function startRedis(extraArgs: readonly string[] = []): Promise<Rea
 }
 
 /** A port nobody listens on right now. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);
@@ -131,7 +131,11 @@ export function parseReplyAt(buf: Buffer, at: number): [Reply, number] | null {
   switch (type) {
     case '+': return [{ kind: 'status', text: line }, next];
     case '-': return [{ kind: 'error', text: line }, next];
-    case ':': return [{ kind: 'int', value: Number(line) }, next];
+    case ':': {
+      // Integers beyond ±2^53 stay exact, as sim/core/reply.ts intExact() gives them.
+      const v = Number(line);
+      return [{ kind: 'int', value: Number.isSafeInteger(v) ? v : BigInt(line) }, next];
+    }
     case '$': {
       const len = Number(line);
       if (len < 0) return [{ kind: 'bulk', value: null }, next];

@@ -7,7 +7,7 @@
  * number or a word, SET NX finds the key taken, APPEND grows an INCR result, and so on. Every
  * TTL is at least an hour, so nothing expires while the test runs and no reply depends on how
  * fast the machine is: the real server's clock and the simulator's virtual clock never need to
- * agree, only to have the same digit count (DESIGN.md, determinism contract). For the same
+ * agree, only to have the same digit count (the determinism contract). For the same
  * reason there is no TTL/PTTL and no EXPIRE GT/LT (their answers depend on milliseconds that
  * pass between two commands on the real server and not in the simulator). A few commands are
  * deliberately wrong (syntax errors, a zero EX) so error replies are compared too.

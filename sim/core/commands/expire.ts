@@ -10,7 +10,8 @@
  * DEL. A missing key, or a failed NX/XX/GT/LT condition, changes nothing and propagates nothing.
  */
 import type { DataContext, DataCommand } from '../keyspace.ts';
-import { err, int, errNotInteger } from '../reply.ts';
+import { exactExpireAt, expireAtFromBig } from '../keyspace.ts';
+import { err, int, intExact, errNotInteger } from '../reply.ts';
 import type { Reply } from '../reply.ts';
 import { lookup, deletesPastExpiry, parseLongLong, errExpireTime, LLONG_MAX, LLONG_MIN } from './lookup.ts';
 
@@ -53,23 +54,22 @@ function expireGeneric(ctx: DataContext, argv: string[], name: string, relative:
   const e = lookup(ctx, key); // lookupKeyWrite
   if (e === undefined) return int(0);
   if (flags !== 0) {
-    const current = e.expireAtMs;
-    if ((flags & F_NX) && current !== -1) return int(0);
-    if ((flags & F_XX) && current === -1) return int(0);
+    const current = exactExpireAt(e);
+    if ((flags & F_NX) && current !== -1n) return int(0);
+    if ((flags & F_XX) && current === -1n) return int(0);
     // No expiry counts as an infinite TTL: GT never beats it, LT always does.
-    if ((flags & F_GT) && (current === -1 || when <= BigInt(current))) return int(0);
-    if ((flags & F_LT) && current !== -1 && when >= BigInt(current)) return int(0);
+    if ((flags & F_GT) && (current === -1n || when <= current)) return int(0);
+    if ((flags & F_LT) && current !== -1n && when >= current) return int(0);
   }
   if (when <= BigInt(ctx.nowMs) && deletesPastExpiry(ctx)) {
     ctx.ks.delete(ctx.db, key);
     ctx.propagate(['DEL', key]);
     return int(1);
   }
-  // Divergence: a time beyond ±2^53 ms (year 287,000) loses precision in the keyspace; the
-  // propagated text is exact.
+  // Any int64 is kept exactly, beyond ±2^53 ms too (PEXPIREAT k 9223372036854775807).
   // A replica may store a time in the past; -1 then reads as "no expiry", as getExpire() does.
   if (when === -1n) ctx.ks.removeExpire(ctx.db, key);
-  else ctx.ks.setExpire(ctx.db, key, Number(when));
+  else ctx.ks.setExpire(ctx.db, key, expireAtFromBig(when));
   const out = argv.slice();
   if (name !== 'pexpireat') {
     out[0] = 'PEXPIREAT';
@@ -84,6 +84,12 @@ function ttlGeneric(ctx: DataContext, argv: string[], ms: boolean, absolute: boo
   const e = lookup(ctx, argv[1]!);
   if (e === undefined) return int(-2);
   if (e.expireAtMs === -1) return int(-1);
+  if (e.expireAtBig !== undefined) {
+    // Slow path, beyond ±2^53 ms: the same arithmetic in int64 (C's division truncates).
+    let big = absolute ? e.expireAtBig : e.expireAtBig - BigInt(ctx.nowMs);
+    if (big < 0n) big = 0n;
+    return intExact(ms ? big : (big + 500n) / 1000n);
+  }
   let ttl = absolute ? e.expireAtMs : e.expireAtMs - ctx.nowMs;
   if (ttl < 0) ttl = 0;
   return int(ms ? ttl : Math.floor((ttl + 500) / 1000));

@@ -86,7 +86,17 @@ export const errExpireTime = (cmd: string): Reply => err(`ERR invalid expire tim
 export const PROTO_MAX_BULK_LEN = 512 * 1024 * 1024;
 export const errStringTooLong: Reply = err('ERR string exceeds maximum allowed size (proto-max-bulk-len)');
 
-/** checkStringLength(): the master link is obeyed whatever the size (mustObeyClient()). */
+/**
+ * The longest value a JS string can hold (V8's String::kMaxLength, 2^29 - 24 bytes on 64-bit),
+ * 24 bytes short of proto-max-bulk-len. Divergence: a value that would be longer is refused with
+ * Redis's proto-max-bulk-len error, where Redis accepts it (SETRANGE k 536870900 x).
+ */
+export const STRING_LENGTH_MAX = 536_870_888;
+
+/**
+ * checkStringLength(): the master link is obeyed whatever the size (mustObeyClient()), except
+ * past what a JS string can hold, where every client gets the error instead of a crash.
+ */
 export function stringTooLong(ctx: DataContext, totalBytes: number): boolean {
-  return ctx.view !== 'replica-master-link' && totalBytes > PROTO_MAX_BULK_LEN;
+  return totalBytes > STRING_LENGTH_MAX || (ctx.view !== 'replica-master-link' && totalBytes > PROTO_MAX_BULK_LEN);
 }

@@ -10,8 +10,9 @@
  * as in Redis's also_propagate array; the node wraps several effects in MULTI/EXEC.
  * The table of verified forms is at the top of commands.ts.
  */
-import type { DataContext, DataCommand } from '../keyspace.ts';
-import { OK, NIL, bulk, err, int, errNotInteger, errSyntax, errWrongArgs } from '../reply.ts';
+import type { DataContext, DataCommand, ExpireAt } from '../keyspace.ts';
+import { expireAtFromBig } from '../keyspace.ts';
+import { OK, NIL, bulk, err, int, intExact, errNotInteger, errSyntax, errWrongArgs } from '../reply.ts';
 import type { Reply } from '../reply.ts';
 import {
   lookup, deletesPastExpiry, parseLongLong, errExpireTime, errStringTooLong, stringTooLong,
@@ -63,7 +64,7 @@ function parseExtended(argv: string[], forSet: boolean): ExtendedArgs | Reply {
  * getExpireMillisecondsOrReply(): the absolute expiry in unix ms. Zero or negative values, and
  * overflows, are "invalid expire time in '<cmd>' command".
  */
-function expireMs(ctx: DataContext, expire: string, flags: number, cmd: string): number | Reply {
+function expireMs(ctx: DataContext, expire: string, flags: number, cmd: string): ExpireAt | Reply {
   const v = parseLongLong(expire);
   if (v === null) return errNotInteger;
   const seconds = !(flags & (PX | PXAT));
@@ -71,7 +72,7 @@ function expireMs(ctx: DataContext, expire: string, flags: number, cmd: string):
   let ms = seconds ? v * 1000n : v;
   if (flags & (EX | PX)) ms += BigInt(ctx.nowMs);
   if (ms > LLONG_MAX) return errExpireTime(cmd); // Redis sees the signed overflow as <= 0
-  return Number(ms);
+  return expireAtFromBig(ms); // exact: PXAT 9007199254740993 stays ...993
 }
 
 function isReply(x: unknown): x is Reply {
@@ -83,7 +84,7 @@ function setGeneric(
   ctx: DataContext, argv: string[], cmd: string, flags: number, key: string, value: string,
   expire: string | null, okReply: Reply, abortReply: Reply,
 ): Reply {
-  let ms = -1;
+  let ms: ExpireAt = -1;
   if (expire !== null) {
     const r = expireMs(ctx, expire, flags, cmd);
     if (isReply(r)) return r;
@@ -128,7 +129,7 @@ function getex(ctx: DataContext, argv: string[]): Reply {
   const key = argv[1]!;
   const e = lookup(ctx, key);
   if (e === undefined) return NIL;
-  let ms = -1;
+  let ms: ExpireAt = -1;
   if (parsed.expire !== null) {
     const r = expireMs(ctx, parsed.expire, parsed.flags, 'getex');
     if (isReply(r)) return r;
@@ -196,8 +197,7 @@ function incrDecr(ctx: DataContext, argv: string[], incr: bigint): Reply {
   if (e === undefined) ctx.ks.set(ctx.db, key, text, -1);
   else ctx.ks.setValueKeepTtl(ctx.db, key, text);
   ctx.propagate(argv);
-  // Divergence: Reply ints are JS numbers, exact only within ±2^53.
-  return int(Number(value));
+  return intExact(value);
 }
 
 function incrby(ctx: DataContext, argv: string[], sign: 1n | -1n): Reply {

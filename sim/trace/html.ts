@@ -1,0 +1,465 @@
+/**
+ * `psync-sim run FILE --html OUT.html`: one self-contained page that shows a recorded run — a
+ * space-time diagram (a lane per process, an arrow per message, faults as shaded spans, checks as
+ * marks), a time cursor with every node's state at that moment (role, replid, offsets, the backlog
+ * as a bar with each replica's offset on it), a chart of every node's offset over time, and a card
+ * per PSYNC decision drawing the request against the server's history.
+ *
+ * Theory of operation. Everything the page shows is derived here, in Node, from the Recording
+ * (sim/trace/record.ts) into plain arrays (`PageData`), embedded as JSON; the page's script
+ * (sim/trace/page-client.ts) only draws. Nothing is fetched: the script, the styles and the
+ * charting library (uPlot, MIT) are inlined. Strings from the scenario or the trace reach the
+ * page only inside the JSON block, with `<` escaped, and the script puts them in the DOM as text
+ * (never as HTML), so a `</script>` in a title stays text.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { Recording, RecordedEvent, NodeState } from './record.ts';
+import { stateAt } from './record.ts';
+import { explain } from './explain.ts';
+import { pageMain } from './page-client.ts';
+
+/** A message between two processes, drawn as an arrow. */
+export interface Arrow {
+  readonly from: string;
+  readonly fromUs: number;
+  readonly to: string;
+  readonly toUs: number;
+  /** Colour and legend: the handshake, PSYNC and its answer, the RDB (a band), the stream. */
+  readonly kind: 'handshake' | 'psync' | 'fullresync' | 'continue' | 'rdb' | 'stream';
+  readonly label: string;
+}
+
+/** A fault drawn as a shaded span over the lanes it concerns. */
+export interface Span {
+  readonly kind: 'partition' | 'pause' | 'crash' | 'poweroff' | 'sleep';
+  readonly nodes: readonly string[];
+  readonly fromUs: number;
+  /** null: still in force when the run ended. */
+  readonly toUs: number | null;
+  readonly label: string;
+}
+
+/** One PSYNC decision: the request drawn against the server's history and backlog window. */
+export interface PsyncCard {
+  readonly atUs: number;
+  readonly seq: number;
+  readonly master: string;
+  readonly replica: string;
+  readonly replid: string;
+  readonly offset: string;
+  readonly accepted: boolean;
+  readonly reason: string;
+  readonly sendBytes: number;
+  readonly server: NodeState | null;
+}
+
+export interface PageData {
+  readonly title: string | null;
+  readonly file: string;
+  readonly seed: string;
+  readonly endUs: number;
+  readonly lanes: readonly string[];
+  readonly events: readonly RecordedEvent[];
+  /** Every node's states, packed (packStates): a sample is a row of numbers into `strings`. */
+  readonly states: PackedStates;
+  readonly arrows: readonly Arrow[];
+  readonly spans: readonly Span[];
+  readonly cards: readonly PsyncCard[];
+  readonly story: readonly string[];
+}
+
+/**
+ * NodeState samples packed for the page: strings (replids, names, states) are interned once, a
+ * sample is one row of numbers, and time, seq and offset are stored as differences from the
+ * previous row. A 40k-event run's 70k samples take about a tenth of their JSON as objects.
+ */
+export interface PackedStates {
+  readonly strings: readonly string[];
+  /** Per node, its rows: [dAtUs, dSeq, process, role(0 master, 1 replica), master, link(0 none, 1 up, 2 down),
+   *  replState, replid, replid2, dOffset, secondOffset, backlogFirst, backlogHistlen, keys,
+   *  replica count, then per replica: name, ackOffset, state] (strings as indexes, master -1 for none). */
+  readonly rows: Readonly<Record<string, readonly (readonly number[])[]>>;
+}
+
+export function packStates(states: Recording['states']): PackedStates {
+  const strings: string[] = [];
+  const index = new Map<string, number>();
+  const str = (v: string): number => {
+    let i = index.get(v);
+    if (i === undefined) {
+      i = strings.length;
+      strings.push(v);
+      index.set(v, i);
+    }
+    return i;
+  };
+  const rows: Record<string, number[][]> = {};
+  for (const [node, list] of Object.entries(states)) {
+    let t = 0;
+    let seq = 0;
+    let off = 0;
+    rows[node] = list.map((s) => {
+      const row = [s.atUs - t, s.seq - seq, str(s.process), s.role === 'replica' ? 1 : 0, s.master === null ? -1 : str(s.master),
+        s.link === null ? 0 : s.link === 'up' ? 1 : 2, str(s.replState), str(s.replid), str(s.replid2), s.offset - off,
+        s.secondOffset, s.backlogFirst, s.backlogHistlen, s.keys, s.replicas.length];
+      for (const r of s.replicas) row.push(str(r.name), r.ackOffset, str(r.state));
+      t = s.atUs;
+      seq = s.seq;
+      off = s.offset;
+      return row;
+    });
+  }
+  return { strings, rows };
+}
+
+/** The page's inverse of packStates (also used by the tests). */
+export function unpackStates(p: PackedStates): Record<string, NodeState[]> {
+  const out: Record<string, NodeState[]> = {};
+  const S = p.strings;
+  for (const node of Object.keys(p.rows)) {
+    let t = 0;
+    let seq = 0;
+    let off = 0;
+    out[node] = p.rows[node]!.map((r) => {
+      t += r[0]!;
+      seq += r[1]!;
+      off += r[9]!;
+      const replicas: Array<{ name: string; ackOffset: number; state: string }> = [];
+      for (let i = 0; i < r[14]!; i++) replicas.push({ name: S[r[15 + 3 * i]!]!, ackOffset: r[16 + 3 * i]!, state: S[r[17 + 3 * i]!]! });
+      return {
+        atUs: t, seq, process: S[r[2]!]!, role: r[3] === 1 ? 'replica' : 'master', master: r[4] === -1 ? null : S[r[4]!]!,
+        link: r[5] === 0 ? null : r[5] === 1 ? 'up' : 'down', replState: S[r[6]!]!, replid: S[r[7]!]!, replid2: S[r[8]!]!,
+        offset: off, secondOffset: r[10]!, backlogFirst: r[11]!, backlogHistlen: r[12]!, keys: r[13]!, replicas,
+      };
+    });
+  }
+  return out;
+}
+
+/** Stream traffic is drawn as at most this many arrows per master → replica pair. */
+const STREAM_ARROWS_MAX = 400;
+/** How long an arrow for a command that was never answered is drawn (its arrival is unknown). */
+const UNANSWERED_US = 1000;
+
+export function pageData(rec: Recording): PageData {
+  return {
+    title: rec.title,
+    file: rec.file,
+    seed: rec.seed,
+    endUs: rec.endUs,
+    lanes: rec.nodes,
+    events: rec.events,
+    states: packStates(rec.states),
+    arrows: [...messageArrows(rec.events), ...streamArrows(rec)],
+    spans: faultSpans(rec),
+    cards: psyncCards(rec),
+    story: explain(rec),
+  };
+}
+
+/**
+ * Arrows from the events that name both ends: a command and its answer are matched in order
+ * per (sender, receiver), as TCP delivers them; a handshake reply comes back to its sender.
+ */
+export function messageArrows(events: readonly RecordedEvent[]): Arrow[] {
+  const out: Arrow[] = [];
+  const pending = new Map<string, RecordedEvent[]>();
+  const push = (key: string, e: RecordedEvent): void => {
+    const q = pending.get(key);
+    if (q) q.push(e);
+    else pending.set(key, [e]);
+  };
+  const take = (key: string): RecordedEvent | undefined => pending.get(key)?.shift();
+  const lastPsyncReceived = new Map<string, number>();
+  const unanswered = (s: RecordedEvent): void => {
+    if (s.kind === 'handshake-send') out.push({ from: s.node, fromUs: s.atUs, to: s.peer, toUs: s.atUs + UNANSWERED_US, kind: 'handshake', label: `${s.command} (never answered)` });
+  };
+  for (const e of events) {
+    switch (e.kind) {
+      case 'handshake-send':
+        push(`hs ${e.node} ${e.peer}`, e);
+        break;
+      case 'handshake-reply': {
+        const s = take(`hs ${e.node} ${e.peer}`);
+        if (s !== undefined && s.kind === 'handshake-send') {
+          const mid = Math.round((s.atUs + e.atUs) / 2);
+          out.push({ from: e.node, fromUs: s.atUs, to: e.peer, toUs: mid, kind: 'handshake', label: s.command });
+          out.push({ from: e.peer, fromUs: mid, to: e.node, toUs: e.atUs, kind: 'handshake', label: e.reply });
+        } else {
+          // An answer to a PSYNC (e.g. -NOMASTERLINK): it leaves when the server read the PSYNC.
+          const asked = lastPsyncReceived.get(`${e.peer} ${e.node}`);
+          out.push({ from: e.peer, fromUs: asked ?? e.atUs, to: e.node, toUs: e.atUs, kind: 'handshake', label: e.reply });
+        }
+        break;
+      }
+      case 'conn-closed': {
+        // Commands that were never answered: drawn as short arrows marked so.
+        for (const key of [`hs ${e.node} ${e.peer}`, `hs ${e.peer} ${e.node}`]) {
+          for (const s of pending.get(key) ?? []) unanswered(s);
+          pending.delete(key);
+        }
+        break;
+      }
+      case 'psync-sent':
+        push(`psync ${e.node} ${e.peer}`, e);
+        break;
+      case 'psync-received': {
+        lastPsyncReceived.set(`${e.node} ${e.peer}`, e.atUs);
+        const s = take(`psync ${e.peer} ${e.node}`);
+        if (s !== undefined) out.push({ from: e.peer, fromUs: s.atUs, to: e.node, toUs: e.atUs, kind: 'psync', label: `PSYNC ${e.replid} ${e.offset}` });
+        break;
+      }
+      case 'fullresync-sent':
+        push(`full ${e.node} ${e.peer}`, e);
+        break;
+      case 'fullresync-received': {
+        const s = take(`full ${e.peer} ${e.node}`);
+        if (s !== undefined) out.push({ from: e.peer, fromUs: s.atUs, to: e.node, toUs: e.atUs, kind: 'fullresync', label: `+FULLRESYNC ${e.replid} ${e.offset}` });
+        break;
+      }
+      case 'psync-decision':
+        if (e.accepted) push(`cont ${e.node} ${e.peer}`, e);
+        break;
+      case 'continue-received': {
+        const s = take(`cont ${e.peer} ${e.node}`);
+        if (s !== undefined) out.push({ from: e.peer, fromUs: s.atUs, to: e.node, toUs: e.atUs, kind: 'continue', label: `+CONTINUE${e.replid ? ' ' + e.replid : ''}` });
+        break;
+      }
+      case 'rdb-sent':
+        push(`rdb ${e.node} ${e.peer}`, e);
+        break;
+      case 'rdb-loaded': {
+        // The RDB band: from the first byte sent to the end of the load, whoever sent it.
+        for (const [key, q] of pending) {
+          if (!key.startsWith('rdb ') || !key.endsWith(` ${e.node}`) || q.length === 0) continue;
+          const s = q.shift()!;
+          if (s.kind !== 'rdb-sent') continue;
+          out.push({ from: s.node, fromUs: s.atUs, to: e.node, toUs: e.atUs, kind: 'rdb', label: `RDB, ${s.sizeBytes} bytes (${e.keys} keys)` });
+          break;
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  for (const [key, q] of pending) if (key.startsWith('hs ')) for (const s of q) unanswered(s);
+  return out;
+}
+
+/**
+ * The replication stream as arrows, aggregated: when a replica's offset reaches X, the bytes up
+ * to X left its master when the master's offset first reached X (within the same history).
+ * Sampled down to STREAM_ARROWS_MAX arrows per pair so a long run stays light.
+ */
+export function streamArrows(rec: Recording): Arrow[] {
+  const out: Arrow[] = [];
+  for (const node of rec.nodes) {
+    const list = rec.states[node] ?? [];
+    // Advances of a connected replica's offset, grouped by master.
+    const advances = new Map<string, NodeState[]>();
+    for (let i = 1; i < list.length; i++) {
+      const s = list[i]!;
+      const prev = list[i - 1]!;
+      if (s.role !== 'replica' || s.link !== 'up' || s.master === null || s.offset <= prev.offset || prev.replid !== s.replid) continue;
+      const m = s.master.replace(/:\d+$/, '');
+      const a = advances.get(m);
+      if (a) a.push(s);
+      else advances.set(m, [s]);
+    }
+    for (const [master, adv] of advances) {
+      const ms = rec.states[master];
+      if (ms === undefined) continue;
+      const step = Math.max(1, Math.ceil(adv.length / STREAM_ARROWS_MAX));
+      for (let i = 0; i < adv.length; i += step) {
+        const s = adv[Math.min(adv.length - 1, i + step - 1)]!;
+        const sent = firstReaching(ms, s.replid, s.offset, s.seq);
+        if (sent === null) continue;
+        out.push({ from: master, fromUs: sent.atUs, to: node, toUs: s.atUs, kind: 'stream', label: `stream up to offset ${s.offset}` });
+      }
+    }
+  }
+  return out;
+}
+
+/** The master's first sample, before `seq`, at or past `offset` in history `replid`. */
+function firstReaching(states: readonly NodeState[], replid: string, offset: number, seq: number): NodeState | null {
+  let lo = 0;
+  let hi = states.length - 1;
+  let found: NodeState | null = null;
+  // Offsets grow within one history; a binary search over all samples is close enough, then verify.
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const s = states[mid]!;
+    if (s.seq < seq && s.offset >= offset) {
+      found = s;
+      hi = mid - 1;
+    } else if (s.seq >= seq) hi = mid - 1;
+    else lo = mid + 1;
+  }
+  return found !== null && (found.replid === replid || found.replid2 === replid) ? found : null;
+}
+
+export function faultSpans(rec: Recording): Span[] {
+  const out: Span[] = [];
+  const open = new Map<string, { kind: Span['kind']; nodes: string[]; fromUs: number; label: string }>();
+  const close = (key: string, atUs: number): void => {
+    const o = open.get(key);
+    if (o === undefined) return;
+    open.delete(key);
+    out.push({ ...o, toUs: atUs });
+  };
+  for (const e of rec.events) {
+    if (e.kind === 'process') {
+      switch (e.what) {
+        case 'pause': case 'sleep':
+          open.set(`p ${e.node}`, { kind: e.what, nodes: [e.node], fromUs: e.atUs, label: `${e.node} ${e.what === 'pause' ? 'paused' : 'in DEBUG SLEEP'}` });
+          break;
+        case 'resume':
+          close(`p ${e.node}`, e.atUs);
+          break;
+        case 'crash': case 'poweroff': case 'exit':
+          close(`p ${e.node}`, e.atUs);
+          open.set(`d ${e.node}`, { kind: e.what === 'poweroff' ? 'poweroff' : 'crash', nodes: [e.node], fromUs: e.atUs, label: `${e.node} ${e.what === 'exit' ? 'exited' : e.what === 'crash' ? 'crashed' : 'powered off'}` });
+          break;
+        case 'restart':
+          close(`d ${e.node}`, e.atUs);
+          break;
+      }
+    } else if (e.kind === 'fault') {
+      switch (e.op) {
+        case 'partition': case 'partition-one-way': {
+          const key = `n ${e.groups.map((g) => [...g].sort().join(',')).join('|')}`;
+          open.set(key, { kind: 'partition', nodes: e.groups.flat(), fromUs: e.atUs, label: e.what });
+          break;
+        }
+        case 'heal-all':
+          for (const key of [...open.keys()]) if (key.startsWith('n ')) close(key, e.atUs);
+          break;
+        case 'heal': case 'heal-one-way': {
+          const names = new Set(e.groups.flat());
+          for (const [key, o] of [...open]) {
+            if (key.startsWith('n ') && o.nodes.some((n) => names.has(n))) close(key, e.atUs);
+          }
+          break;
+        }
+        case 'kill-link': case 'link':
+          break;
+      }
+    }
+  }
+  for (const o of open.values()) out.push({ ...o, toUs: null });
+  return out.sort((a, b) => a.fromUs - b.fromUs);
+}
+
+export function psyncCards(rec: Recording): PsyncCard[] {
+  const out: PsyncCard[] = [];
+  const asked = new Map<string, Extract<RecordedEvent, { kind: 'psync-received' }>>();
+  for (const e of rec.events) {
+    if (e.kind === 'psync-received') asked.set(`${e.node} ${e.peer}`, e);
+    if (e.kind !== 'psync-decision') continue;
+    const q = asked.get(`${e.node} ${e.peer}`);
+    out.push({
+      atUs: e.atUs, seq: e.seq, master: e.node, replica: e.peer,
+      replid: q?.replid ?? '?', offset: q?.offset ?? '-1',
+      accepted: e.accepted, reason: e.reason, sendBytes: e.sendBytes,
+      // The server's state just before it decided: the decision itself may start a new history.
+      server: stateAt(rec, e.node, q?.seq ?? e.seq),
+    });
+  }
+  return out;
+}
+
+/** JSON that can sit inside a <script> element: no `<`, so no `</script>` and no `<!--`. */
+export function scriptSafeJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+const require = createRequire(import.meta.url);
+let uplotCache: { js: string; css: string } | null = null;
+function uplot(): { js: string; css: string } {
+  uplotCache ??= {
+    js: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8'),
+    css: readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8'),
+  };
+  return uplotCache;
+}
+
+export function renderHtml(rec: Recording): string {
+  const data = pageData(rec);
+  const u = uplot();
+  const title = rec.title ?? rec.file;
+  // The client function is inlined as source; `__name` covers transpilers that keep names.
+  const script = `var __name = function (f) { return f; };\n${unpackStates.toString()}\n(${pageMain.toString()})(JSON.parse(document.getElementById('psync-data').textContent));`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<title>${escapeHtml(title)} — psync-sim</title>
+<style>${u.css.replace(/<\//g, '<\\/')}</style>
+<style>${PAGE_CSS}</style>
+</head>
+<body>
+<div id="app"></div>
+<script type="application/json" id="psync-data">${scriptSafeJson(data)}</script>
+<script>${u.js.replace(/<\/script/gi, '<\\/script')}</script>
+<script>${script.replace(/<\/script/gi, '<\\/script')}</script>
+</body>
+</html>
+`;
+}
+
+const PAGE_CSS = `
+:root { --bg: #fbfbfa; --fg: #1d1f21; --dim: #6b7075; --line: #d9dcdf; --good: #1a7f37; --bad: #c62828;
+  --handshake: #8d99a6; --psync: #6f42c1; --fullresync: #d9480f; --continue: #1a7f37; --rdb: #e8590c; --stream: #1971c2; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; background: var(--bg); color: var(--fg); }
+header { padding: 14px 20px 6px; }
+h1 { font-size: 19px; margin: 0 0 2px; }
+h2 { font-size: 15px; margin: 18px 0 8px; }
+.meta { color: var(--dim); font-size: 13px; }
+main { padding: 0 20px 40px; }
+.controls { display: flex; gap: 6px; align-items: center; flex-wrap: wrap; margin: 8px 0; position: sticky; top: 0; background: var(--bg); padding: 6px 0; z-index: 2; }
+.controls button { font: inherit; padding: 3px 10px; border: 1px solid var(--line); background: #fff; border-radius: 4px; cursor: pointer; }
+.controls button:hover { background: #f0f2f4; }
+#cursor-time { font-variant-numeric: tabular-nums; min-width: 120px; font-weight: 600; }
+#diagram-wrap { position: relative; border: 1px solid var(--line); background: #fff; border-radius: 4px; }
+#diagram { display: block; width: 100%; cursor: crosshair; }
+#tooltip { position: absolute; pointer-events: none; background: #1d1f21; color: #fff; padding: 5px 8px; border-radius: 4px; font-size: 12px; max-width: 520px; display: none; z-index: 3; white-space: pre-wrap; }
+.legend { display: flex; gap: 14px; flex-wrap: wrap; color: var(--dim); font-size: 12px; margin: 6px 0; }
+.legend i { display: inline-block; width: 18px; height: 3px; vertical-align: middle; margin-right: 4px; }
+.states { display: grid; grid-template-columns: repeat(auto-fill, minmax(290px, 1fr)); gap: 10px; }
+.state { border: 1px solid var(--line); background: #fff; border-radius: 6px; padding: 8px 10px; }
+.state h3 { margin: 0 0 4px; font-size: 14px; display: flex; justify-content: space-between; }
+.state .role { font-weight: 400; color: var(--dim); }
+.state dl { display: grid; grid-template-columns: auto 1fr; gap: 1px 10px; margin: 0; font-size: 12.5px; }
+.state dt { color: var(--dim); }
+.state dd { margin: 0; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; overflow-wrap: anywhere; }
+.state.down { opacity: .55; }
+.bar { position: relative; height: 16px; background: #eef1f4; border-radius: 3px; margin: 6px 0 2px; }
+.bar .fill { position: absolute; top: 0; bottom: 0; background: #a5c8ee; border-radius: 3px; }
+.bar .mark { position: absolute; top: -3px; bottom: -3px; width: 2px; background: var(--fg); }
+.bar .mark span { position: absolute; top: 18px; left: -10px; font-size: 10.5px; color: var(--dim); white-space: nowrap; }
+.barlabel { font-size: 11px; color: var(--dim); display: flex; justify-content: space-between; margin-bottom: 12px; }
+#chart { background: #fff; border: 1px solid var(--line); border-radius: 4px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(360px, 1fr)); gap: 10px; }
+.card { border: 1px solid var(--line); border-left: 4px solid var(--bad); background: #fff; border-radius: 6px; padding: 8px 10px; cursor: pointer; }
+.card.ok { border-left-color: var(--good); }
+.card .verdict { font-weight: 600; }
+.card svg { width: 100%; height: 74px; display: block; margin: 4px 0; }
+.card .reason { font-size: 12.5px; }
+ol.story li { margin-bottom: 6px; }
+#events { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; max-height: 260px; overflow: auto; border: 1px solid var(--line); background: #fff; border-radius: 4px; }
+#events div { padding: 1px 8px; white-space: pre; cursor: pointer; }
+#events div.now { background: #fff3bf; }
+#events div.bad { color: var(--bad); }
+#events div.good { color: var(--good); }
+#details { min-height: 1.4em; color: var(--dim); font-size: 13px; margin: 4px 0; white-space: pre-wrap; }
+`;

@@ -1,0 +1,135 @@
+/**
+ * The `--html` page in a real browser: Debian's chromium driven by playwright-core (never a
+ * downloaded browser). Every lesson's page renders with no console error and fetches nothing;
+ * the state panel at a check shows what INFO said at that moment; the diagram draws one arrow
+ * per message of the trace; a `</script>` in a title stays text.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { expandFiles } from '../sim/cli/run.ts';
+import { parseScenario } from '../sim/scenario/parser.ts';
+import { runScenario } from '../sim/scenario/run.ts';
+import { Recorder } from '../sim/trace/record.ts';
+import type { Recording } from '../sim/trace/record.ts';
+import { renderHtml } from '../sim/trace/html.ts';
+import { infoFields } from '../sim/core/info.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const root = join(import.meta.dirname, '..');
+const lessons = expandFiles([join(root, 'scenarios/lessons')]);
+
+/** Record a run, and what INFO said of every running node at each check (by event seq). */
+function recordWithInfo(text: string, file: string): { rec: Recording; infoAtCheck: Map<number, Map<string, Map<string, string>>> } {
+  const recorder = new Recorder();
+  const latest = new Map<string, Map<string, string>>();
+  const infoAtCheck = new Map<number, Map<string, Map<string, string>>>();
+  const scenario = parseScenario(text, file);
+  const result = runScenario(scenario, {
+    file, source: text,
+    trace: (s) => {
+      recorder.sink(s);
+      if (s.event.kind === 'check') infoAtCheck.set(recorder.events[recorder.events.length - 1]!.seq, new Map(latest));
+      if (s.event.kind === 'process' && s.event.what !== 'pause' && s.event.what !== 'resume' && s.event.what !== 'sleep') latest.delete(s.event.node);
+    },
+    observe: (name, node, nowUs) => {
+      recorder.observe(name, node, nowUs);
+      latest.set(name, infoFields(node));
+    },
+  });
+  const rec = recorder.recording({ title: scenario.title, file, seed: result.seed, nodes: scenario.nodes.map((n) => n.name), endUs: result.virtualUs });
+  return { rec, infoAtCheck };
+}
+
+describe.skipIf(!existsSync(CHROMIUM))('the --html page in chromium', () => {
+  let browser: Browser;
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'psync-html-'));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function open(html: string, name: string): Promise<{ page: Page; problems: string[] }> {
+    const path = join(dir, name);
+    writeFileSync(path, html);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const problems: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('dialog', (d) => { problems.push(`dialog: ${d.message()}`); void d.dismiss(); });
+    page.on('request', (r) => { if (!r.url().startsWith('file:')) problems.push(`fetched ${r.url()}`); });
+    await page.goto(`file://${path}`);
+    await page.waitForFunction(() => 'psyncSim' in window);
+    return { page, problems };
+  }
+
+  for (const file of lessons) {
+    const name = file.slice(root.length + 1);
+    it(`${name}: renders, fetches nothing, shows INFO's state at every check, draws every message`, async () => {
+      const text = readFileSync(file, 'latin1');
+      const { rec, infoAtCheck } = recordWithInfo(text, name);
+      const { page, problems } = await open(renderHtml(rec), name.replace(/\W/g, '_') + '.html');
+      try {
+        expect(await page.locator('h1').textContent()).toBe(rec.title ?? name);
+        // Move the cursor to every check, in the page, and read what the state panel shows.
+        const asked = [...infoAtCheck].map(([seq, infos]) => ({ seq, nodes: [...infos.keys()] }));
+        const shownAll = await page.evaluate((qs) => qs.map((q) => {
+          (window as any).psyncSim.setCursorSeq(q.seq);
+          return q.nodes.map((n) => [n, (window as any).psyncSim.shown(n)]);
+        }), asked);
+        expect(asked.length).toBeGreaterThan(0);
+        asked.forEach((q, i) => {
+          const infos = infoAtCheck.get(q.seq)!;
+          for (const [node, shown] of shownAll[i]! as Array<[string, Record<string, string>]>) {
+            const info = infos.get(node)!;
+            const want = {
+              role: info.get('role') === 'slave' ? 'replica' : 'master',
+              replid: info.get('master_replid'), offset: info.get('master_repl_offset'),
+              replid2: info.get('master_replid2'), secondOffset: info.get('second_repl_offset'),
+            };
+            expect({ role: shown.role, replid: shown.replid, offset: shown.offset, replid2: shown.replid2, secondOffset: shown.secondOffset },
+              `${node} at event ${q.seq}`).toEqual(want);
+          }
+        });
+        await page.evaluate(() => (window as any).psyncSim.fit());
+        const drawn = await page.evaluate(() => (window as any).psyncSim.drawn());
+        const count = (k: string): number => rec.events.filter((e) => e.kind === k).length;
+        expect(drawn.arrows.psync ?? 0).toBe(count('psync-received'));
+        expect(drawn.arrows.fullresync ?? 0).toBe(count('fullresync-received'));
+        expect(drawn.arrows.continue ?? 0).toBe(count('continue-received'));
+        expect(drawn.arrows.handshake ?? 0).toBe(count('handshake-send') + count('handshake-reply'));
+        expect(drawn.checks).toBe(count('check'));
+        expect(await page.locator('.card').count()).toBe(count('psync-decision'));
+        expect(problems).toEqual([]);
+      } finally {
+        await page.close();
+      }
+    }, 60_000);
+  }
+
+  it('keeps every string from the scenario as text: a </script> in a title does not end the script', async () => {
+    const title = 'evil </script><img src=x onerror="alert(1)"> & <b>bold</b>';
+    const text = `title ${title}\nnodes m r1\nat 0s\n  r1: REPLICAOF m 6379\n  m: SET "</script>" "<!--"\nawait converged within 10s\n`;
+    const { rec } = recordWithInfo(text, 'evil.scn');
+    const { page, problems } = await open(renderHtml(rec), 'evil.html');
+    try {
+      expect(await page.locator('h1').textContent()).toBe(title);
+      expect(await page.locator('img').count()).toBe(0);
+      expect(await page.locator('b').count()).toBe(0);
+      expect(await page.locator('#events').textContent()).toContain('</script>');
+      expect(problems).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+});

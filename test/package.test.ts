@@ -45,7 +45,7 @@ describe('package', { timeout: 300_000 }, () => {
       expect(run.status, run.stderr).toBe(0);
       const out = JSON.parse(run.stdout);
       expect(out).toMatchObject({ passed: 2, failed: 0, lines: [4, 5], runs: 1 });
-      expect(out.err).toMatch(/^bad\.scn:3:10: unknown INFO field 'rol'/);
+      expect(out.err).toMatch(/^bad\.scn:3:10: unknown INFO field 'rol' \(did you mean 'role'\?\)/);
       // The installed bin runs too.
       const bin = spawnSync(process.execPath, [join(pkg, 'sim/psync-sim.js'), '--version'], { cwd: app, encoding: 'utf8' });
       expect(bin.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);

@@ -11,7 +11,7 @@ import type { Host } from '../core/host.ts';
 import { defaultConfig } from '../core/config.ts';
 import { infoFields } from '../core/info.ts';
 
-const FAMILIES: readonly RegExp[] = [/^slave\d+$/, /^db\d+$/, /^master_sync_[a-z_]+$/];
+const FAMILIES: readonly RegExp[] = [/^slave\d+$/, /^db\d+$/, /^master_sync_[a-z_]+$/, /^loading_[a-z_]+$/, /^master\d+$/, /^sentinel_[a-z_]+$/];
 
 /** A host that does nothing: the probe node never runs, it is only asked for INFO. */
 function probeHost(): Host {
@@ -68,7 +68,8 @@ export function suggestInfoField(field: string): string | null {
     const d = editDistance(field, n);
     if (d < bestD) [best, bestD] = [n, d];
   }
-  return bestD <= Math.max(2, Math.floor(field.length / 3)) ? best : null;
+  // Close enough to be a typo: at most 2 edits, and few for the length (`x` suggests nothing).
+  return bestD <= 2 && bestD * 3 <= field.length ? best : null;
 }
 
 function editDistance(a: string, b: string): number {

@@ -69,7 +69,7 @@ function expectScenarioPasses(text: string, name: string, checksMin: number): vo
 
 /** Just enough of a node for loadingInfoLines(): a load in progress and a clock. */
 function fakeLoadingNode(): RedisNode {
-  const loading: LoadingState = { source: 'sync-disk', async: false, startUnixSec: 0, totalBytes: 10, rdbUsedMem: 0, loadedBytes: 5, finish: () => {} };
+  const loading: LoadingState = { source: 'sync-disk', async: false, startUnixSec: 0, totalBytes: 10, rdbUsedMem: 0, loadedBytes: 5, finish: () => {}, blockedLastCronMs: 0 };
   return { loading, host: { unixMs: () => 2000 } } as unknown as RedisNode;
 }
 

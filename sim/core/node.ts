@@ -397,11 +397,9 @@ export class RedisNode {
   cron(): void {
     if (this.exited) return;
     this.updateCachedTime();
-    // While loading, no timer event runs; whileBlockedCron() only advances cronloops.
-    if (this.loading !== null) {
-      this.cronloops++;
-      return;
-    }
+    // While loading, no timer event runs (whileBlockedCron() counts cron loops at the load's
+    // progress steps instead: loading.ts loadingProgress).
+    if (this.loading !== null) return;
     // A SHUTDOWN waiting for lagging replicas is finished here, and only here: when every
     // replica caught up (isReadyToShutdown) or shutdown-timeout passed (server.mstime).
     const p = this.shutdownPending;

@@ -124,7 +124,10 @@ describe.skipIf(!haveRedisServer)('INFO field names and order equal redis-server
   afterAll(() => stopAllRedis());
 
   it('master and replica, while syncing and once up, section by section', async () => {
-    const realM = await startRedis();
+    // A slow transfer (rdb-key-save-delay, µs per key, over 20 keys: about 1 s) keeps the replica in
+    // REPL_STATE_TRANSFER long enough to read its sync fields even on a busy machine.
+    const realM = await startRedis(['--rdb-key-save-delay', '50000']);
+    await realM.client.call('DEBUG', 'POPULATE', '20');
     const realR = await startRedis(['--replicaof', '127.0.0.1', String(realM.port)]);
     const real = new Map<string, string>();
     // While syncing: the replica's sync fields exist only in REPL_STATE_TRANSFER.

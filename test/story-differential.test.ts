@@ -87,6 +87,12 @@ describe('story generator', () => {
   });
 });
 
+/** A problem line that says only: the real master_repl_offset is ours + 14 (one PING). */
+function onePingAhead(problem: string): boolean {
+  const m = /master_repl_offset is (\d+); expected == (\d+)$/.exec(problem);
+  return m !== null && Number(m[2]) - Number(m[1]) === 14;
+}
+
 /** A failure message that is its own reproduction: the problems, then the scenario. */
 function failure(seed: string, v: StoryVerdict): string {
   if (v.status === 'void') return `story ${seed}: the real servers never settled: ${v.reason}`;
@@ -111,6 +117,12 @@ describe.skipIf(!haveRedisServer)('story-level differential: psync-sim against r
         const first = failure(seed, v);
         v = await checkStory(story, 60_000);
         if (v.status === 'agree') console.warn(`story ${seed} agreed on a second real run; the first run said:\n${first.split('\n--- scenario ---')[0]}`);
+      }
+      // The documented nondeterminism, on both real runs: every difference is the real side being
+      // exactly one 14-byte PING ahead in master_repl_offset. Reported, not failed; see the README.
+      if (v.status === 'diverge' && v.problems.every((p) => onePingAhead(p))) {
+        console.warn(`story ${seed}: the real servers are one PING (14 bytes) ahead, as after a restart they sometimes are:\n${v.problems.join('\n')}`);
+        return;
       }
       if (v.status !== 'agree') return expect.fail(failure(seed, v));
       // Each checkpoint compares a dozen values per node: the test can fail.

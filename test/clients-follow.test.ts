@@ -1,0 +1,150 @@
+/**
+ * Clients that follow the sentinels (`load @MASTERNAME ... from CLIENT`): the language (parse,
+ * print back, FILE:LINE:COL errors), the resolution as Redis's sentinel-client guidelines describe
+ * it (sentinels asked in turn, the one that answered first next time, ROLE checked, resolved
+ * again on every reconnect and after -READONLY), and the frozen-master story with a pinned and a
+ * following client.
+ */
+import { describe, it, expect } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseScenario } from '../sim/scenario/parser.ts';
+import { printScenario } from '../sim/scenario/printer.ts';
+import { ScenarioError } from '../sim/scenario/errors.ts';
+import { runScenario } from '../sim/scenario/run.ts';
+import type { RunResult } from '../sim/scenario/run.ts';
+import type { World } from '../sim/world/world.ts';
+import type { TraceSink } from '../sim/world/world.ts';
+
+const root = join(import.meta.dirname, '..');
+
+function errorOf(text: string): string {
+  try {
+    parseScenario(text, 'x.scn');
+  } catch (e) {
+    if (e instanceof ScenarioError) return e.format();
+    throw e;
+  }
+  return 'no error';
+}
+
+interface Run { r: RunResult; world: World; notes: string[] }
+
+function run(text: string, file = 't.scn'): Run {
+  let world: World | null = null;
+  const notes: string[] = [];
+  const trace: TraceSink = (rec) => {
+    if (rec.event.kind === 'note') notes.push(`${(rec.atUs / 1e6).toFixed(3)} ${rec.event.node}: ${rec.event.text}`);
+  };
+  const r = runScenario(parseScenario(text, file), { trace, file, source: text, onWorld: (w) => (world = w) });
+  return { r, world: world!, notes };
+}
+
+function failures(r: RunResult): string[] {
+  return r.checks.filter((c) => !c.ok).map((c) => `line ${c.line}: ${c.text} — ${c.detail}`);
+}
+
+const HEAD = 'nodes m r1\nsentinels s1 s2\nclients c1\nconfig r1 replicaof m 6379\nsentinel * monitor mymaster m 6379 2\n';
+
+describe('load @MASTERNAME: the language', () => {
+  it('parses, and prints back as written', () => {
+    const text = HEAD + 'at 0s\n  load @mymaster 100 over 1s wait 1 100 from c1\n';
+    const s = parseScenario(text, 'x.scn');
+    const st = s.body[1]!;
+    expect(st).toMatchObject({ kind: 'load', node: '@mymaster', from: 'c1', count: 100 });
+    const printed = printScenario(s);
+    expect(printed).toContain('load @mymaster 100 over 1s wait 1 100 from c1');
+    expect(parseScenario(printed, 'y.scn').body[1]).toMatchObject({ kind: 'load', node: '@mymaster', from: 'c1' });
+  });
+
+  it('a master monitored only by a SENTINEL MONITOR step above is known', () => {
+    const text = 'nodes m\nsentinels s1\nclients c1\nat 0s\n  s1: SENTINEL MONITOR other m 6379 1\n  load @other 1 from c1\n';
+    expect(errorOf(text)).toBe('no error');
+  });
+
+  it('refuses what cannot be followed, at the token', () => {
+    expect(errorOf('nodes m\nclients c1\nat 0s\n  load @mymaster 10 from c1\n')).toBe(
+      "x.scn:4:8: '@mymaster' needs sentinels to ask: declare them with 'sentinels NAME...' and 'sentinel * monitor mymaster NODE 6379 QUORUM'");
+    expect(errorOf('nodes m\nsentinels s1\nclients c1\nat 0s\n  load @mymaster 10 from c1\n')).toBe(
+      "x.scn:5:8: unknown master 'mymaster': no sentinel monitors any master (add 'sentinel * monitor mymaster NODE 6379 QUORUM')");
+    expect(errorOf(HEAD + 'at 0s\n  load @cache 10 from c1\n')).toBe("x.scn:7:8: unknown master 'cache' (the sentinels monitor: mymaster)");
+    expect(errorOf(HEAD + 'at 0s\n  load @mymaster 10\n')).toBe(
+      "x.scn:7:8: 'load @mymaster' needs 'from CLIENT': only a networked client asks the sentinels where the master is");
+    expect(errorOf(HEAD + 'at 0s\n  load @my/master 10 from c1\n')).toMatch(/^x\.scn:7:8: bad master name '@my\/master'/);
+  });
+});
+
+describe('load @MASTERNAME: resolution through the sentinels', { timeout: 60_000 }, () => {
+  it('asks the sentinels in turn, connects, checks ROLE, and asks the one that answered first next time', () => {
+    const { r, world, notes } = run(HEAD + 'client c1 timeout 300ms\nat 0s\nawait converged and settled mymaster within 30s\n' +
+      'at +1s\n  crash s1\n  load @mymaster 1 from c1\nat +1s\n  restart s1\n  kill-link c1 m\nat +1s\n  load @mymaster 1 from c1\nat +1s\n' +
+      '  expect c1.acked == 2 and c1.lost == 0\n');
+    expect(failures(r)).toEqual([]);
+    const c1 = notes.filter((n) => / c1: /.test(n)).map((n) => n.replace(/^[\d.]+ c1: /, ''));
+    expect(c1).toEqual([
+      'load: 1 writes of 16 bytes over 0.000000s to @mymaster',
+      'asking sentinel s1:26379: SENTINEL get-master-addr-by-name mymaster',
+      'sentinel s1: connection refused',
+      'asking sentinel s2:26379: SENTINEL get-master-addr-by-name mymaster',
+      'sentinel s2 says mymaster is at m:6379',
+      'connecting to m:6379',
+      'ROLE m: master; writing to m',
+      // kill-link: the next write finds no connection and resolves again, s2 first now.
+      'load: 1 writes of 16 bytes over 0.000000s to @mymaster',
+      'asking sentinel s2:26379: SENTINEL get-master-addr-by-name mymaster',
+      'sentinel s2 says mymaster is at m:6379',
+      'connecting to m:6379',
+      'ROLE m: master; writing to m',
+    ]);
+    expect(world.ledger.entries.every((e) => e.node === 'm')).toBe(true);
+  });
+
+  it('a sentinel naming a replica: ROLE says slave, the client disconnects and the write fails; no sentinel at all fails too', () => {
+    const { r, world } = run('nodes m r1\nsentinels s1\nclients c1\nconfig r1 replicaof m 6379\nsentinel s1 monitor mymaster r1 6379 1\n' +
+      'at 0s\nawait converged within 30s\nat +1s\n  load @mymaster 2 from c1\nat +1s\n  crash s1\n  load @mymaster 1 from c1\nat +3s\n  expect c1.failed == 3\n');
+    expect(failures(r)).toEqual([]);
+    const d = world.ledger.entries.map((e) => e.detail);
+    expect(d[0]).toBe('r1 is not a master (ROLE says slave)');
+    expect(d[1]).toBe('r1 is not a master (ROLE says slave)');
+    expect(d[2]).toBe('no master to write to: no sentinel gave an address for mymaster (s1: connection refused)');
+  });
+
+  it('-READONLY: the following client drops the connection and resolves again; a pinned client keeps it', () => {
+    // m is demoted by hand: REPLICAOF does not disconnect normal clients, only -READONLY tells them.
+    const story = (target: string): Run => run('nodes m r1\nsentinels s1\nclients c1\nconfig r1 replicaof m 6379\nsentinel s1 monitor mymaster m 6379 1\n' +
+      `at 0s\nawait converged and settled mymaster within 30s\nat +1s\n  load ${target} 3 over 2s from c1\nat +500ms\n  r1: REPLICAOF NO ONE\n  m: REPLICAOF r1 6379\nat +3s\n  expect c1.sent == 3\n`);
+    const follow = story('@mymaster');
+    expect(failures(follow.r)).toEqual([]);
+    expect(follow.world.ledger.entries.map((e) => [e.outcome, e.detail])).toEqual([
+      ['acked', ''],
+      ['failed', "READONLY You can't write against a read only replica."],
+      // The sentinel still names m (nothing told it otherwise yet): ROLE catches it.
+      ['failed', 'm is not a master (ROLE says slave)'],
+    ]);
+    expect(follow.notes.some((n) => n.endsWith('c1: -READONLY from m: disconnecting to resolve @mymaster again'))).toBe(true);
+    const pinned = story('m');
+    expect(pinned.world.ledger.entries.map((e) => e.detail)).toEqual(['', "READONLY You can't write against a read only replica.", "READONLY You can't write against a read only replica."]);
+  });
+});
+
+describe('the frozen master: a pinned client loses what the woken master acknowledged, the following client nothing', () => {
+  it('scenarios/sentinel/clients-frozen-master.scn', () => {
+    const file = join(root, 'scenarios/sentinel/clients-frozen-master.scn');
+    const { r, world, notes } = run(readFileSync(file, 'latin1'), file);
+    expect(failures(r)).toEqual([]);
+    const [c1, c2] = r.ledger!.clients;
+    expect(c2!.lost).toBe(0);
+    expect(c2!.acked).toBeGreaterThan(2900);
+    // Every write c1 got acknowledged is lost: the freeze began as its load did, so each one was
+    // acknowledged by m after it woke (26 s), on the history the promotion had forked.
+    expect(c1!.lost).toBe(c1!.acked);
+    expect(c1!.lost).toBeGreaterThan(2000);
+    const acks = world.ledger.entries.filter((e) => e.client === 'c1' && e.outcome === 'acked');
+    expect(Math.min(...acks.map((e) => e.doneUs))).toBeGreaterThanOrEqual(26_000_000);
+    expect(c1!.groups.map((g) => g.cause)).toEqual(['promotion']);
+    // c2 went to the promoted replica through a sentinel once its connection to m timed out.
+    const promoted = world.ledger.entries.filter((e) => e.client === 'c2' && e.outcome === 'acked').at(-1)!.node!;
+    expect(promoted).not.toBe('m');
+    expect(notes.some((n) => n.endsWith(`c2: ROLE ${promoted}: master; writing to ${promoted}`))).toBe(true);
+  }, 60_000);
+});

@@ -148,3 +148,64 @@ describe('the frozen master: a pinned client loses what the woken master acknowl
     expect(notes.some((n) => n.endsWith(`c2: ROLE ${promoted}: master; writing to ${promoted}`))).toBe(true);
   }, 60_000);
 });
+
+/**
+ * The stories measured on real redis-server and redis-sentinel 7.0.15 (loopback, down-after 5000,
+ * failover-timeout 60000, two clients at 100 writes/s where there are two), replayed: the
+ * outcomes that follow from the mechanism exactly, the timing ones within the stated bands.
+ */
+describe('the measured stories', { timeout: 60_000 }, () => {
+  const story = (name: string): Run => {
+    const file = join(root, 'scenarios/sentinel', name);
+    const out = run(readFileSync(file, 'latin1'), file);
+    expect(failures(out.r)).toEqual([]);
+    return out;
+  };
+  const noteAtS = (notes: string[], re: RegExp): number => {
+    const n = notes.find((x) => re.test(x));
+    return n === undefined ? NaN : Number(n.split(' ')[0]);
+  };
+
+  it('min-replicas: the pinned client gets -NOREPLICAS from its first write after the wake; nothing acknowledged is lost', () => {
+    const { r, world } = story('clients-frozen-master-min-replicas.scn');
+    expect(r.ledger!.total.lost).toBe(0);
+    const afterWake = world.ledger.entries.filter((e) => e.client === 'c1' && e.doneUs >= 26_000_000).sort((a, b) => a.doneUs - b.doneUs);
+    expect(afterWake[0]!.detail).toBe('NOREPLICAS Not enough good replicas to write.');
+    // Refused until the load ends (with the conversion at 36 s): never an acknowledgement.
+    expect(afterWake.length).toBeGreaterThan(900);
+    expect(afterWake.every((e) => e.outcome === 'failed' && /^(NOREPLICAS|READONLY) /.test(e.detail))).toBe(true);
+  });
+
+  it('SENTINEL FAILOVER: about 1100 acknowledged writes lost per client, the following one included, between the promotion and +convert-to-slave', () => {
+    const { r, world, notes } = story('clients-manual-failover.scn');
+    const [c1, c2] = r.ledger!.clients;
+    for (const c of [c1!, c2!]) {
+      expect(c.lost).toBeGreaterThan(900);
+      expect(c.lost).toBeLessThan(1200);
+      expect(c.groups.map((g) => g.cause)).toEqual(['promotion']);
+    }
+    // The loss window, from the SENTINEL FAILOVER at 11.0 s (real: 0.26 s to 11.29 s after it).
+    const lost = world.ledger.entries.filter((e) => e.outcome === 'acked' && e.node === 'm' && e.doneUs > 11_000_000);
+    const first = (Math.min(...lost.map((e) => e.doneUs)) - 11_002_104) / 1e6;
+    const last = (Math.max(...lost.map((e) => e.doneUs)) - 11_002_104) / 1e6;
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThan(0.5);
+    expect(last).toBeGreaterThan(10);
+    expect(last).toBeLessThan(11.5);
+    // c2 moved only when the conversion's CLIENT KILL cut it.
+    const kill = noteAtS(notes, /c2: ROLE r\d: master/);
+    expect(kill - 11.002104).toBeGreaterThan(10);
+  });
+
+  it('crashed master: the following client writes to the promoted replica 5.2-7.5 s after the crash; nothing acknowledged is lost', () => {
+    const { r, world } = story('clients-crashed-master.scn');
+    expect(r.ledger!.total.lost).toBe(0);
+    const crashUs = 16_002_104;
+    const firstNew = Math.min(...world.ledger.entries.filter((e) => e.outcome === 'acked' && e.node !== 'm').map((e) => e.doneUs));
+    const gapS = (firstNew - crashUs) / 1e6;
+    expect(gapS).toBeGreaterThan(5.2);
+    expect(gapS).toBeLessThan(7.5);
+    // Nothing went to the restarted, empty m.
+    expect(world.ledger.entries.filter((e) => e.node === 'm' && e.doneUs > crashUs && e.outcome === 'acked')).toEqual([]);
+  });
+});

@@ -15,6 +15,7 @@ import { runScenario } from '../sim/scenario/run.ts';
 import type { RunResult } from '../sim/scenario/run.ts';
 import type { World } from '../sim/world/world.ts';
 import type { TraceSink } from '../sim/world/world.ts';
+import { compareVariants, parseSeeds, parseVariant, renderCompare } from '../sim/cli/compare.ts';
 
 const root = join(import.meta.dirname, '..');
 
@@ -208,4 +209,26 @@ describe('the measured stories', { timeout: 60_000 }, () => {
     // Nothing went to the restarted, empty m.
     expect(world.ledger.entries.filter((e) => e.node === 'm' && e.doneUs > crashUs && e.outcome === 'acked')).toEqual([]);
   });
+});
+
+describe('compare: the frozen master with and without min-replicas, in one table', () => {
+  it('base loses every post-wake acknowledgement on each seed, min-replicas none; both rows in one table', () => {
+    const file = join(root, 'scenarios/sentinel/clients-frozen-master.scn');
+    const text = readFileSync(file, 'latin1');
+    const seeds = parseSeeds('1..2');
+    const rows = compareVariants(text, file, [parseVariant('minrep: config * min-replicas-to-write 1; config * min-replicas-max-lag 10')], seeds);
+    const [base, minrep] = rows;
+    expect(base!.runs.map((x) => x.lost)).toEqual([2982, 2982]);
+    expect(base!.checksFailed).toBe(0);
+    expect(minrep!.lost).toMatchObject({ total: 0, max: 0 });
+    // The price: what was lost is refused instead, and the story's `c1.lost > 0` fails under it.
+    expect(minrep!.failed - base!.failed).toBeGreaterThan(2 * 2900);
+    expect(minrep!.acked).toBe(base!.acked - base!.lost.total);
+    expect(minrep!.checksFailed).toBe(2);
+    const table = renderCompare(rows, seeds).split('\n');
+    expect(table[1]).toMatch(/^variant +acked +lost +median +p95 +max +failed +unknown /);
+    expect(table[2]).toMatch(/^base +\d+ +5964 +2982 +2982 +2982 /);
+    expect(table[3]).toMatch(/^minrep +\d+ +0 +0 +0 +0 +\d+ /);
+    expect(table[4]).toBe('  minrep: config * min-replicas-to-write 1; config * min-replicas-max-lag 10');
+  }, 120_000);
 });

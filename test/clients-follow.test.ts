@@ -15,6 +15,8 @@ import { runScenario } from '../sim/scenario/run.ts';
 import type { RunResult } from '../sim/scenario/run.ts';
 import type { World } from '../sim/world/world.ts';
 import type { TraceSink } from '../sim/world/world.ts';
+import { lostWrites, singleMaster } from '../sim/clients/ledger.ts';
+import { dataNodeViews } from '../sim/clients/report.ts';
 import { compareVariants, parseSeeds, parseVariant, renderCompare } from '../sim/cli/compare.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -231,4 +233,42 @@ describe('compare: the frozen master with and without min-replicas, in one table
     expect(table[3]).toMatch(/^minrep +\d+ +0 +0 +0 +0 +\d+ /);
     expect(table[4]).toBe('  minrep: config * min-replicas-to-write 1; config * min-replicas-max-lag 10');
   }, 120_000);
+});
+
+describe("lesson: Jepsen's partition with five sentinels", () => {
+  const file = join(root, 'scenarios/lessons-sentinel/08-minority-partition-jepsen.scn');
+  const text = readFileSync(file, 'latin1');
+  const SPLIT_US = 11_002_104;
+
+  it('the minority client loses exactly what n1 acknowledged after the split; the majority client nothing', () => {
+    const { r, world } = run(text, file);
+    expect(failures(r)).toEqual([]);
+    const m = singleMaster(dataNodeViews(world));
+    if (!m.ok) throw new Error(m.why);
+    const lost = new Set(lostWrites(world.ledger.entries, m.node));
+    const c1AckedAfterSplit = world.ledger.entries.filter((e) => e.client === 'c1' && e.outcome === 'acked' && e.node === 'n1' && e.doneUs > SPLIT_US);
+    expect(c1AckedAfterSplit.length).toBe(2500);
+    expect([...lost].every((e) => c1AckedAfterSplit.includes(e))).toBe(true);
+    expect(c1AckedAfterSplit.every((e) => lost.has(e))).toBe(true);
+    const [c1, c2] = r.ledger!.clients;
+    expect(c2!.lost).toBe(0);
+    // Two groups, both the promotion: acknowledged before it but past the fork offset, and after it.
+    expect(c1!.groups.map((g) => [g.cause, g.text.includes('before the fork, but they had not reached'), g.text.includes('after the fork')]))
+      .toEqual([['promotion', true, false], ['promotion', false, true]]);
+    expect(c1!.groups[0]!.count + c1!.groups[1]!.count).toBe(2500);
+    const fraction = r.ledger!.total.lost! / r.ledger!.total.acked;
+    expect(fraction).toBeGreaterThan(0.4);
+    expect(fraction).toBeLessThan(0.45);
+  }, 60_000);
+
+  it('min-replicas-to-write 2 with a 10 s lag: n1 refuses once the majority is 10 s silent, so c1 loses only the first 11 s', () => {
+    const variant = text.replace('\nat 0s\n', '\nconfig * min-replicas-to-write 2\nconfig * min-replicas-max-lag 10\nat 0s\n');
+    const { r, world } = run(variant, file);
+    const c1 = world.ledger.entries.filter((e) => e.client === 'c1');
+    const firstRefusal = c1.find((e) => e.detail.startsWith('NOREPLICAS'))!;
+    expect((firstRefusal.doneUs - SPLIT_US) / 1e6).toBeGreaterThan(10);
+    expect((firstRefusal.doneUs - SPLIT_US) / 1e6).toBeLessThan(12);
+    expect(r.ledger!.clients[0]!.lost).toBe(1100);
+    expect(r.ledger!.clients[1]!.lost).toBe(0);
+  }, 60_000);
 });

@@ -102,6 +102,25 @@ describe('load @MASTERNAME: resolution through the sentinels', { timeout: 60_000
     expect(world.ledger.entries.every((e) => e.node === 'm')).toBe(true);
   });
 
+  it('a sentinel that does not know the master (null reply) or does not answer (paused) is skipped', () => {
+    const { r, notes } = run('nodes m\nsentinels s1 s2\nclients c1\nclient c1 timeout 300ms\nsentinel s1 monitor other m 6379 1\nsentinel s2 monitor mymaster m 6379 1\n' +
+      'at 0s\nawait converged within 30s\nat +2s\n  load @mymaster 1 from c1\nat +1s\n  kill-link c1 m\n  s2: SENTINEL MONITOR other m 6379 1\n  s1: SENTINEL MONITOR mymaster m 6379 1\n' +
+      '  pause s2 5s\n  load @mymaster 1 from c1\nat +2s\n  expect c1.acked == 2\n');
+    expect(failures(r)).toEqual([]);
+    const asked = notes.filter((n) => / c1: (sentinel|asking)/.test(n)).map((n) => n.replace(/^[\d.]+ c1: /, ''));
+    expect(asked).toEqual([
+      'asking sentinel s1:26379: SENTINEL get-master-addr-by-name mymaster',
+      'sentinel s1: does not know mymaster (null reply)',
+      'asking sentinel s2:26379: SENTINEL get-master-addr-by-name mymaster',
+      'sentinel s2 says mymaster is at m:6379',
+      // s2 answered first last time, so it is asked first; it is frozen now.
+      'asking sentinel s2:26379: SENTINEL get-master-addr-by-name mymaster',
+      'sentinel s2: no answer within 300ms',
+      'asking sentinel s1:26379: SENTINEL get-master-addr-by-name mymaster',
+      'sentinel s1 says mymaster is at m:6379',
+    ]);
+  });
+
   it('a sentinel naming a replica: ROLE says slave, the client disconnects and the write fails; no sentinel at all fails too', () => {
     const { r, world } = run('nodes m r1\nsentinels s1\nclients c1\nconfig r1 replicaof m 6379\nsentinel s1 monitor mymaster r1 6379 1\n' +
       'at 0s\nawait converged within 30s\nat +1s\n  load @mymaster 2 from c1\nat +1s\n  crash s1\n  load @mymaster 1 from c1\nat +3s\n  expect c1.failed == 3\n');

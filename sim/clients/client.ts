@@ -83,6 +83,7 @@ type Phase = 'role' | 'select' | 'set' | 'wait';
 interface Connection {
   readonly sock: SocketId;
   readonly node: string;
+  readonly port: number;
   /** The load target it was made for: a node, or `@MASTERNAME`. */
   readonly target: string;
   /** A following client's connection: ROLE said master. */
@@ -207,7 +208,7 @@ export class AppClient implements SocketOwner {
     if (this.conn !== null) this.drop(false);
     if (this.world.tracing) this.world.note(this.name, `connecting to ${node}:${port}`);
     const sock = this.world.connect(this.name, node, port);
-    this.conn = { sock, node, target: req.target, verified: false, open: false, db: 0, parser: new ReplyParser() };
+    this.conn = { sock, node, port, target: req.target, verified: false, open: false, db: 0, parser: new ReplyParser() };
     this.arm(this.options.timeoutUs, () => {
       this.drop(true);
       this.finish('failed', `connect to ${node}:${port} timed out after ${this.options.timeoutUs / 1000}ms`, true);
@@ -381,7 +382,7 @@ export class AppClient implements SocketOwner {
       }
       this.conn = null;
       this.world.close(sock);
-      if (this.current !== null) this.finish('failed', `Could not connect to Redis at ${c.node}:${REDIS_PORT}: Connection refused`, true);
+      if (this.current !== null) this.finish('failed', `Could not connect to Redis at ${c.node}:${c.port}: Connection refused`, true);
     });
   }
 

@@ -59,6 +59,12 @@ export class Sentinel {
   exited = false;
   readonly port: number;
   readonly flushLatencyUs: number;
+  /**
+   * What the last flush wrote: the current epoch and each master's config epoch. A restart
+   * starts from these (the checker compares the next process with them, not with memory).
+   */
+  flushedCurrentEpoch = 0;
+  readonly flushedConfigEpochs = new Map<string, number>();
   /** The next timer period, drawn at the end of every tick (server.hz = 10 + rand() % 10). */
   nextTickUs = 100_000;
 
@@ -114,6 +120,8 @@ export class Sentinel {
   /** sentinelFlushConfig(): rewrite sentinel.conf and fsync; the process stops for the flush latency. */
   flushConfig(): void {
     this.host.writeFile(SENTINEL_CONFIG_FILE, Buffer.from(renderSentinelConfig(this), 'latin1'));
+    this.flushedCurrentEpoch = this.currentEpoch;
+    for (const m of this.masters.values()) this.flushedConfigEpochs.set(m.name, m.configEpoch);
     if (this.flushLatencyUs > 0) this.host.sleep(this.flushLatencyUs);
   }
 

@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { makeChalk } from './run.ts';
 import { runCampaign, campaignDefault, CampaignTally, LOSS_RANGES } from '../fuzz/campaign.ts';
 import { Worker } from 'node:worker_threads';
-import { BUG_NAMES, isBugName } from '../core/bugs.ts';
+import { BUG_NAMES, isBugName, isSentinelBug } from '../core/bugs.ts';
 import type { BugName } from '../core/bugs.ts';
 import type { CampaignOptions, CampaignSummary } from '../fuzz/campaign.ts';
 import { ALL_FAULT_KINDS, FAULT_KINDS, SENTINEL_FAULT_KINDS, isFaultKind, isSentinelFaultKind } from '../fuzz/generate.ts';
@@ -82,6 +82,8 @@ export function parseFuzzArgs(o: FuzzCommandOptions): { campaign: CampaignOption
     const bad = o.bugs.filter((b) => !isBugName(b));
     if (bad.length > 0) throw new UsageError(`--bug: unknown bug '${bad.join(' ')}'; the zoo has: ${BUG_NAMES.join(' ')}`);
     fixed.bugs = o.bugs as BugName[];
+    const sentinelBugs = fixed.bugs.filter(isSentinelBug);
+    if (sentinelBugs.length > 0 && o.sentinels !== true) throw new UsageError(`--bug: '${sentinelBugs.join(' ')}' live in the sentinels: add --sentinels`);
   }
   if (o.clients === true) fixed.clients = true;
   if (o.sentinels === true) fixed.sentinels = true;

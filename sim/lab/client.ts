@@ -434,6 +434,8 @@ function main(): void {
     get hash() { return hash; },
     get text() { return session?.exportText() ?? ''; },
     get file() { return session?.file ?? ''; },
+    /** The trace as hashed (one jsonLine per event). */
+    get traceLines() { return session?.run.traceLines ?? []; },
     moveTo,
   };
 

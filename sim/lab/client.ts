@@ -32,6 +32,10 @@ interface Lesson {
 
 const SPEEDS = [0.1, 0.25, 0.5, 1, 2, 5, 10] as const;
 const DEFAULT_LESSON = '/scenarios/lessons/04-partial-resync.scn';
+/** The run page's diagram layout (sim/trace/page-client.ts: TOP, LANE_H, LEFT). */
+const LANE_TOP = 26;
+const LANE_H = 54;
+const LANE_LABEL_W = 78;
 /** Redraws while playing are at most this often (ms of wall time). */
 const PLAY_REDRAW_MS = 80;
 
@@ -61,8 +65,8 @@ function main(): void {
   const app = document.getElementById('app')!;
 
   // ---------------------------------------------------------------- the controls
-  root.appendChild(el('h1', {}, 'psync-sim lab'));
   const pick = el('div', { class: 'row' });
+  pick.appendChild(el('h1', {}, 'psync-sim lab'));
   const lessonSel = el('select', { id: 'lab-lesson', title: 'a lesson' });
   const seedIn = el('input', { id: 'lab-seed', size: '8', placeholder: 'seed', title: "seed (empty: the file's)" });
   const loadBtn = el('button', { id: 'lab-load', class: 'primary' }, 'load');
@@ -92,6 +96,10 @@ function main(): void {
   const nodesBox = el('div', { class: 'lab-nodes', id: 'lab-nodes' });
   nodesRow.append(el('span', {}, 'click a node:'), nodesBox);
   root.appendChild(nodesRow);
+  const partBox = el('span', { id: 'lab-partition-nodes' });
+  const partBtn = el('button', { id: 'lab-partition', title: 'the ticked nodes | the others' }, 'partition');
+  const healBtn = el('button', { id: 'lab-heal' }, 'heal');
+  nodesRow.append(el('span', { class: 'sep' }, 'network: cut off'), partBox, partBtn, healBtn);
 
   const menu = el('div', { id: 'lab-menu', hidden: '' });
   const menuTitle = el('b', { id: 'lab-menu-title' });
@@ -109,23 +117,16 @@ function main(): void {
   menu.append(faultRow, consoleOut, consoleIn);
   root.appendChild(menu);
 
-  const netRow = el('div', { class: 'row' });
-  const partBox = el('span', { id: 'lab-partition-nodes' });
-  const partBtn = el('button', { id: 'lab-partition', title: 'the ticked nodes | the others' }, 'partition');
-  const healBtn = el('button', { id: 'lab-heal' }, 'heal');
-  netRow.append(el('span', {}, 'network: cut off'), partBox, partBtn, healBtn);
-  root.appendChild(netRow);
 
   const doneRow = el('div', { class: 'row' });
   const undoBtn = el('button', { id: 'lab-undo' }, 'undo');
   const exportBtn = el('button', { id: 'lab-export', class: 'primary' }, 'export .scn');
   const hashBox = el('span', { id: 'lab-hash' });
-  doneRow.append(undoBtn, exportBtn, hashBox);
+  const status = el('span', { id: 'lab-status' }, 'loading…');
+  doneRow.append(undoBtn, exportBtn, hashBox, status);
   root.appendChild(doneRow);
   const actionsList = el('ol', { id: 'lab-actions' });
   root.appendChild(actionsList);
-  const status = el('div', { id: 'lab-status' }, 'loading…');
-  root.appendChild(status);
 
   // ---------------------------------------------------------------- state
   let session: LabSession | null = null;
@@ -171,14 +172,24 @@ function main(): void {
     }
     (window as unknown as { psyncSim: { setCursorUs(us: number): void } }).psyncSim.setCursorUs(nowUs);
     const canvas = document.getElementById('diagram');
-    // The lane names are clickable too (the diagram's left margin, one lane per node).
-    canvas?.addEventListener('mousedown', (ev) => {
-      const r = canvas.getBoundingClientRect();
-      const x = ev.clientX - r.left;
-      const y = ev.clientY - r.top;
+    // The lane names are nodes too: click one to pick it; drag from one lane name to another
+    // to partition those two (`partition A | B`: other hosts still reach both).
+    const laneAt = (ev: MouseEvent): number | null => {
+      const r = canvas!.getBoundingClientRect();
+      const i = Math.floor((ev.clientY - r.top - LANE_TOP) / LANE_H);
       const lanes = session!.run.recording.nodes;
-      const i = Math.floor((y - 26) / 54);
-      if (x < 78 && i >= 0 && i < lanes.length) select(lanes[i]!);
+      return ev.clientX - r.left < LANE_LABEL_W && i >= 0 && i < lanes.length ? i : null;
+    };
+    canvas?.addEventListener('mousedown', (ev) => {
+      const from = laneAt(ev);
+      if (from === null) return;
+      window.addEventListener('mouseup', (up) => {
+        const r = canvas.getBoundingClientRect();
+        const to = Math.max(0, Math.min(session!.run.recording.nodes.length - 1, Math.floor((up.clientY - r.top - LANE_TOP) / LANE_H)));
+        const lanes = session!.run.recording.nodes;
+        if (to === from) return select(lanes[from]!);
+        act({ kind: 'partition', groups: [[lanes[from]!], [lanes[to]!]] });
+      }, { once: true });
     });
   }
 

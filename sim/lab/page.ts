@@ -29,8 +29,12 @@ export function labPage(): string {
 
 const LAB_CSS = `
 #lab [hidden] { display: none !important; }
-#lab { padding: 12px 20px 0; border-bottom: 1px solid var(--line); background: #f3f5f7; }
-#lab h1 { font-size: 18px; margin: 0 0 8px; }
+#lab { padding: 10px 20px 2px; border-bottom: 1px solid var(--line); background: #f3f5f7; }
+#lab h1 { font-size: 18px; margin: 0 10px 0 0; }
+#lab-lesson { max-width: 560px; }
+#lab .sep { margin-left: 18px; }
+#lab-actions:empty { display: none; }
+#lab-actions { margin: 0 0 8px; }
 #lab .row { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; margin-bottom: 8px; }
 #lab button, #lab select, #lab input { font: inherit; padding: 3px 8px; border: 1px solid var(--line); background: #fff; border-radius: 4px; }
 #lab button { cursor: pointer; }

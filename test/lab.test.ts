@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
+import { runProgramText } from '../sim/lab/program.ts';
 
 const root = join(import.meta.dirname, '..');
 const CLI = join(root, 'dist', 'cli.js');
@@ -158,6 +159,32 @@ describe.skipIf(!existsSync(CHROMIUM))('psync-sim lab in chromium', () => {
       await page.close();
     }
   }, 180_000);
+
+  it('every lesson runs in the page to the same trace as in Node (the bundle and its stand-ins are faithful)', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const problems: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    try {
+      await page.goto(url);
+      await page.waitForFunction(() => (window as any).psyncLab?.hash !== '', null, { timeout: 60_000 });
+      const lessons = await page.$$eval('#lab-lesson option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+      expect(lessons.length).toBeGreaterThanOrEqual(20);
+      for (const path of lessons) {
+        await page.selectOption('#lab-lesson', path);
+        await page.click('#lab-load');
+        await page.waitForFunction((p) => (window as any).psyncLab.file === p.slice(1) && (window as any).psyncLab.hash !== '', path, { timeout: 60_000 });
+        const { text, hash } = await page.evaluate(() => ({ text: (window as any).psyncLab.text as string, hash: (window as any).psyncLab.hash as string }));
+        const inNode = runProgramText(text, path.slice(1));
+        const h = createHash('sha256');
+        for (const l of inNode.traceLines) h.update(l + '\n');
+        expect(hash, path).toBe(h.digest('hex'));
+      }
+      expect(problems).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 600_000);
 
   it('Ctrl-C stops the server cleanly', async () => {
     const exited = new Promise<number | null>((resolve) => server.on('exit', (code) => resolve(code)));

@@ -55,6 +55,17 @@ function cliTraceHash(file: string): { hash: string; failed: number } {
   return { hash: h.digest('hex'), failed };
 }
 
+describe('psync-sim lab: bad flags', () => {
+  it('a bad port is one line and status 2, before anything listens', () => {
+    for (const [args, want] of [[['--port', '99999'], '--port 99999: a port number'], [['--port', 'abc'], '--port: a port number']] as const) {
+      const r = spawnSync(process.execPath, [CLI, 'lab', ...args], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(r.stderr).toContain(want);
+    }
+  }, 120_000);
+});
+
 describe.skipIf(!existsSync(CHROMIUM))('psync-sim lab in chromium', () => {
   let server: ChildProcess;
   let url = '';

@@ -10,7 +10,7 @@ export interface LabOptions {
 }
 
 export async function labCommand(o: LabOptions): Promise<void> {
-  if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new UsageError(`--port ${o.port}: a port number 0..65535 (0: any free port)`);
+  if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new UsageError(`--port ${Number.isNaN(o.port) ? '' : o.port + ' '}: a port number 0..65535 (0: any free port)`.replace(' :', ':'));
   const { startLabServer } = await import('../lab/server.ts');
   let lab;
   try {

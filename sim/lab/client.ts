@@ -309,19 +309,27 @@ function main(): void {
     void refreshHash();
   }
 
-  /** Do `action` at now: the program gets the steps, runs again from 0s, now stays. */
+  /**
+   * Do `action` at now: the program gets the steps, runs again from 0s, now stays. The status
+   * says so first (a long lesson takes a moment), then the run goes after the next paint.
+   */
   function act(action: LabAction): void {
     if (session === null) return;
     stop();
-    try {
-      const atUs = session.act(action, nowUs);
-      nowUs = Math.min(atUs, session.endUs);
-      setStatus(`${formatAction({ atUs, action })}: done; the story was run again from 0s with it.`);
-    } catch (e) {
-      fail(e);
-    }
-    render();
-    void refreshHash();
+    const s = session;
+    setStatus(`${formatAction({ atUs: nowUs, action })}: running the story again from 0s with it…`);
+    requestAnimationFrame(() => requestAnimationFrame(() => {
+      if (s !== session) return;
+      try {
+        const atUs = s.act(action, nowUs);
+        nowUs = Math.min(atUs, s.endUs);
+        setStatus(`${formatAction({ atUs, action })}: done; the story was run again from 0s with it.`);
+      } catch (e) {
+        fail(e);
+      }
+      render();
+      void refreshHash();
+    }));
   }
 
   // ---------------------------------------------------------------- playing

@@ -22,7 +22,7 @@ function atUsOf(line: string): number {
   return (JSON.parse(line) as { atUs: number }).atUs;
 }
 
-describe('lab program: actions -> .scn -> parse -> the same AST and trace', () => {
+describe('lab program: actions -> .scn -> parse -> the same AST and trace', { timeout: 120_000 }, () => {
   it('crash, a console command, restart, run on, partition: the export replays to the same trace', () => {
     const s = new LabSession(lesson, LESSON);
     const untouched = s.run.traceLines;
@@ -79,6 +79,14 @@ describe('lab program: actions -> .scn -> parse -> the same AST and trace', () =
     expect(body(6_000_000)).toContain('run 3s\nat 6s\n  crash r1\nawait m.connected_slaves == 9 within 3s\n');
     expect(body(15_000_000)).toContain('within 4s\nat 15s\n  crash r1\nat 20s\n');
     expect(body(25_000_000)).toMatch(/at 20s\nat 25s\n {2}crash r1\n$/);
+  });
+
+  it('an action the scenario language refuses changes nothing', () => {
+    const s = new LabSession(lesson, LESSON);
+    const text = s.run.text;
+    expect(() => s.act({ kind: 'crash', node: 'nobody' }, 1_000_000)).toThrow(/nobody/);
+    expect(s.run.text).toBe(text);
+    expect(s.done).toEqual([]);
   });
 
   it('a console line that does not split is refused', () => {

@@ -217,9 +217,11 @@ export class LabSession {
     return true;
   }
 
+  /** Run the new program; only if it runs does the action count (a refused one changes nothing). */
   private rerun(scenario: Scenario, done: LabDone): void {
+    const run = runProgramText(printScenario(scenario) + actionsFooter([...this.done, done]), this.file);
     this.done.push(done);
-    this.run = runProgramText(printScenario(scenario) + actionsFooter(this.done), this.file);
+    this.run = run;
   }
 
   /** The `.scn` file of what ran, byte for byte: `psync-sim run` of it replays the same trace. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The psync-sim command line (yargs): run, fuzz, bench. Wall clock, environment and terminal
+ * The psync-sim command line (yargs): run, fuzz, explain, compare, lab, bench. Wall clock, environment and terminal
  * concerns live here and in sim/cli/, never in the simulation. The commands' modules are
  * imported only when their command runs, so `--help` and `--version` load nothing of the
  * simulator (start-up is part of the product: see the README's figures).
@@ -145,11 +145,23 @@ const parser = yargs(argvParsed)
       process.exitCode = explainCommand({ file: argv.file as string, seed: argv.seed });
     },
   )
+  .command(
+    'lab',
+    'Serve the lab on 127.0.0.1: the simulator runs in your browser; play a lesson, crash nodes, partition, type commands, export what you did as a .scn',
+    (y) => y
+      .option('port', { type: 'number', default: 7379, describe: 'port to listen on (0: any free port)' })
+      .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on (the page has no authentication: keep it local)' })
+      .example('$0 lab', 'then open http://127.0.0.1:7379/'),
+    async (argv) => {
+      const { labCommand } = await import('./cli/lab.ts');
+      await labCommand({ port: argv.port, host: argv.host });
+    },
+  )
   .command('bench', 'Measure events/s, virtual seconds per wall second and fuzz runs/s', () => {}, async () => {
     const { runBench } = await import('./cli/bench.ts');
     await runBench();
   })
-  .demandCommand(1, 'Name a command: run, fuzz, explain, compare or bench (see --help).')
+  .demandCommand(1, 'Name a command: run, fuzz, explain, compare, lab or bench (see --help).')
   .strict()
   .help()
   .alias('h', 'help')

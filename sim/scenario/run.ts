@@ -57,6 +57,11 @@ export interface RunOptions {
   readonly onWorld?: (world: World) => void;
   /** A read-only tap after every node iteration (the recorder behind --html and explain). */
   readonly observe?: IterationObserver;
+  /**
+   * Called after each body statement with its index and the virtual time it started and ended
+   * (the lab, sim/lab, finds which statement was running at a moment to insert an action there).
+   */
+  readonly onStatement?: (index: number, startUs: number, endUs: number) => void;
 }
 
 export interface RunResult {
@@ -117,9 +122,12 @@ class Executor implements EvalContext {
   run(): RunResult {
     this.setUp();
     this.o.onWorld?.(this.world);
-    for (const st of this.s.body) {
+    for (let i = 0; i < this.s.body.length; i++) {
+      const st = this.s.body[i]!;
+      const startUs = this.world.engine.nowUs;
       try {
         this.statement(st);
+        this.o.onStatement?.(i, startUs, this.world.engine.nowUs);
       } catch (e) {
         if (!(e instanceof InvariantViolation)) throw e;
         // The world can no longer be trusted: report the broken invariant and stop here.

@@ -416,7 +416,7 @@ export function renderHtml(rec: Recording): string {
 `;
 }
 
-const PAGE_CSS = `
+export const PAGE_CSS = `
 :root { --bg: #fbfbfa; --fg: #1d1f21; --dim: #6b7075; --line: #d9dcdf; --good: #1a7f37; --bad: #c62828;
   --handshake: #8d99a6; --psync: #6f42c1; --fullresync: #d9480f; --continue: #1a7f37; --rdb: #e8590c; --stream: #1971c2; }
 * { box-sizing: border-box; }

@@ -16,17 +16,14 @@
  * Every test stops the servers it starts.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseScenario } from '../sim/scenario/parser.ts';
-import { runScenario } from '../sim/scenario/run.ts';
-import type { CheckResult } from '../sim/scenario/run.ts';
 import type { Reply } from '../sim/core/reply.ts';
 import type { RedisNode } from '../sim/core/node.ts';
 import { loadingInfoLines } from '../sim/core/loading.ts';
 import type { LoadingState } from '../sim/core/loading.ts';
-import { haveRedisServer, startRedis, stopAllRedis, waitFor, sleepMs } from './support/real-redis.ts';
+import { haveRedisServer, startRedis, stopAllRedis, waitFor, sleepMs, expectScenarioPasses } from './support/real-redis.ts';
 import type { RealServer } from './support/real-redis.ts';
 
 const BASE = ['--repl-diskless-sync-delay', '0', '--enable-debug-command', 'yes', '--repl-ping-replica-period', '3600'];
@@ -49,24 +46,6 @@ async function replyAll(s: RealServer, commands: readonly string[][]): Promise<R
   const out: Reply[] = [];
   for (const argv of commands) out.push(await s.client.call(...argv));
   return out;
-}
-
-function expectScenarioPasses(text: string, name: string, checksMin: number): void {
-  const file = `real-${name}.scn`;
-  const result = runScenario(parseScenario(text, file), { file, source: text, trace: null });
-  const failed: CheckResult[] = result.checks.filter((c) => !c.ok);
-  if (failed.length > 0) {
-    const path = join(tmpdir(), `psync-sim-${file}`);
-    writeFileSync(path, text, 'latin1');
-    expect.fail([
-      `${name}: psync-sim disagrees with redis-server 7.0.15 (${failed.length} check(s) failed)`,
-      ...failed.map((c) => `  - line ${c.line}: ${c.text}\n      ${c.detail}`),
-      `replay: npx tsx sim/cli.ts run ${path} --trace`,
-      '--- scenario ---',
-      text,
-    ].join('\n'));
-  }
-  expect(result.checks.length).toBeGreaterThanOrEqual(checksMin);
 }
 
 /** Just enough of a node for loadingInfoLines(): a load in progress and a clock. */

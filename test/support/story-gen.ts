@@ -21,7 +21,7 @@
  * (storyFeaturesCi) would leave out what psync-sim is known to get wrong, each with its
  * reason, so a switch can be turned back on once the core is fixed (today it is every feature).
  */
-import seedrandom from 'seedrandom';
+import { DIFFERENTIAL_KEYS, Draw } from './script-gen.ts';
 
 /** What the generator may use. Each switch names an act kind or a story shape. */
 export interface StoryFeatures {
@@ -133,25 +133,9 @@ export interface StoryOptions {
 export const storyOptionsDefault: StoryOptions = { features: storyFeaturesCi, actsMin: 4, actsMax: 8 };
 
 const NODE_NAMES = ['a', 'b', 'c', 'd'];
-const KEYS = ['k0', 'k1', 'k2', 'k3', 'k 4', 'k\xe95'];
+const KEYS = DIFFERENTIAL_KEYS;
+/** Short values: integers INCR can use, words, a space, binary bytes, the empty string. */
 const VALUES = ['1', '42', '-7', 'v', 'hello', 'x y', '\x00\xff', ''];
-
-class Draw {
-  private readonly prng: seedrandom.PRNG;
-  constructor(seed: string) {
-    this.prng = seedrandom.alea(seed);
-  }
-  int(min: number, max: number): number {
-    return min + Math.floor(this.prng() * (max - min + 1));
-  }
-  chance(p: number): boolean {
-    return this.prng() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    if (items.length === 0) throw new Error('Draw.pick: nothing to pick from');
-    return items[this.int(0, items.length - 1)]!;
-  }
-}
 
 /** The topology model: node → master; nodes without an entry are masters. */
 class Topology {

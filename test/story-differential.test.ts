@@ -110,6 +110,10 @@ describe('story generator', () => {
     expect(onlyAofRestartPings({ ...story, acts: [] }, [off(70, 56)])).toBe(false); // no restart
     expect(onlyAofRestartPings(story, [off(70, 56), 'line 10: expect a.sync_full == 2\n    a.sync_full is 3; expected == 2'])).toBe(false);
     expect(onlyAofRestartPings(story, [])).toBe(false);
+    // A promotion after the PING carries it into second_repl_offset (story fid1-29).
+    const second = (real: number, sim: number): string => `line 11: expect b.second_repl_offset == ${real}\n    b.second_repl_offset is ${sim}; expected == ${real}`;
+    expect(onlyAofRestartPings(story, [off(14, 0), second(15, 1)])).toBe(true);
+    expect(onlyAofRestartPings(story, [second(15, -1)])).toBe(false);
   });
 
   it('parses feature lists and refuses unknown names', () => {

@@ -87,7 +87,10 @@ describe('story generator', () => {
             masterOf.set(act.node, act.target);
             break;
           case 'wait': expect(masterOf.has(act.node)).toBe(false); expect(act.replicas).toBe(replicasOf(act.node).length); expect(act.replicas).toBeGreaterThan(0); break;
-          case 'client-kill': expect(act.type === 'master' ? masterOf.has(act.node) : replicasOf(act.node).length > 0).toBe(true); break;
+          case 'client-kill':
+            expect(act.type === 'master' ? masterOf.has(act.node) : replicasOf(act.node).length > 0).toBe(true);
+            expect(act.replicas).toEqual(act.type === 'master' ? [] : replicasOf(act.node)); // the ones paused through the writes
+            break;
           case 'crash': case 'shutdown': masterOf.delete(act.node); break;
           default: break;
         }

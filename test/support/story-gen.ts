@@ -88,7 +88,8 @@ export type NodeName = string;
 export type Act =
   | { readonly kind: 'replicaof'; readonly node: NodeName; readonly master: NodeName }
   | { readonly kind: 'no-one'; readonly node: NodeName }
-  | { readonly kind: 'client-kill'; readonly node: NodeName; readonly type: 'master' | 'replica'; readonly writes: Writes }
+  /** `replicas`: the node's replicas for TYPE replica (the ones dropped), empty for TYPE master. */
+  | { readonly kind: 'client-kill'; readonly node: NodeName; readonly type: 'master' | 'replica'; readonly replicas: readonly NodeName[]; readonly writes: Writes }
   /**
    * With `reconnect`, the resize finds writes the replicas still need: every replica of the node
    * is paused, the node drops them (CLIENT KILL TYPE replica), the writes go to the backlog, then
@@ -223,12 +224,12 @@ const MAKERS: ReadonlyArray<readonly [number, keyof StoryFeatures | null, Maker]
       const replicas = t.nodes.filter((n) => t.isReplica(n));
       if (replicas.length === 0) return null;
       const node = d.pick(replicas);
-      return { kind: 'client-kill', node, type: 'master', writes: writes(d, f, t.rootOf(node), big) };
+      return { kind: 'client-kill', node, type: 'master', replicas: [], writes: writes(d, f, t.rootOf(node), big) };
     }
     const masters = t.nodes.filter((n) => t.replicasOf(n).length > 0);
     if (masters.length === 0) return null;
     const node = d.pick(masters);
-    return { kind: 'client-kill', node, type: 'replica', writes: writes(d, f, t.rootOf(node), big) };
+    return { kind: 'client-kill', node, type: 'replica', replicas: t.replicasOf(node), writes: writes(d, f, t.rootOf(node), big) };
   }],
   [2, 'backlogSize', (d, f, t, big) => {
     // Mostly on a node with replicas, which then reconnect: the PSYNC after a resize.
@@ -407,7 +408,21 @@ export function planStory(story: Story): Step[] {
     switch (act.kind) {
       case 'replicaof': steps.push({ k: 'cmd', node: act.node, argv: ['REPLICAOF', act.master, '6379'] }); break;
       case 'no-one': steps.push({ k: 'cmd', node: act.node, argv: ['REPLICAOF', 'NO', 'ONE'] }); break;
-      case 'client-kill': steps.push({ k: 'cmd', node: act.node, argv: ['CLIENT', 'KILL', 'TYPE', act.type] }, ...cmds(act.writes)); break;
+      case 'client-kill': {
+        // The dropped replicas sleep through the writes: one awake would reconnect at its own
+        // replicationCron, maybe in the middle of them, and a full sync set up there makes the
+        // master re-emit SELECT before the next write (replicationSetupSlaveForFullResync sets
+        // slaveseldb to -1): 23 bytes more or less as the wall clock decides (story fid1-137).
+        // The scenario's steps take no time, so there the writes always come first.
+        const sleepers = act.type === 'master' ? [act.node] : act.replicas;
+        const kill: Step = { k: 'cmd', node: act.node, argv: ['CLIENT', 'KILL', 'TYPE', act.type] };
+        const pauses = sleepers.map((r): Step => ({ k: 'pause', node: r, durMs: 300 }));
+        // A replica killing its own master link is paused after the command it must run.
+        if (act.type === 'master') steps.push(kill, ...pauses);
+        else steps.push(...pauses, kill);
+        steps.push(...cmds(act.writes), ...sleepers.map((r): Step => ({ k: 'resume', node: r })));
+        break;
+      }
       case 'backlog-size':
         if (act.reconnect === null) {
           steps.push({ k: 'cmd', node: act.node, argv: ['CONFIG', 'SET', 'repl-backlog-size', act.size] });

@@ -16,6 +16,8 @@
  * script-gen.ts), FAILOVER without TO (which replica wins depends on ACK arrival), TTLs shorter
  * than an hour. A node that crashes is restarted within its act, so every node is up at a
  * checkpoint; a restarted node starts from its startup config (no replicaof) like the real one.
+ * Replicas a CLIENT KILL or a backlog resize drops are paused (SIGSTOP) through the act's writes,
+ * so they reconnect after them on the real side too, as in the scenario, whose steps take no time.
  *
  * Feature switches (StoryFeatures) turn act kinds or story shapes on and off: the CI subset
  * (storyFeaturesCi) would leave out what psync-sim is known to get wrong, each with its

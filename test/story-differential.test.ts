@@ -102,6 +102,31 @@ describe('story generator', () => {
     }
   });
 
+  it('dropped replicas sleep through the writes (CLIENT KILL, backlog resize): they reconnect after them, as in the scenario', () => {
+    let seen = 0;
+    for (let i = 0; i < 300; i++) {
+      const story = generateStory(`sleepers-${i}`);
+      const plan = planStory(story);
+      // The steps of act k lie between checkpoints k and k+1.
+      const cuts = plan.flatMap((st, j) => (st.k === 'checkpoint' ? [j] : []));
+      story.acts.forEach((act, k) => {
+        const sleepers = act.kind === 'client-kill' ? (act.type === 'master' ? [act.node] : act.replicas)
+          : act.kind === 'backlog-size' && act.reconnect !== null ? act.reconnect.replicas : null;
+        if (sleepers === null) return;
+        const seg = plan.slice(cuts[k]! + 1, cuts[k + 1]);
+        const writesAt = seg.flatMap((st, j) => (st.k === 'cmd' && !(st.argv[0] === 'CLIENT' || st.argv[0] === 'CONFIG') ? [j] : []));
+        for (const r of sleepers) {
+          const paused = seg.findIndex((st) => st.k === 'pause' && st.node === r);
+          const resumed = seg.findIndex((st) => st.k === 'resume' && st.node === r);
+          expect(paused, `${story.seed} act ${k}: ${r} paused`).toBeGreaterThanOrEqual(0);
+          expect(writesAt.every((j) => paused < j && j < resumed), `${story.seed} act ${k}: ${r} asleep through the writes`).toBe(true);
+        }
+        seen++;
+      });
+    }
+    expect(seen).toBeGreaterThan(50);
+  });
+
   it('tolerates only PINGs after an AOF restart: whole PINGs, real side ahead, at most one per restart', () => {
     const base = generateStory('tolerance');
     const crash: Act = { kind: 'crash', node: base.nodes[0]!, save: false, before: { node: base.nodes[0]!, commands: [] }, during: { node: base.nodes[0]!, commands: [] } };

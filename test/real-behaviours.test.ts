@@ -23,15 +23,9 @@
  * sync_full 1 and sync_partial_err 1, on both sides.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { parseScenario } from '../sim/scenario/parser.ts';
-import { runScenario } from '../sim/scenario/run.ts';
-import type { CheckResult } from '../sim/scenario/run.ts';
 import { formatReply } from '../sim/core/resp.ts';
 import type { Reply } from '../sim/core/reply.ts';
-import { haveRedisServer, startRedis, stopAllRedis, waitFor } from './support/real-redis.ts';
+import { haveRedisServer, startRedis, stopAllRedis, waitFor, expectScenarioPasses } from './support/real-redis.ts';
 import type { RealServer } from './support/real-redis.ts';
 
 /** The configuration both sides share (each scenario's `config *` lines say the same). */
@@ -115,26 +109,6 @@ const expectCounters = (node: string, c: SyncCounters): string[] =>
 // ---------------------------------------------------------------------------------------------
 // The simulated side.
 
-/** Run the scenario; fail with the failed checks, the text and a replay command if any failed. */
-function expectScenarioPasses(text: string, name: string, checksMin: number): void {
-  const file = `real-behaviour-${name}.scn`;
-  const result = runScenario(parseScenario(text, file), { file, source: text, trace: null });
-  const failed: CheckResult[] = result.checks.filter((c) => !c.ok);
-  if (failed.length > 0) {
-    const path = join(tmpdir(), `psync-sim-${file}`);
-    writeFileSync(path, text, 'latin1');
-    expect.fail([
-      `${name}: psync-sim disagrees with redis-server 7.0.15 (${failed.length} check(s) failed)`,
-      ...failed.map((c) => `  - line ${c.line}: ${c.text}\n      ${c.detail}`),
-      `replay: npx tsx sim/cli.ts run ${path} --trace`,
-      '--- scenario ---',
-      text,
-    ].join('\n'));
-  }
-  // The scenario really checked something (a parse that dropped lines would pass vacuously).
-  expect(result.checks.length).toBeGreaterThanOrEqual(checksMin);
-}
-
 /** Writes used by the stories, in the scenario's syntax and as argv for the real client. */
 const WRITES_BEFORE = [['SET', 'a', '1'], ['INCR', 'a'], ['MSET', 'b', '2', 'c', 'hello']];
 const WRITES_AFTER = [['SET', 'd', '4'], ['INCR', 'a'], ['APPEND', 'c', '-world']];
@@ -203,7 +177,7 @@ describe.skipIf(!haveRedisServer)('real behaviours on redis-server 7.0.15 and in
     } finally {
       stopAll(servers);
     }
-    expectScenarioPasses(text, 'a-client-kill-master', 13);
+    expectScenarioPasses(text, 'a-client-kill-master', 13, 'real-behaviour-');
   }, 15_000);
 
   // psync2-pingoff.tcl: promotion keeps the old history as replid2 up to second_repl_offset, so the old
@@ -275,7 +249,7 @@ describe.skipIf(!haveRedisServer)('real behaviours on redis-server 7.0.15 and in
     } finally {
       stopAll(servers);
     }
-    expectScenarioPasses(text, 'b-promotion', 19);
+    expectScenarioPasses(text, 'b-promotion', 19, 'real-behaviour-');
   }, 15_000);
 
   // psync2-pingoff.tcl (c): a chained replica proxies its master's stream; when the middle node's own
@@ -344,7 +318,7 @@ describe.skipIf(!haveRedisServer)('real behaviours on redis-server 7.0.15 and in
     } finally {
       stopAll(servers);
     }
-    expectScenarioPasses(text, 'c-chain', 25);
+    expectScenarioPasses(text, 'c-chain', 25, 'real-behaviour-');
   }, 15_000);
 
   // replication.tcl (fix #10243): the offset is parsed before anything else, and a bad one
@@ -398,6 +372,6 @@ describe.skipIf(!haveRedisServer)('real behaviours on redis-server 7.0.15 and in
     } finally {
       stopAll(servers);
     }
-    expectScenarioPasses(text, 'd-psync-bad-offset', 9);
+    expectScenarioPasses(text, 'd-psync-bad-offset', 9, 'real-behaviour-');
   }, 15_000);
 });

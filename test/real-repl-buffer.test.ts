@@ -25,13 +25,7 @@
  * the same fixed point), which the test proves by agreeing.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { parseScenario } from '../sim/scenario/parser.ts';
-import { runScenario } from '../sim/scenario/run.ts';
-import type { CheckResult } from '../sim/scenario/run.ts';
-import { haveRedisServer, startRedis, stopAllRedis, waitFor } from './support/real-redis.ts';
+import { haveRedisServer, startRedis, stopAllRedis, waitFor, expectScenarioPasses } from './support/real-redis.ts';
 import type { RealServer } from './support/real-redis.ts';
 
 const SERVER_ARGS = ['--repl-ping-replica-period', '3600', '--repl-diskless-sync', 'no', '--repl-backlog-size', '16kb'];
@@ -61,24 +55,6 @@ async function figures(s: RealServer): Promise<BacklogFigures> {
     firstByte: await num(s, 'repl_backlog_first_byte_offset'),
     offset: await num(s, 'master_repl_offset'),
   };
-}
-
-function expectScenarioPasses(text: string, name: string, checksMin: number): void {
-  const file = `real-repl-buffer-${name}.scn`;
-  const result = runScenario(parseScenario(text, file), { file, source: text, trace: null });
-  const failed: CheckResult[] = result.checks.filter((c) => !c.ok);
-  if (failed.length > 0) {
-    const path = join(tmpdir(), `psync-sim-${file}`);
-    writeFileSync(path, text, 'latin1');
-    expect.fail([
-      `${name}: psync-sim disagrees with redis-server 7.0.15 (${failed.length} check(s) failed)`,
-      ...failed.map((c) => `  - line ${c.line}: ${c.text}\n      ${c.detail}`),
-      `replay: npx tsx sim/cli.ts run ${path} --trace`,
-      '--- scenario ---',
-      text,
-    ].join('\n'));
-  }
-  expect(result.checks.length).toBeGreaterThanOrEqual(checksMin);
 }
 
 describe.skipIf(!haveRedisServer)('replication buffer (7.0) on redis-server 7.0.15 and in psync-sim', () => {
@@ -166,7 +142,7 @@ describe.skipIf(!haveRedisServer)('replication buffer (7.0) on redis-server 7.0.
       `  expect r1.repl_backlog_first_byte_offset == ${replicaLater.firstByte}`,
       '',
     ].join('\n');
-    expectScenarioPasses(text, 'slow-replica', 14);
+    expectScenarioPasses(text, 'slow-replica', 14, 'real-repl-buffer-');
   }, 40_000);
   it('a PSYNC is served from blocks kept beyond repl-backlog-size while another replica waits for its RDB', async () => {
     const servers = await Promise.all([startRedis(SERVER_ARGS), startRedis(SERVER_ARGS), startRedis(SERVER_ARGS)]);
@@ -248,6 +224,6 @@ describe.skipIf(!haveRedisServer)('replication buffer (7.0) on redis-server 7.0.
       `  expect m.repl_backlog_first_byte_offset == ${after.firstByte}`,
       '',
     ].join('\n');
-    expectScenarioPasses(text, 'psync-beyond-backlog', 12);
+    expectScenarioPasses(text, 'psync-beyond-backlog', 12, 'real-repl-buffer-');
   }, 60_000);
 });

@@ -217,6 +217,8 @@ export class NodeSlot implements Host, SocketOwner {
   private readonly children = new Map<ChildId, Timer>();
   private nextChildId = 1;
   private cronTimer: Timer | null = null;
+  /** A serverCron tick came due while the process was loading: it runs when the load ends. */
+  private cronDueAfterLoad = false;
   /** While the process loads a dataset: its input, held until the next progress step. */
   private loadingHeld: Array<() => void> | null = null;
   /** Connections from application clients: our socket -> the client and its socket (for the ledger). */
@@ -237,6 +239,7 @@ export class NodeSlot implements Host, SocketOwner {
     assert(this.node === null, `${this.name}: already running`);
     this.epoch++;
     this.status = 'up';
+    this.cronDueAfterLoad = false;
     this.pausedUntilUs = -1;
     this.pausedInput = [];
     this.world.net.hostUp(this.name);
@@ -362,9 +365,31 @@ export class NodeSlot implements Host, SocketOwner {
       // later (333 ms at hz 3, not 333.3).
       const periodUs = cronPeriodUs(node.config.hz);
       // A stopped process runs no cron; it resumes at the next period after waking.
-      if (!this.paused) this.deliver(() => node.cron());
+      // (Simplification: Redis's overdue time event would fire at once after the wake, as after a load.)
+      if (!this.paused) {
+        // While loading no time event runs (cron() only refreshes the cached clock, as
+        // processEventsWhileBlocked() does); the tick is owed to the end of the load.
+        if (node.loading !== null) this.cronDueAfterLoad = true;
+        this.deliver(() => node.cron());
+      }
       if (epoch === this.epoch) this.scheduleCron(periodUs);
     });
+  }
+
+  /**
+   * The load is over. If a serverCron tick came due meanwhile, it runs now, after the input that
+   * waited, and the next one period later: aeProcessEvents() handles the ready file events, then
+   * processTimeEvents() runs the overdue serverCron once and sets its next time to now + the
+   * period it returned. So cron loop 0 (replicationCron's first PING check) of a process that
+   * loaded for longer than 1 ms runs at the end of the load, before any replica can attach.
+   */
+  private runCronDueAfterLoad(): void {
+    const node = this.node;
+    if (!this.cronDueAfterLoad || node === null) return;
+    this.cronDueAfterLoad = false;
+    this.cronTimer?.cancel();
+    this.deliver(() => node.cron());
+    if (this.node === node) this.scheduleCron(cronPeriodUs(node.config.hz));
   }
 
   // --- Local clients -------------------------------------------------------------------------
@@ -424,6 +449,7 @@ export class NodeSlot implements Host, SocketOwner {
         }
         this.deliver(() => node.loadingDone());
         this.releaseLoadingHeld(true);
+        this.runCronDueAfterLoad();
       });
     };
     stepAt(1);

@@ -12,11 +12,15 @@
  * This is test code: it uses wall-clock timers freely.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import type { Reply } from '../../sim/core/reply.ts';
+import { parseScenario } from '../../sim/scenario/parser.ts';
+import { runScenario } from '../../sim/scenario/run.ts';
+import type { CheckResult } from '../../sim/scenario/run.ts';
 
 /** True when a redis-server binary can be run (the differential tests skip otherwise). */
 export const haveRedisServer: boolean = spawnSync('redis-server', ['--version']).status === 0;
@@ -251,4 +255,28 @@ export function parseInfo(text: string): Map<string, string> {
     if (colon > 0) out.set(line.slice(0, colon), line.slice(colon + 1));
   }
   return out;
+}
+
+/**
+ * The simulated side of a real-server twin: run the scenario (its expectations read from real
+ * servers) in psync-sim. If a check fails, the test fails with the failed checks, a replay
+ * command and the scenario, which is also written to the temp dir as `psync-sim-<prefix><name>.scn`.
+ * At least `checksMin` checks must have run (a parse that dropped lines would pass vacuously).
+ */
+export function expectScenarioPasses(text: string, name: string, checksMin: number, filePrefix = 'real-'): void {
+  const file = `${filePrefix}${name}.scn`;
+  const result = runScenario(parseScenario(text, file), { file, source: text, trace: null });
+  const failed: CheckResult[] = result.checks.filter((c) => !c.ok);
+  if (failed.length > 0) {
+    const path = join(tmpdir(), `psync-sim-${file}`);
+    writeFileSync(path, text, 'latin1');
+    expect.fail([
+      `${name}: psync-sim disagrees with redis-server 7.0.15 (${failed.length} check(s) failed)`,
+      ...failed.map((c) => `  - line ${c.line}: ${c.text}\n      ${c.detail}`),
+      `replay: npx tsx sim/cli.ts run ${path} --trace`,
+      '--- scenario ---',
+      text,
+    ].join('\n'));
+  }
+  expect(result.checks.length).toBeGreaterThanOrEqual(checksMin);
 }

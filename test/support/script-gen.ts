@@ -44,10 +44,16 @@ export interface ScriptOptions {
   readonly waitProbability: number;
 }
 
+/**
+ * The key space of the differential tests (scripts and stories): few enough keys that commands
+ * collide; one with a space and one with a binary byte exercise quoting.
+ */
+export const DIFFERENTIAL_KEYS: readonly string[] = ['k0', 'k1', 'k2', 'k3', 'k 4', 'k\xe95'];
+
 export const scriptOptionsDefault: ScriptOptions = {
   commandsMin: 30,
   commandsMax: 80,
-  keys: ['k0', 'k1', 'k2', 'k3', 'k 4', 'k\xe95'],
+  keys: DIFFERENTIAL_KEYS,
   dbCount: 3,
   flushdbProbability: 0.015,
   transactionProbability: 0.06,
@@ -57,8 +63,8 @@ export const scriptOptionsDefault: ScriptOptions = {
 /** The seconds in an hour: the shortest TTL a script sets. */
 const HOUR_SECONDS = 3600;
 
-/** A small random source with the helpers the generator needs. */
-class Draw {
+/** A small random source with the helpers the generators (scripts, stories) need. */
+export class Draw {
   private readonly prng: seedrandom.PRNG;
   constructor(seed: string) {
     this.prng = seedrandom.alea(seed);
@@ -71,6 +77,7 @@ class Draw {
     return this.prng() < p;
   }
   pick<T>(items: readonly T[]): T {
+    if (items.length === 0) throw new Error('Draw.pick: nothing to pick from');
     return items[this.int(0, items.length - 1)]!;
   }
 }

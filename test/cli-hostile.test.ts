@@ -99,6 +99,23 @@ describe('cli: exit statuses and hostile input', { timeout: 120_000 }, () => {
     expect(r.out).toMatch(/db\.scn:3:16: db 16 is out of range: m has 16 databases/);
     const ok = cli(['run', file('db15.scn', 'nodes m\nat 0s\n  load m 10 db 15\nrun 1s\nexpect m: DBSIZE => 0\n')]);
     expect(ok.status).toBe(0);
+    // More databases configured: db 16 is a database like any other (it was an internal error).
+    const more = cli(['run', file('db32.scn', 'nodes m\nconfig m databases 32\nat 0s\n  load m 10 db 16\nrun 1s\nexpect m.db16 == "keys=10,expires=0,avg_ttl=0"\nexpect m: SELECT 31 => OK\n')]);
+    expect(more.status, more.out + more.err).toBe(0);
+    expectNoStack(more);
+    const past = cli(['run', file('db32b.scn', 'nodes m\nconfig m databases 32\nat 0s\n  load m 10 db 32\n')]);
+    expect(past.status).toBe(2);
+    expect(past.out).toMatch(/db32b\.scn:4:16: db 32 is out of range: m has 32 databases/);
+  });
+
+  it('a client named as the host of a command is a FILE:LINE:COL error, not an internal error', () => {
+    const step = cli(['run', file('chost.scn', 'nodes m\nclients c1\nat 0s\n  c1: SET k v\n')]);
+    expect(step.status).toBe(2);
+    expect(step.out).toMatch(/chost\.scn:4:3: 'c1' is a client, not a server/);
+    expectNoStack(step);
+    const pred = cli(['run', file('chost2.scn', 'nodes m\nclients c1\nat 0s\nexpect c1: PING => PONG\n')]);
+    expect(pred.status).toBe(2);
+    expect(pred.out).toMatch(/chost2\.scn:4:8: 'c1' is a client/);
   });
 
   it('config errors point at the bad value (or the unknown name)', () => {

@@ -192,6 +192,17 @@ class Parser {
     return this.node(line, t);
   }
 
+  /**
+   * The host of a command (`NODE: COMMAND...`, as a step or in `expect`): a data node or a
+   * sentinel. A client is an application process, not a server: nothing listens on it.
+   */
+  private serverHost(line: LexedLine, t: Token): string {
+    if (!t.quoted && this.clientNames.has(t.text)) {
+      throw this.err(line, t.col, `'${t.text}' is a client, not a server: a command is sent to a node or a sentinel (to write from a client: 'load NODE COUNT from ${t.text}')`);
+    }
+    return this.host(line, t);
+  }
+
   /** A declared client. */
   private client(line: LexedLine, t: Token): string {
     if (!t.quoted && this.clientNames.has(t.text)) return t.text;
@@ -494,7 +505,7 @@ class Parser {
   }
 
   private commandStep(c: Cursor, first: Token): Statement {
-    const node = this.host(c.line, { ...first, text: first.text.slice(0, -1) });
+    const node = this.serverHost(c.line, { ...first, text: first.text.slice(0, -1) });
     const args: string[] = [];
     for (; c.i < c.line.tokens.length; c.i++) {
       const t = c.line.tokens[c.i];
@@ -767,7 +778,7 @@ class Parser {
 
   /** `NODE: COMMAND ARGS... => REPLY`; `t` is the `NODE:` token, already consumed. */
   private replyPredicate(c: Cursor, t: Token, pos: Pos): Predicate {
-    const node = this.host(c.line, { ...t, text: t.text.slice(0, -1) });
+    const node = this.serverHost(c.line, { ...t, text: t.text.slice(0, -1) });
     const args: string[] = [];
     for (;;) {
       const a = c.line.tokens[c.i];

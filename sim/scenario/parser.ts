@@ -794,7 +794,7 @@ class Parser {
     return { kind: 'reply', pos, node, args, expected };
   }
 
-  /** One expected reply: OK, nil, an integer, a "quoted string", error PREFIX, or `[ REPLY... ]`. */
+  /** One expected reply: OK, nil, an integer, a "quoted string", error PREFIX, `[ REPLY... ]`, `*` (anything) or `$var`. */
   private expectedReply(c: Cursor): ExpectedReply {
     const r = this.need(c, "reply after '=>' (OK, nil, an integer, a \"quoted string\", error PREFIX or [ ... ])");
     let expected: ExpectedReply;
@@ -814,7 +814,13 @@ class Parser {
       throw this.err(c.line, r.col, `put spaces around '[' and ']' in '${r.text}' (e.g. [ "r1" "6379" ])`);
     }
     if (r.quoted) expected = { kind: 'string', value: r.text };
-    else if (r.text === 'OK') expected = { kind: 'ok' };
+    else if (r.text === '*') expected = { kind: 'any' };
+    else if (r.text.startsWith('$')) {
+      const name = r.text.slice(1);
+      if (!VAR_NAME.test(name)) throw this.err(c.line, r.col, `bad variable '${r.text}' (expected $NAME)`);
+      if (!this.vars.has(name)) throw this.err(c.line, r.col, `'${r.text}' is used before any 'let ${name} = ...'`);
+      expected = { kind: 'var', name };
+    } else if (r.text === 'OK') expected = { kind: 'ok' };
     else if (r.text === 'nil') expected = { kind: 'nil' };
     else if (/^-?\d+$/.test(r.text) && Number.isSafeInteger(Number(r.text))) expected = { kind: 'integer', value: Number(r.text) };
     else if (/^-?[1-9]\d{0,18}$/.test(r.text) && BigInt(r.text) >= -(1n << 63n) && BigInt(r.text) < 1n << 63n) {
@@ -825,7 +831,7 @@ class Parser {
       expected = { kind: 'error', prefix: p.text };
     } else {
       const hint = /^[A-Za-z]/.test(r.text) ? ` (a string reply must be quoted: "${r.text}")` : '';
-      throw this.err(c.line, r.col, `bad reply '${rawToken(c.line, r)}': expected OK, nil, an integer, a "quoted string", error PREFIX or [ ... ]${hint}`);
+      throw this.err(c.line, r.col, `bad reply '${rawToken(c.line, r)}': expected OK, nil, an integer, a "quoted string", error PREFIX, [ ... ], * or $var${hint}`);
     }
     return expected;
   }

@@ -176,6 +176,45 @@ describe('cli: exit statuses and hostile input', { timeout: 120_000 }, () => {
     expect(r.stdout).toMatch(/status (0|141)/);
   });
 
+  it('a full disk (ENOSPC) on stdout or for --json is one line and exit 2', () => {
+    const r = spawnSync('bash', ['-c', 'node sim/psync-sim.js run scenarios/lessons/01-first-sync.scn > /dev/full'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual(['psync-sim: stdout: no space left on device']);
+    const j = cli(['run', 'scenarios/lessons/01-first-sync.scn', '--json', '/dev/full']);
+    expect(j.status).toBe(2);
+    expect(j.err).toContain('--json: cannot write /dev/full: ENOSPC');
+    expectNoStack(j);
+  });
+
+  it('SIGINT during a fuzz campaign: exit 130 after the summary so far', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['sim/psync-sim.js', 'fuzz', '--runs', '100000', '--seed', 'sigint', '--workers', '1', '--out', join(dir, 'sigint')], {
+      cwd: root, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined },
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    // Interrupt once the campaign has started (its first line is printed before any run).
+    await new Promise<void>((resolve) => {
+      const t = setInterval(() => {
+        if (out.includes('psync-sim fuzz: seed sigint')) {
+          clearInterval(t);
+          setTimeout(resolve, 1500);
+        }
+      }, 50);
+    });
+    child.kill('SIGINT');
+    const status = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    expect(status).toBe(130);
+    expect(out).toContain('coverage (runs that hit each protocol path):');
+    expect(out).toMatch(/interrupted after \d+ runs: every failure file above is written and complete/);
+    expect(out).not.toMatch(STACK);
+  });
+
   it('--seeds sweeps a story and counts, per check, on how many seeds it held', () => {
     const p = file('sweep.scn', 'nodes m r1\nat 0s\n  r1: REPLICAOF m 6379\nawait converged within 10s\nexpect m.sync_full == 1\nexpect m.connected_slaves == 2\n');
     const r = cli(['run', p, '--seeds', '1..5']);

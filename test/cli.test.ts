@@ -100,6 +100,28 @@ describe('cli: psync-sim run', { timeout: 60_000 }, () => {
     expect(psync.indexOf('→ m: PSYNC')).toBeGreaterThan(decision.indexOf('decides for r1'));
   });
 
+  it("the README's lesson-04 run, --trace excerpt and explain excerpt are what the CLI prints", () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const block = (after: string): string => {
+      const i = readme.indexOf(after);
+      expect(i, after).toBeGreaterThan(-1);
+      const a = readme.indexOf('```\n', i) + 4;
+      return readme.slice(a, readme.indexOf('```', a));
+    };
+    const lesson = 'scenarios/lessons/04-partial-resync.scn';
+    const wall = (t: string): string => t.replace(/in \d+ ms wall/, 'in N ms wall');
+    const cmd = '$ npx psync-sim run ' + lesson + '\n';
+    expect(readme).toContain(cmd);
+    const from = readme.indexOf(cmd) + cmd.length;
+    const run = readme.slice(from, readme.indexOf('```', from));
+    expect(wall(run)).toBe(wall(cli('run', lesson).out));
+    const trace = cli('run', lesson, '--trace').out.split('\n');
+    for (const line of block('With `--trace`, every decision').trimEnd().split('\n')) expect(trace, line).toContain(line);
+    const flat = (t: string): string => t.replace(/\s+/g, ' ').trim();
+    const story = flat(cli('explain', lesson).out);
+    for (const para of block("with the run's own numbers. From lesson 04:").split('\n\n')) expect(story).toContain(flat(para));
+  });
+
   it('--timeline wraps long texts within COLUMNS instead of cutting them', () => {
     const p = file('timeline-narrow.scn', 'nodes m r1\nat 0s\n  r1: REPLICAOF m 6379\nawait converged within 10s\n');
     for (const columns of [60, 100]) {

@@ -10,6 +10,7 @@
 # for the servers (a poll every 10 ms), not for the lesson's `at 1s`; every check of the lesson is
 # made on the real servers too, so a run that disagrees stops the script.
 set -euo pipefail
+LOGS=()
 N=${1:-7}
 LESSON=scenarios/lessons/01-first-sync.scn
 command -v redis-server >/dev/null || { echo "redis-server is not installed" >&2; exit 2; }
@@ -43,10 +44,12 @@ want() { # what, got, expected
   [ "$2" = "$3" ] || { echo "real replay: $1 is '$2', expected '$3'" >&2; exit 1; }
 }
 
-wait_until() { # what, command... (polls every 10 ms, at most 10 s)
+wait_until() { # what, command... (polls every 10 ms, for at most 3000 polls)
   local what=$1; shift
-  for _ in $(seq 1000); do "$@" && return 0; sleep 0.01; done
-  echo "real replay: timed out waiting for $what" >&2; exit 1
+  for _ in $(seq 3000); do "$@" && return 0; sleep 0.01; done
+  echo "real replay: timed out waiting for $what" >&2
+  for f in "${LOGS[@]}"; do echo "--- $f" >&2; tail -5 "$f" >&2; done
+  exit 1
 }
 
 real_replay() {
@@ -55,6 +58,7 @@ real_replay() {
   pm=$(free_port); pr=$(free_port)
   while [ "$pr" = "$pm" ]; do pr=$(free_port); done
   mkdir "$dir/m" "$dir/r1"
+  LOGS=("$dir/m.log" "$dir/r1.log")
   redis-server --port "$pm" --bind 127.0.0.1 --dir "$dir/m" --save '' --daemonize yes --logfile "$dir/m.log" \
     --pidfile "$dir/m.pid" --repl-diskless-sync no --repl-ping-replica-period 3600
   redis-server --port "$pr" --bind 127.0.0.1 --dir "$dir/r1" --save '' --daemonize yes --logfile "$dir/r1.log" \

@@ -99,6 +99,23 @@ describe('cli: exit statuses and hostile input', { timeout: 120_000 }, () => {
     expect(r.out).toMatch(/db\.scn:3:16: db 16 is out of range: m has 16 databases/);
     const ok = cli(['run', file('db15.scn', 'nodes m\nat 0s\n  load m 10 db 15\nrun 1s\nexpect m: DBSIZE => 0\n')]);
     expect(ok.status).toBe(0);
+    // More databases configured: db 16 is a database like any other (it was an internal error).
+    const more = cli(['run', file('db32.scn', 'nodes m\nconfig m databases 32\nat 0s\n  load m 10 db 16\nrun 1s\nexpect m.db16 == "keys=10,expires=0,avg_ttl=0"\nexpect m: SELECT 31 => OK\n')]);
+    expect(more.status, more.out + more.err).toBe(0);
+    expectNoStack(more);
+    const past = cli(['run', file('db32b.scn', 'nodes m\nconfig m databases 32\nat 0s\n  load m 10 db 32\n')]);
+    expect(past.status).toBe(2);
+    expect(past.out).toMatch(/db32b\.scn:4:16: db 32 is out of range: m has 32 databases/);
+  });
+
+  it('a client named as the host of a command is a FILE:LINE:COL error, not an internal error', () => {
+    const step = cli(['run', file('chost.scn', 'nodes m\nclients c1\nat 0s\n  c1: SET k v\n')]);
+    expect(step.status).toBe(2);
+    expect(step.out).toMatch(/chost\.scn:4:3: 'c1' is a client, not a server/);
+    expectNoStack(step);
+    const pred = cli(['run', file('chost2.scn', 'nodes m\nclients c1\nat 0s\nexpect c1: PING => PONG\n')]);
+    expect(pred.status).toBe(2);
+    expect(pred.out).toMatch(/chost2\.scn:4:8: 'c1' is a client/);
   });
 
   it('config errors point at the bad value (or the unknown name)', () => {
@@ -157,6 +174,45 @@ describe('cli: exit statuses and hostile input', { timeout: 120_000 }, () => {
     const r = spawnSync('bash', ['-c', `set -o pipefail; node sim/psync-sim.js run scenarios/lessons --trace | head -1 >/dev/null; echo "status $?"`], { cwd: root, encoding: 'utf8', timeout: 120_000 });
     expect(r.stderr).not.toMatch(/EPIPE|Error/);
     expect(r.stdout).toMatch(/status (0|141)/);
+  });
+
+  it('a full disk (ENOSPC) on stdout or for --json is one line and exit 2', () => {
+    const r = spawnSync('bash', ['-c', 'node sim/psync-sim.js run scenarios/lessons/01-first-sync.scn > /dev/full'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual(['psync-sim: stdout: no space left on device']);
+    const j = cli(['run', 'scenarios/lessons/01-first-sync.scn', '--json', '/dev/full']);
+    expect(j.status).toBe(2);
+    expect(j.err).toContain('--json: cannot write /dev/full: ENOSPC');
+    expectNoStack(j);
+  });
+
+  it('SIGINT during a fuzz campaign: exit 130 after the summary so far', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['sim/psync-sim.js', 'fuzz', '--runs', '100000', '--seed', 'sigint', '--workers', '1', '--out', join(dir, 'sigint')], {
+      cwd: root, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined },
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    // Interrupt once the campaign has started (its first line is printed before any run).
+    await new Promise<void>((resolve) => {
+      const t = setInterval(() => {
+        if (out.includes('psync-sim fuzz: seed sigint')) {
+          clearInterval(t);
+          setTimeout(resolve, 1500);
+        }
+      }, 50);
+    });
+    child.kill('SIGINT');
+    const status = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    expect(status).toBe(130);
+    expect(out).toContain('coverage (runs that hit each protocol path):');
+    expect(out).toMatch(/interrupted after \d+ runs: every failure file above is written and complete/);
+    expect(out).not.toMatch(STACK);
   });
 
   it('--seeds sweeps a story and counts, per check, on how many seeds it held', () => {

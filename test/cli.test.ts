@@ -100,6 +100,49 @@ describe('cli: psync-sim run', { timeout: 60_000 }, () => {
     expect(psync.indexOf('→ m: PSYNC')).toBeGreaterThan(decision.indexOf('decides for r1'));
   });
 
+  it("the README's lesson-04 run, --trace excerpt and explain excerpt are what the CLI prints", () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const block = (after: string): string => {
+      const i = readme.indexOf(after);
+      expect(i, after).toBeGreaterThan(-1);
+      const a = readme.indexOf('```\n', i) + 4;
+      return readme.slice(a, readme.indexOf('```', a));
+    };
+    const lesson = 'scenarios/lessons/04-partial-resync.scn';
+    const wall = (t: string): string => t.replace(/in \d+ ms wall/, 'in N ms wall');
+    const cmd = '$ npx psync-sim run ' + lesson + '\n';
+    expect(readme).toContain(cmd);
+    const from = readme.indexOf(cmd) + cmd.length;
+    const run = readme.slice(from, readme.indexOf('```', from));
+    expect(wall(run)).toBe(wall(cli('run', lesson).out));
+    const trace = cli('run', lesson, '--trace').out.split('\n');
+    for (const line of block('With `--trace`, every decision').trimEnd().split('\n')) expect(trace, line).toContain(line);
+    const flat = (t: string): string => t.replace(/\s+/g, ' ').trim();
+    const story = flat(cli('explain', lesson).out);
+    for (const para of block("with the run's own numbers. From lesson 04:").split('\n\n')) expect(story).toContain(flat(para));
+  });
+
+  it('--timeline wraps long texts within COLUMNS instead of cutting them', () => {
+    const p = file('timeline-narrow.scn', 'nodes m r1\nat 0s\n  r1: REPLICAOF m 6379\nawait converged within 10s\n');
+    for (const columns of [60, 100]) {
+      const r = spawnSync(process.execPath, ['sim/psync-sim.js', 'run', p, '--timeline'], {
+        cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, COLUMNS: String(columns) },
+      });
+      expect(r.status).toBe(0);
+      const lines = r.stdout.split('\n');
+      const top = lines.findIndex((l) => /^\s+m\s+r1\s*$/.test(l));
+      expect(top).toBeGreaterThan(0);
+      const timeline = lines.slice(top, lines.findIndex((l, i) => i > top && /^\s+seed /.test(l)));
+      for (const l of timeline) expect(l.length, l).toBeLessThanOrEqual(columns);
+      expect(timeline.join('\n')).not.toContain('…ccb'); // nothing cut with an ellipsis mid-word
+      // The decision, wrapped over rows in m's lane, reads back whole.
+      const start = timeline.findIndex((l) => l.includes('decides for r1'));
+      const rows = [timeline[start]!.slice(14)];
+      for (let k = start + 1; k < timeline.length && /^ {14}\S/.test(timeline[k]!); k++) rows.push(timeline[k]!.slice(14).trim());
+      expect(rows.join(' ')).toMatch(/decides for r1: full resync: replid mismatch: the replica follows [0-9a-f]{8}…, this node's history is [0-9a-f]{8}…$/);
+    }
+  });
+
   it('--help lists the commands', () => {
     const r = cli('--help');
     expect(r.status).toBe(0);

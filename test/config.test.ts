@@ -56,3 +56,12 @@ describe('config', () => {
     expect(c.replTimeoutSec).toBe(5);
   });
 });
+
+describe('documented defaults', () => {
+  it("scenarios/README.md lists the default save points as the config holds them", async () => {
+    const { readFileSync } = await import('node:fs');
+    const doc = readFileSync('scenarios/README.md', 'utf8').replace(/\s+/g, ' ');
+    const save = defaultConfig().save.map((p) => `${p.seconds} ${p.changes}`).join(' ');
+    expect(doc).toContain(`save points \`save ${save}\``);
+  });
+});

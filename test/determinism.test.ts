@@ -48,3 +48,26 @@ describe('determinism: no wall clock, randomness, timers or environment in the s
     expect(FORBIDDEN.test('engine.nowUs')).toBe(false);
   });
 });
+
+describe('determinism: the progress hook of a long run changes nothing', () => {
+  it('the same trace with and without onProgress, and progress moves forward', async () => {
+    const { parseScenario } = await import('../sim/scenario/parser.ts');
+    const { runScenario } = await import('../sim/scenario/run.ts');
+    const { renderStamped } = await import('../sim/trace/render.ts');
+    const src = 'nodes m r1\nat 0s\n  r1: REPLICAOF m 6379\nawait converged within 10s\nat +1s\n  load m 4000 over 2s\nrun 500ms\nawait converged within 10s\nexpect r1: DBSIZE => 4000\n';
+    const traced = (onProgress?: (p: { virtualUs: number; events: number }) => void): string[] => {
+      const lines: string[] = [];
+      const r = runScenario(parseScenario(src, 'p.scn'), { trace: (s) => lines.push(renderStamped(s)), source: src, ...(onProgress ? { onProgress } : {}) });
+      expect(r.failed).toBe(0);
+      return lines;
+    };
+    const seen: Array<{ virtualUs: number; events: number }> = [];
+    const withHook = traced((p) => seen.push(p));
+    expect(withHook).toEqual(traced());
+    expect(seen.length).toBeGreaterThan(10);
+    for (let i = 1; i < seen.length; i++) {
+      expect(seen[i]!.virtualUs).toBeGreaterThanOrEqual(seen[i - 1]!.virtualUs);
+      expect(seen[i]!.events).toBeGreaterThanOrEqual(seen[i - 1]!.events);
+    }
+  }, 60_000);
+});

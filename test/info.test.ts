@@ -15,7 +15,10 @@ import type { RealServer } from './support/real-redis.ts';
 import { World } from '../sim/world/world.ts';
 import { defaultConfig } from '../sim/core/config.ts';
 import type { Reply } from '../sim/core/reply.ts';
-import { formatFixed2 } from '../sim/core/info.ts';
+import { formatFixed2, infoFields } from '../sim/core/info.ts';
+import { INFO_FIELD_NAMES, INFO_FIELD_NAMES_BY_SECTION } from '../sim/core/info-names.ts';
+import { readFileSync } from 'node:fs';
+import { isKnownInfoField, suggestInfoField } from '../sim/scenario/info-fields.ts';
 
 const SECTIONS = ['server', 'clients', 'persistence', 'stats', 'replication'] as const;
 
@@ -73,6 +76,27 @@ function simPair(): { w: World; info: (node: string, section: string) => string;
   };
   return { w, info, run };
 }
+
+describe('INFO field names the parser accepts (sim/core/info-names.ts)', () => {
+  it('are exactly the names info.ts and loading.ts print, read from their source', () => {
+    const printed = new Set<string>();
+    for (const f of ['sim/core/info.ts', 'sim/core/loading.ts']) {
+      // A printed line starts a string literal: 'name:value' or `name:${...}`.
+      for (const m of readFileSync(f, 'utf8').matchAll(/(?<=['`])([a-z][a-z0-9_]*)(?=:)/g)) printed.add(m[1]!);
+    }
+    expect([...INFO_FIELD_NAMES].sort()).toEqual([...printed].sort());
+    expect(INFO_FIELD_NAMES.size).toBe(Object.values(INFO_FIELD_NAMES_BY_SECTION).flat().length); // no name twice
+  });
+
+  it('hold every field a master and a syncing replica print (families by pattern)', () => {
+    const { w, run } = simPair();
+    run(() => w.slot('r').node!.replState === 'transfer', 'r transferring');
+    for (const n of ['m', 'r']) for (const k of infoFields(w.slot(n).node!).keys()) expect(isKnownInfoField(k), k).toBe(true);
+    expect(isKnownInfoField('connected_replicas')).toBe(false);
+    expect(suggestInfoField('connected_replicas')).toBe('connected_slaves');
+    expect(isKnownInfoField('master_sync_foo')).toBe(false);
+  });
+});
 
 describe('INFO field formulas', () => {
   it('master_sync_perc is printf %.2f: the sign of -0, ties to even', () => {

@@ -1,11 +1,12 @@
 /**
  * The library as a user gets it: `npm pack`, install the tarball into a fresh folder (no
  * network: --offline, the package's dependencies come from this checkout's cache), import
- * `psync-sim`, run a story and see an invalid one refused with its line and column.
+ * `psync-sim`, run a story and see an invalid one refused with its line and column; then the
+ * README's vitest example, copied from the README as it stands, must pass in that folder.
  */
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, symlinkSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, symlinkSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -29,7 +30,9 @@ describe('package', { timeout: 300_000 }, () => {
       const pkg = join(app, 'node_modules', 'psync-sim');
       spawnSync('mkdir', ['-p', pkg]);
       expect(spawnSync('tar', ['-xzf', tgz, '-C', pkg, '--strip-components=1']).status).toBe(0);
-      for (const dep of ['seedrandom', 'yargs', 'chalk', 'cliui', 'escalade', 'get-caller-file', 'string-width', 'y18n', 'yargs-parser', 'strip-ansi', 'ansi-regex', 'emoji-regex', 'wrap-ansi', 'ansi-styles', 'get-east-asian-width']) {
+      // Every package of this checkout (vitest included, for the README's example below).
+      for (const dep of readdirSync(join(root, 'node_modules'))) {
+        if (dep.startsWith('.') || dep === 'psync-sim') continue;
         const from = join(root, 'node_modules', dep);
         if (existsSync(from)) symlinkSync(from, join(app, 'node_modules', dep));
       }
@@ -46,6 +49,15 @@ describe('package', { timeout: 300_000 }, () => {
       const out = JSON.parse(run.stdout);
       expect(out).toMatchObject({ passed: 2, failed: 0, lines: [4, 5], runs: 1 });
       expect(out.err).toMatch(/^bad\.scn:3:10: unknown INFO field 'rol' \(did you mean 'role'\?\)/);
+      // The README's library example, pasted as it stands into the folder, passes under vitest.
+      const readme = readFileSync(join(root, 'README.md'), 'utf8');
+      const at = readme.indexOf('```ts', readme.indexOf('## Using it as a library')) + '```ts\n'.length;
+      const example = readme.slice(at, readme.indexOf('```', at));
+      expect(example).toContain("from 'psync-sim'");
+      writeFileSync(join(app, 'replication.test.ts'), example);
+      const vt = spawnSync(process.execPath, [join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--root', app], { cwd: app, encoding: 'utf8', timeout: 180_000, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined } });
+      expect(vt.status, vt.stdout + vt.stderr).toBe(0);
+      expect(vt.stdout).toMatch(/Tests\s+2 passed/);
       // The installed bin runs too.
       const bin = spawnSync(process.execPath, [join(pkg, 'sim/psync-sim.js'), '--version'], { cwd: app, encoding: 'utf8' });
       expect(bin.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);

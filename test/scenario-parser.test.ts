@@ -7,6 +7,8 @@ import { ScenarioError } from '../sim/scenario/errors.ts';
 import { lexLine, lexScenario, quoteIfNeeded } from '../sim/scenario/lexer.ts';
 import { parseScenario } from '../sim/scenario/parser.ts';
 import { printPredicate, printScenario } from '../sim/scenario/printer.ts';
+import { runScenario } from '../sim/scenario/run.ts';
+import type { Reply } from '../sim/core/reply.ts';
 import {
   formatDurationUs,
   formatRateBps,
@@ -109,10 +111,50 @@ describe('scenario parser: the language reference example', () => {
   it('round-trips', () => roundTrip(parseScenario(EXAMPLE, 'ex.scn')));
 });
 
+describe('scenario parser: array replies with * and $var (ROLE, CONFIG GET)', () => {
+  it('parses, prints back and matches: $var by its text against an integer or a bulk string, * anything', async () => {
+    const src = 'nodes m\nat 0s\n  let off = m.master_repl_offset\nexpect m: ROLE => [ "master" $off [ [ * "6379" $off ] ] ]\n';
+    const s = parseScenario(src, 't');
+    const e = s.body[2]!;
+    expect(e.kind === 'expect' && e.pred.kind === 'reply' && e.pred.expected).toEqual({
+      kind: 'array', items: [{ kind: 'string', value: 'master' }, { kind: 'var', name: 'off' }, { kind: 'array', items: [{ kind: 'array', items: [{ kind: 'any' }, { kind: 'string', value: '6379' }, { kind: 'var', name: 'off' }] }] }],
+    });
+    expect(printScenario(s)).toContain('expect m: ROLE => [ "master" $off [ [ * "6379" $off ] ] ]');
+    const { replyMatches } = await import('../sim/scenario/predicates.ts');
+    const vars = new Map([['off', '14']]);
+    const role = (off: number | string, ack: string): Reply => ({ kind: 'array', items: [
+      { kind: 'bulk', value: 'master' }, { kind: 'int', value: off as number },
+      { kind: 'array', items: [{ kind: 'array', items: [{ kind: 'bulk', value: 'r1' }, { kind: 'bulk', value: '6379' }, { kind: 'bulk', value: ack }] }] }] });
+    const want = e.kind === 'expect' && e.pred.kind === 'reply' ? e.pred.expected : null;
+    expect(replyMatches(role(14, '14'), want!, vars)).toBe(true);
+    expect(replyMatches(role(14, '13'), want!, vars)).toBe(false);
+    expect(replyMatches(role(15, '14'), want!, vars)).toBe(false);
+    expect(replyMatches(role(14, '14'), want!, new Map())).toBe(false); // an unset variable matches nothing
+  });
+
+  it('a failing array expectation shows the reply on one line, in the same syntax', () => {
+    const src = 'nodes m\nat 0s\nexpect m: CONFIG GET repl-timeout => [ "repl-timeout" "61" ]\n';
+    const r = runScenario(parseScenario(src, 't'), { trace: null, source: src });
+    expect(r.checks[0]!.ok).toBe(false);
+    expect(r.checks[0]!.detail).toBe('replied [ "repl-timeout" "60" ]; expected [ "repl-timeout" "61" ]');
+  });
+});
+
 describe('scenario parser: header statements', () => {
   it('title keeps the rest of the line as written, comment removed', () => {
     const s = parseScenario(`title Don't  "panic": a 'test'   # not this\nnodes m\n`, 't');
     expect(s.title).toBe(`Don't  "panic": a 'test'`);
+  });
+
+  it('a # glued to a word stays in the title (issue numbers); a lone # starts the comment', () => {
+    expect(parseScenario('title Bug zoo #3899: a replica proxies # why\nnodes m\n', 't').title).toBe('Bug zoo #3899: a replica proxies');
+    expect(parseScenario('title a#b #c\nnodes m\n', 't').title).toBe('a#b #c');
+    expect(parseScenario('title x #\nnodes m\n', 't').title).toBe('x');
+    // The bug zoo's titles name the Redis issue: the whole title, not `Bug zoo`.
+    for (const f of readdirSync('scenarios/bugs').filter((n) => n.endsWith('.scn'))) {
+      const title = parseScenario(readFileSync(join('scenarios/bugs', f), 'utf8'), f).title ?? '';
+      expect(title, f).toMatch(/^Bug zoo (#\d+|[0-9a-f]{9}): \S/);
+    }
   });
 
   it('seed accepts decimal and hex, kept as written', () => {
@@ -416,7 +458,8 @@ describe('scenario parser: errors say FILE:LINE:COL: what is wrong', () => {
     ['var before let', B + 'expect m.master_replid == $old\n', "3:27: '$old' is used before any 'let old = ...'"],
     ['let without =', B + 'let x 5\n', "3:7: expected '=', got '5' (let NAME = VALUE)"],
     ['reply without =>', B + 'expect m: GET k\n', "3:8: missing '=> REPLY' after the command (e.g. 'm: GET k => \"v\"')"],
-    ['unquoted string reply', B + 'expect m: GET k => hello\n', "3:20: bad reply 'hello': expected OK, nil, an integer, a \"quoted string\", error PREFIX or [ ... ] (a string reply must be quoted: \"hello\")"],
+    ['unquoted string reply', B + 'expect m: GET k => hello\n', "3:20: bad reply 'hello': expected OK, nil, an integer, a \"quoted string\", error PREFIX, [ ... ], * or $var (a string reply must be quoted: \"hello\")"],
+    ['unset variable in a reply', B + 'expect m: ROLE => [ "master" $off [ ] ]\n', "3:30: '$off' is used before any 'let off = ...'"],
     ['=> in a command step', B + 'm: GET k => OK\n', "3:10: '=>' in a command step: to check the reply write 'expect m: ...'; to send '=>' quote it"],
     ['unterminated quote', B + 'm: SET k "v\n', '3:10: unterminated "double quoted" string'],
     ['text after closing quote', B + 'm: SET k "v"x\n', '3:13: closing quote must be followed by a space or the end of the line'],
@@ -545,7 +588,8 @@ at 20s
     expect(() => printPredicate(numWord)).toThrow(/bare word/);
     const base = parseScenario('nodes m\n', 't');
     expect(() => printScenario({ ...base, title: 'two\nlines' })).toThrow(/spans lines/);
-    expect(() => printScenario({ ...base, title: 'a #comment' })).toThrow(/comment/);
+    expect(() => printScenario({ ...base, title: 'a # comment' })).toThrow(/comment/);
+    expect(printScenario({ ...base, title: 'Bug zoo #3899' })).toMatch(/^title Bug zoo #3899\n/);
     expect(() => printScenario({ ...base, nodes: [{ pos: NO_POS, name: 'Bad' }] })).toThrow(/bad node name/);
   });
 

@@ -105,16 +105,32 @@ describe('shrink: fuzz failures', () => {
     body.push({ kind: 'partition', pos: NO_POS, groups: [['m'], ['r1', 'r2']] }, { kind: 'partition', pos: NO_POS, groups: [['r1'], ['m', 'r2']] }, awaitStmt);
     const r = executeGenerated('planted/2', { ...g.scenario, body }, g.options, g.faultKindsUsed);
     expect(r.failure?.kind).toBe('liveness');
-    const sh = shrinkFailure(r, 150)!;
+    const progress: number[] = [];
+    const sh = shrinkFailure(r, 150, (p) => progress.push(p.runs))!;
     expect(sh).not.toBeNull();
     expect(sh.statementsAfter).toBeLessThanOrEqual(12);
     expect(sh.result.failure?.kind).toBe('liveness');
+    // Progress is reported after every candidate run.
+    expect(progress).toEqual(Array.from({ length: sh.runs }, (_, i) => i + 1));
     // The `.min.scn` file replays through parse + run and fails the same way.
     const file = minFileText(sh, scenarioFileText);
-    expect(file.split('\n')[0]).toMatch(/^# shrunk from planted\/2: \d+ of \d+ body statements removed/);
+    const lines = file.split('\n');
+    expect(lines[0]).toMatch(/^# psync-sim fuzz --seed planted\/2, shrunk: \d+ of \d+ body statements removed, nodes 3 -> \d/);
+    expect(lines[1]).toBe('# replay: psync-sim run planted_2.min.scn --trace');
+    // The header and the title describe the shrunk story: its nodes, its steps.
+    const names = sh.scenario.nodes.map((n) => n.name).join(' ');
+    expect(lines).toContain(`# nodes: ${names}`);
+    expect(file).toMatch(/^# steps: .*partition/m);
+    expect(file).toContain(`title shrunk fuzz run planted/2: ${sh.scenario.nodes.length} nodes, `);
+    expect(file).not.toMatch(/nodeCount: 3/);
     const replay = runScenario(parseScenario(file, 'x.min.scn'), { trace: null, source: file });
     expect(replay.failed).toBeGreaterThan(0);
-    expect(replay.checks.find((c) => !c.ok)?.kind).toBe('await');
+    const failedCheck = replay.checks.find((c) => !c.ok)!;
+    expect(failedCheck.kind).toBe('await');
+    // The line the failure comment names is the line the replay fails on, and holds that await.
+    const named = Number(/^#\s+line (\d+): /m.exec(file)![1]);
+    expect(named).toBe(failedCheck.line);
+    expect(lines[named - 1]).toMatch(/^await /);
     // The liveness phase is kept: the permanent partition is what fails, not a dropped heal.
     expect(printScenario(sh.scenario)).toMatch(/partition /);
     expect(printScenario(sh.scenario)).toMatch(/REPLICAOF NO ONE/);

@@ -1,5 +1,5 @@
 /**
- * Invariants checked after every event-loop iteration of every node, in every run (sim/README.md
+ * Invariants checked after every event-loop iteration of every node, in every run (docs/ARCHITECTURE.md
  * "Checks"): they turn a silent divergence into a stop with the event that caused it.
  *
  * - backlog: offset + histlen - 1 == master_repl_offset (createReplicationBacklog, feedReplicationBuffer),

@@ -24,6 +24,7 @@ import type { FaultKind, FuzzOptions } from '../fuzz/generate.ts';
 import { COVERAGE_KEYS, COVERAGE_REQUIRED, SENTINEL_COVERAGE_KEYS, SENTINEL_COVERAGE_REQUIRED, fileStem, scenarioFileText } from '../fuzz/run.ts';
 import type { FuzzResult } from '../fuzz/run.ts';
 import { failureSignature, minFileText, shrinkBudgetDefault, shrinkFailure } from '../fuzz/shrink.ts';
+import type { ShrinkProgress } from '../fuzz/shrink.ts';
 import { EXIT, UsageError, isInterrupted, onInterrupt } from './exit.ts';
 import { headerRecord, JSON_SCHEMA_VERSION } from './records.ts';
 import { formatDurationUs, parseDurationUs } from '../scenario/units.ts';
@@ -227,6 +228,24 @@ export function fuzzCommand(o: FuzzCommandOptions): number | Promise<number> {
       lastProgressS = s;
     }
   };
+  // While a failure is shrunk (up to shrinkRuns runs of its story): a live line on a TTY, a line
+  // every 5 s otherwise, so a long shrink never looks like a hang.
+  const shrinkProgress = (seed: string): ((p: ShrinkProgress) => void) => {
+    const startS = elapsedS();
+    let lastS = startS;
+    return (p) => {
+      const s = elapsedS();
+      const line = `  shrinking ${seed}: ${p.runs}/${p.runsMax} runs, now ${p.statements} statements and ${p.nodes} nodes, ${(s - startS).toFixed(1)} s`;
+      if (isTTY) {
+        if (s - lastS < 0.1 && p.runs < p.runsMax) return;
+        out(`\r\x1b[K${c.dim(line)}`);
+      } else {
+        if (s - lastS < 5) return;
+        out(line + '\n');
+      }
+      lastS = s;
+    };
+  };
   const onResult = (r: FuzzResult): void => {
     done++;
     if (r.failure !== undefined) {
@@ -249,7 +268,8 @@ export function fuzzCommand(o: FuzzCommandOptions): number | Promise<number> {
         // Shrinking runs the scenario up to shrinkRuns more times: say so before the wait.
         if (shrinkThis) out(c.dim(`  shrinking (at most ${shrinkRuns} runs)...`) + '\n');
       }
-      const min = shrinkThis ? writeShrunk(outDir, r, shrinkRuns) : null;
+      const min = shrinkThis ? writeShrunk(outDir, r, shrinkRuns, json ? undefined : shrinkProgress(r.seed)) : null;
+      if (!json && isTTY && shrinkThis) out('\r\x1b[K');
       if (min !== null && firstOfGroup) group.minFile = min.file;
       const replayFile = (min?.file ?? file) + bugFlags;
       if (json) {
@@ -317,8 +337,8 @@ function writeFailure(dir: string, r: FuzzResult): string {
 }
 
 /** Shrink the failure and write `<seed>.min.scn`; null when it cannot be shrunk (nondeterminism). */
-export function writeShrunk(dir: string, r: FuzzResult, runsMax: number): { file: string; summary: string } | null {
-  const sh = shrinkFailure(r, runsMax);
+export function writeShrunk(dir: string, r: FuzzResult, runsMax: number, onProgress?: (p: ShrinkProgress) => void): { file: string; summary: string } | null {
+  const sh = shrinkFailure(r, runsMax, onProgress);
   if (sh === null) return null;
   const file = join(dir, `${fileStem(r.seed)}.min.scn`);
   writeFileSync(file, minFileText(sh, scenarioFileText), 'utf8');

@@ -19,6 +19,7 @@ import type { Stamped } from '../trace/events.ts';
 import { renderStamped, formatTimeUs } from '../trace/render.ts';
 import type { Palette } from '../trace/render.ts';
 import { renderTimeline } from '../trace/timeline.ts';
+import { liveProgress } from './progress.ts';
 import { EXIT, UsageError, isInterrupted, isPathError, replayLine } from './exit.ts';
 import { headerRecord, eventRecord, checkRecord, summaryRecord, errorRecord } from './records.ts';
 import { renderLedgerReport } from '../clients/report.ts';
@@ -177,8 +178,14 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
 
 async function runFiles(
   files: string[], bugs: BugName[], o: RunCommandOptions, c: InstanceType<typeof Chalk>, pal: Palette,
-  print: (s: string) => void, json: JsonOut | null,
+  printLine: (s: string) => void, json: JsonOut | null,
 ): Promise<number> {
+  // A long run shows a live progress line on a TTY's stderr; anything printed clears it first.
+  const live = o.trace ? null : liveProgress();
+  const print = live === null ? printLine : (s: string): void => {
+    live.clear();
+    printLine(s);
+  };
   let passed = 0;
   let failed = 0;
   let invalid = 0;
@@ -213,11 +220,13 @@ async function runFiles(
       : null;
     if (!o.quiet) print(c.bold(`▶ ${file}`) + (scenario.title ? ` — ${scenario.title}` : ''));
     const t0 = performance.now();
+    live?.restart();
     let result: RunResult;
     try {
       result = runScenario(scenario, {
         seed: o.seed, trace: sink, file, source: text, bugs,
         observe: recorder?.observe,
+        ...(live !== null ? { onProgress: live.update } : {}),
         onCheck: (r: CheckResult) => {
           json?.write(checkRecord(file, seed, r));
           if (o.quiet && r.ok) return;
@@ -245,6 +254,7 @@ async function runFiles(
       continue;
     }
     const wallMs = performance.now() - t0;
+    live?.clear();
     if (recorder !== null && o.html !== undefined) {
       const rec = recorder.recording({ title: scenario.title, file, seed: result.seed, nodes: scenario.nodes.map((n) => n.name), endUs: result.virtualUs });
       try {

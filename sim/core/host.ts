@@ -1,5 +1,5 @@
 /**
- * The Host: everything a node can do to the outside world (see "The core is sans-I/O" in sim/README.md).
+ * The Host: everything a node can do to the outside world (see "The core is sans-I/O" in docs/ARCHITECTURE.md).
  * The simulator's world implements it on virtual time and simulated TCP; sim/real implements it
  * on node:net and wall-clock timers; unit tests fake it with arrays. The core never reads a
  * clock, opens a socket or draws a random number by any other path.

@@ -1,7 +1,7 @@
 /**
  * The engine: a virtual clock and the events scheduled on it.
  *
- * Theory of operation. Time is an integer count of microseconds from 0 (sim/README.md,
+ * Theory of operation. Time is an integer count of microseconds from 0 (docs/ARCHITECTURE.md,
  * determinism contract). An event is an action scheduled at an absolute time; events run one
  * at a time in (atUs, seq) order, seq being the push order, so equal times run first come,
  * first served. Running an event sets `nowUs` to its time first; time never moves backwards.

@@ -60,6 +60,17 @@ export interface FuzzResult {
   readonly events: number;
   /** With `clients` in the options: the run's lost acknowledged writes by cause. */
   readonly losses?: RunLosses;
+  /**
+   * The comment lines the file starts with when they are not the options comment (a `.min.scn`
+   * says what was shrunk): the run was executed under them, so its line numbers are the file's.
+   */
+  readonly header?: string;
+}
+
+/** How executeGenerated names the run's file and what comments it puts above the scenario. */
+export interface RunFile {
+  readonly file: string;
+  readonly header: string;
 }
 
 /** Every coverage key the mapper can produce, in report order (issue 4's list first). */
@@ -282,10 +293,10 @@ export function fuzzOne(seed: string, options: Partial<FuzzOptions> = {}, trace?
  * Execute a (possibly edited) generated scenario: the planted-failure test and the shrinker use
  * this. `trace`, when given, sees every event too (the determinism check records them).
  */
-export function executeGenerated(seed: string, scenario: Scenario, options: FuzzOptions, faultKindsUsed: readonly FaultKind[], trace?: (s: Stamped) => void): FuzzResult {
+export function executeGenerated(seed: string, scenario: Scenario, options: FuzzOptions, faultKindsUsed: readonly FaultKind[], trace?: (s: Stamped) => void, as?: RunFile): FuzzResult {
   const text = printScenario(scenario);
   const cov = new CoverageSink();
-  const base = { seed, options, faultKindsUsed, scenario, text, coverage: cov.coverage };
+  const base = { seed, options, faultKindsUsed, scenario, text, coverage: cov.coverage, ...(as !== undefined ? { header: as.header } : {}) };
   let checks: CheckResult[];
   let nodesInfo: string[] = [];
   let virtualUs = 0;
@@ -295,8 +306,8 @@ export function executeGenerated(seed: string, scenario: Scenario, options: Fuzz
   try {
     // Run what the failure file will hold, parsed back: line numbers are the file's, and the
     // run is the replay (a printer/parser mismatch would show up here as a crash).
-    const file = `${fileStem(seed)}.scn`;
-    const source = fileHeader(seed, options, faultKindsUsed) + text;
+    const file = as?.file ?? `${fileStem(seed)}.scn`;
+    const source = (as?.header ?? fileHeader(seed, options, faultKindsUsed)) + text;
     const sink = trace === undefined ? cov.sink : (st: Stamped): void => { cov.sink(st); trace(st); };
     const r = runScenario(parseScenario(source, file), { trace: sink, file, source, bugs: options.bugs });
     checks = r.checks;
@@ -342,7 +353,7 @@ export function scenarioFileText(r: FuzzResult): string {
     // At the end, so the line numbers in the failure are the file's own.
     tailText = `\n# failure (${r.failure.kind}):\n` + r.failure.detail.split('\n').map((l) => `#   ${l}`.trimEnd()).join('\n') + '\n';
   }
-  return fileHeader(r.seed, r.options, r.faultKindsUsed) + r.text + tailText;
+  return (r.header ?? fileHeader(r.seed, r.options, r.faultKindsUsed)) + r.text + tailText;
 }
 
 function fileHeader(seed: string, o: FuzzOptions, kindsUsed: readonly FaultKind[]): string {

@@ -32,14 +32,26 @@ import { assert, assertNever } from '../assert.ts';
 import type { Predicate, Scenario, Statement } from '../scenario/ast.ts';
 import { parseScenario } from '../scenario/parser.ts';
 import { printScenario } from '../scenario/printer.ts';
-import { executeGenerated } from './run.ts';
+import { executeGenerated, fileStem } from './run.ts';
 import type { FuzzFailure, FuzzResult } from './run.ts';
+
+/** Where a shrink stands, for a progress line while it runs (the CLI draws it; nothing here prints). */
+export interface ShrinkProgress {
+  /** Candidates run so far, and the budget. */
+  readonly runs: number;
+  readonly runsMax: number;
+  /** The smallest failing scenario so far. */
+  readonly statements: number;
+  readonly nodes: number;
+}
 
 export interface ShrinkBudget {
   /** The most calls of stillFails (scenario runs) one shrink may make. */
   readonly runsMax: number;
   /** Never drop or shorten the liveness phase, nor any `within` (see the header). */
   readonly keepLivenessPhase: boolean;
+  /** Called after every candidate run. */
+  readonly onProgress?: (p: ShrinkProgress) => void;
 }
 
 export const shrinkBudgetDefault: ShrinkBudget = { runsMax: 300, keepLivenessPhase: false };
@@ -117,31 +129,91 @@ export interface ShrunkFailure extends ShrinkResult {
  * liveness phase (see the header). Returns null for a run that did not fail or failed by
  * nondeterminism, which no smaller scenario can be trusted to show.
  */
-export function shrinkFailure(r: FuzzResult, runsMax = shrinkBudgetDefault.runsMax): ShrunkFailure | null {
+export function shrinkFailure(r: FuzzResult, runsMax = shrinkBudgetDefault.runsMax, onProgress?: (p: ShrinkProgress) => void): ShrunkFailure | null {
   if (r.failure === undefined || r.failure.kind === 'nondeterminism') return null;
   const want = failureSignature(r.failure);
   // With a zoo bug on, a smaller scenario must also pass without the bug: it must show the bug,
   // not some failure of its own (a heal dropped, a bound shortened).
   const correctCore = r.options.bugs.length > 0 ? { ...r.options, bugs: [] } : null;
-  const fails = (s: Scenario): FuzzResult | null => {
-    const x = executeGenerated(r.seed, s, r.options, r.faultKindsUsed);
+  const fails = (s: Scenario, as?: { file: string; header: string }): FuzzResult | null => {
+    const x = executeGenerated(r.seed, s, r.options, r.faultKindsUsed, undefined, as);
     if (x.failure === undefined || failureSignature(x.failure) !== want) return null;
     if (correctCore !== null && !executeGenerated(r.seed, s, correctCore, r.faultKindsUsed).ok) return null;
     return x;
   };
-  const out = shrinkScenario(r.scenario, (s) => fails(s) !== null, { runsMax, keepLivenessPhase: r.failure.kind === 'liveness' });
-  const result = fails(out.scenario);
+  const keepLivenessPhase = r.failure.kind === 'liveness';
+  const out = shrinkScenario(r.scenario, (s) => fails(s) !== null, { runsMax, keepLivenessPhase, ...(onProgress !== undefined ? { onProgress } : {}) });
+  // The file's header and title describe the shrunk story, not the run it came from; the last run
+  // is made under that header, so the failure's line numbers are the `.min.scn` file's own.
+  const story: Scenario = { ...out.scenario, title: shrunkTitle(r.seed, out.scenario) };
+  const result = fails(story, { file: `${fileStem(r.seed)}.min.scn`, header: minFileHeader(r, out, story) });
   assert(result !== null, `shrink: the shrunk scenario of ${r.seed} no longer fails as ${want}`);
-  return { ...out, result };
+  return { ...out, scenario: story, result };
 }
 
-/** The `.min.scn` file: a header saying what was shrunk, then the failure file of the shrunk run. */
+/** The `.min.scn` file: the shrunk run's failure file (its header is minFileHeader's). */
 export function minFileText(sh: ShrunkFailure, scenarioFile: (r: FuzzResult) => string): string {
-  const removed = sh.statementsBefore - sh.statementsAfter;
-  const head =
-    `# shrunk from ${sh.result.seed}: ${removed} of ${sh.statementsBefore} body statements removed, ` +
-    `nodes ${sh.nodesBefore} -> ${sh.nodesAfter}, ${sh.runs} runs${sh.exhausted ? ' (budget spent)' : ''}\n`;
-  return head + scenarioFile(sh.result);
+  return scenarioFile(sh.result);
+}
+
+/** The shrunk story's title: its seed, nodes and the kinds of step left. */
+function shrunkTitle(seed: string, s: Scenario): string {
+  const steps = storySteps(s);
+  return `shrunk fuzz run ${seed}: ${s.nodes.length} nodes` + (steps.length > 0 ? `, ${steps.join(' ')}` : '');
+}
+
+/**
+ * The comment lines of a `.min.scn`, made from the shrunk story itself: where it came from, how
+ * to replay it (with the run's `--bug` flags), what was removed, its nodes and its steps. The
+ * options of the original run stay in `<seed>.scn`; most no longer describe this story.
+ */
+export function minFileHeader(r: FuzzResult, out: ShrinkResult, story: Scenario): string {
+  const stem = fileStem(r.seed);
+  const bugFlags = r.options.bugs.map((b) => ` --bug ${b}`).join('');
+  const removed = out.statementsBefore - out.statementsAfter;
+  const steps = storySteps(story);
+  const lines = [
+    `# psync-sim fuzz --seed ${r.seed}${bugFlags}, shrunk: ${removed} of ${out.statementsBefore} body statements removed, ` +
+      `nodes ${out.nodesBefore} -> ${out.nodesAfter}, ${out.runs} runs${out.exhausted ? ' (budget spent)' : ''}`,
+    `# replay: psync-sim run ${stem}.min.scn${bugFlags} --trace`,
+    `# the run it was shrunk from, with every option drawn from the seed: ${stem}.scn`,
+    `# nodes: ${story.nodes.map((n) => n.name).join(' ')}`,
+    `# steps: ${steps.length > 0 ? steps.join(', ') : 'none'}`,
+  ];
+  if (r.options.bugs.length > 0) lines.push(`# bugs on: ${r.options.bugs.join(' ')} (it passes without them)`);
+  return lines.join('\n') + '\n';
+}
+
+/** The distinct kinds of step in the body, in order of first appearance (`crash`, `REPLICAOF NO ONE`). */
+export function storySteps(s: Scenario): string[] {
+  const seen: string[] = [];
+  const add = (w: string): void => {
+    if (!seen.includes(w)) seen.push(w);
+  };
+  for (const st of s.body) {
+    switch (st.kind) {
+      case 'at': case 'run': case 'await': case 'let': case 'expect':
+        break; // time and checks, not steps
+      case 'command': {
+        const cmd = (st.args[0] ?? '').toUpperCase();
+        const sub = (st.args[1] ?? '').toUpperCase();
+        if ((cmd === 'REPLICAOF' || cmd === 'SLAVEOF') && sub === 'NO') add(`${cmd} NO ONE`);
+        else if (cmd === 'CLIENT' || cmd === 'DEBUG' || cmd === 'CONFIG') add(`${cmd} ${sub}`);
+        else add(cmd);
+        break;
+      }
+      case 'load': add('load'); break;
+      case 'partition': add('partition'); break;
+      case 'partition-one-way': add('one-way partition'); break;
+      case 'heal-all': case 'heal': case 'heal-one-way': add('heal'); break;
+      case 'kill-link': add('kill-link'); break;
+      case 'crash': case 'poweroff': case 'restart': add(st.kind); break;
+      case 'pause': add('pause'); break;
+      case 'link': add('link change'); break;
+      default: assertNever(st);
+    }
+  }
+  return seen;
 }
 
 type Unit = number[]; // body indices removed together
@@ -192,6 +264,7 @@ class Shrinker {
       fails = false;
     }
     if (fails) this.current = candidate;
+    this.budget.onProgress?.({ runs: this.runs, runsMax: this.budget.runsMax, statements: this.current.body.length, nodes: this.current.nodes.length });
     return fails;
   }
 

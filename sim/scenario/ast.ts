@@ -303,7 +303,7 @@ export interface ComparePred {
   right: Operand;
 }
 
-/** What `=> REPLY` expects: `OK`, `nil`, an integer, a quoted string, or `error PREFIX`. */
+/** What `=> REPLY` expects: `OK`, `nil`, an integer, a quoted string, `error PREFIX`, `[ ... ]`, `*` or `$var`. */
 export type ExpectedReply =
   | { kind: 'ok' }
   | { kind: 'nil' }
@@ -311,7 +311,11 @@ export type ExpectedReply =
   | { kind: 'string'; value: string }
   | { kind: 'error'; prefix: string }
   /** `[ REPLY ... ]`: an array reply, element by element (nested arrays allowed). */
-  | { kind: 'array'; items: ExpectedReply[] };
+  | { kind: 'array'; items: ExpectedReply[] }
+  /** `*`: any one reply (an element whose value the story does not know, such as a port or a lag). */
+  | { kind: 'any' }
+  /** `$name`: a `let` variable; an integer, bulk or status reply whose text is the variable's. */
+  | { kind: 'var'; name: string };
 
 /** `NODE: COMMAND ARGS... => REPLY` */
 export interface ReplyPred {

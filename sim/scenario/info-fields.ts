@@ -1,70 +1,29 @@
 /**
  * Which INFO fields a predicate may name (`r1.master_link_status`), so a typo is an error at
  * parse time with a suggestion instead of a check that fails at run time. The list is not kept
- * by hand: it is read from the code that prints INFO (sim/core/info.ts infoFields), by asking
- * a probe node in the two roles, master and replica. Fields that exist only in a passing state
- * or once per item are families matched by pattern: `slaveN` (one per replica), `dbN` (one per
- * non-empty database) and the `master_sync_*` progress fields of a transfer in flight.
+ * here: it is sim/core/info-names.ts, the names sim/core/info.ts prints (a test keeps the two
+ * equal by reading info.ts). Fields that exist once per item are families matched by pattern:
+ * `slaveN` (one per replica), `dbN` (one per non-empty database), and a sentinel's own INFO
+ * fields (`masterN`, `sentinel_*`).
  */
-import { RedisNode } from '../core/node.ts';
-import type { Host } from '../core/host.ts';
-import { defaultConfig } from '../core/config.ts';
-import { infoFields } from '../core/info.ts';
+import { INFO_FIELD_NAMES } from '../core/info-names.ts';
 
-const FAMILIES: readonly RegExp[] = [/^slave\d+$/, /^db\d+$/, /^master_sync_[a-z_]+$/, /^loading_[a-z_]+$/, /^master\d+$/, /^sentinel_[a-z_]+$/];
+const FAMILIES: readonly RegExp[] = [/^slave\d+$/, /^db\d+$/, /^master\d+$/, /^sentinel_[a-z_]+$/];
 
-/** A host that does nothing: the probe node never runs, it is only asked for INFO. */
-function probeHost(): Host {
-  let hex = 0;
-  const noop = (): void => {};
-  return {
-    nowUs: () => 0,
-    unixMs: () => 0,
-    randomHex: (chars: number) => (++hex).toString(16).padStart(chars, '0'),
-    connect: () => 1,
-    send: noop, close: noop,
-    fork: () => 1,
-    killChild: noop, writeFile: noop, appendFile: noop, fsyncFile: noop,
-    readFile: () => null,
-    reply: noop, sleep: noop, exit: noop, trace: noop,
-    tracing: false,
-  } as unknown as Host;
-}
-
-let memo: ReadonlySet<string> | null | undefined;
-
-/** The INFO field names of a master and of a replica; null if the probe cannot be built. */
-function probedFields(): ReadonlySet<string> | null {
-  if (memo !== undefined) return memo;
-  try {
-    // min-replicas-to-write on: min_slaves_good_slaves is printed only then.
-    const node = new RedisNode('probe', probeHost(), { ...defaultConfig(), minReplicasToWrite: 1, minReplicasMaxLagSec: 10 });
-    const names = new Set(infoFields(node).keys());
-    node.localCommand(1, ['REPLICAOF', '127.0.0.1', '6379']);
-    for (const k of infoFields(node).keys()) names.add(k);
-    memo = names;
-  } catch {
-    // A probe that no longer fits the node must not make every scenario invalid.
-    memo = null;
-  }
-  return memo;
-}
-
-/** True when some node state prints this INFO field (or the probe could not tell). */
+/** True when some node state prints this INFO field. */
 export function isKnownInfoField(field: string): boolean {
-  const names = probedFields();
-  return names === null || names.has(field) || FAMILIES.some((re) => re.test(field));
+  return INFO_FIELD_NAMES.has(field) || FAMILIES.some((re) => re.test(field));
 }
 
 /** The closest known field, for "did you mean": Redis's own `slave` for `replica` first. */
 export function suggestInfoField(field: string): string | null {
-  const names = probedFields();
-  if (names === null) return null;
+  const names = INFO_FIELD_NAMES;
   const renamed = field.replace(/replicas?/g, (w) => (w.endsWith('s') ? 'slaves' : 'slave'));
   if (renamed !== field && names.has(renamed)) return renamed;
   let best: string | null = null;
   let bestD = Infinity;
   for (const n of names) {
+    if (Math.abs(n.length - field.length) > 2) continue; // more than 2 edits apart: never suggested
     const d = editDistance(field, n);
     if (d < bestD) [best, bestD] = [n, d];
   }

@@ -117,12 +117,16 @@ function readSingle(text: string, from: number, line: number, file: string): [st
 }
 
 const TITLE_LINE = /^([ \t]*)title(?=[ \t]|$)/;
-/** A `#` that starts a comment in free text: at the start or after a space or tab. */
-const FREE_TEXT_COMMENT = /(^|[ \t])#/;
+/**
+ * A `#` that starts a comment in free text: at a word start (the line start, or after a space or
+ * tab) and followed by a space, a tab or the line end. So `title Bug zoo #3899: ...` keeps its
+ * issue number, and `title Partial resync # a note` ends at the note.
+ */
+const FREE_TEXT_COMMENT = /(^|[ \t])#(?=[ \t]|$)/;
 
 /**
  * A `title` line is free text, not tokens: quotes and apostrophes in it are just characters
- * (`title The replica's "view"`), and only a `#` at a word start begins a comment. It lexes
+ * (`title The replica's "view"`), and only a lone `#` at a word start begins a comment. It lexes
  * as the `title` keyword and one unquoted token holding the trimmed text (none if empty).
  */
 function lexTitle(text: string, indent: number): Token[] {

@@ -192,6 +192,17 @@ class Parser {
     return this.node(line, t);
   }
 
+  /**
+   * The host of a command (`NODE: COMMAND...`, as a step or in `expect`): a data node or a
+   * sentinel. A client is an application process, not a server: nothing listens on it.
+   */
+  private serverHost(line: LexedLine, t: Token): string {
+    if (!t.quoted && this.clientNames.has(t.text)) {
+      throw this.err(line, t.col, `'${t.text}' is a client, not a server: a command is sent to a node or a sentinel (to write from a client: 'load NODE COUNT from ${t.text}')`);
+    }
+    return this.host(line, t);
+  }
+
   /** A declared client. */
   private client(line: LexedLine, t: Token): string {
     if (!t.quoted && this.clientNames.has(t.text)) return t.text;
@@ -494,7 +505,7 @@ class Parser {
   }
 
   private commandStep(c: Cursor, first: Token): Statement {
-    const node = this.host(c.line, { ...first, text: first.text.slice(0, -1) });
+    const node = this.serverHost(c.line, { ...first, text: first.text.slice(0, -1) });
     const args: string[] = [];
     for (; c.i < c.line.tokens.length; c.i++) {
       const t = c.line.tokens[c.i];
@@ -788,7 +799,7 @@ class Parser {
 
   /** `NODE: COMMAND ARGS... => REPLY`; `t` is the `NODE:` token, already consumed. */
   private replyPredicate(c: Cursor, t: Token, pos: Pos): Predicate {
-    const node = this.host(c.line, { ...t, text: t.text.slice(0, -1) });
+    const node = this.serverHost(c.line, { ...t, text: t.text.slice(0, -1) });
     const args: string[] = [];
     for (;;) {
       const a = c.line.tokens[c.i];
@@ -804,7 +815,7 @@ class Parser {
     return { kind: 'reply', pos, node, args, expected };
   }
 
-  /** One expected reply: OK, nil, an integer, a "quoted string", error PREFIX, or `[ REPLY... ]`. */
+  /** One expected reply: OK, nil, an integer, a "quoted string", error PREFIX, `[ REPLY... ]`, `*` (anything) or `$var`. */
   private expectedReply(c: Cursor): ExpectedReply {
     const r = this.need(c, "reply after '=>' (OK, nil, an integer, a \"quoted string\", error PREFIX or [ ... ])");
     let expected: ExpectedReply;
@@ -824,7 +835,13 @@ class Parser {
       throw this.err(c.line, r.col, `put spaces around '[' and ']' in '${r.text}' (e.g. [ "r1" "6379" ])`);
     }
     if (r.quoted) expected = { kind: 'string', value: r.text };
-    else if (r.text === 'OK') expected = { kind: 'ok' };
+    else if (r.text === '*') expected = { kind: 'any' };
+    else if (r.text.startsWith('$')) {
+      const name = r.text.slice(1);
+      if (!VAR_NAME.test(name)) throw this.err(c.line, r.col, `bad variable '${r.text}' (expected $NAME)`);
+      if (!this.vars.has(name)) throw this.err(c.line, r.col, `'${r.text}' is used before any 'let ${name} = ...'`);
+      expected = { kind: 'var', name };
+    } else if (r.text === 'OK') expected = { kind: 'ok' };
     else if (r.text === 'nil') expected = { kind: 'nil' };
     else if (/^-?\d+$/.test(r.text) && Number.isSafeInteger(Number(r.text))) expected = { kind: 'integer', value: Number(r.text) };
     else if (/^-?[1-9]\d{0,18}$/.test(r.text) && BigInt(r.text) >= -(1n << 63n) && BigInt(r.text) < 1n << 63n) {
@@ -835,7 +852,7 @@ class Parser {
       expected = { kind: 'error', prefix: p.text };
     } else {
       const hint = /^[A-Za-z]/.test(r.text) ? ` (a string reply must be quoted: "${r.text}")` : '';
-      throw this.err(c.line, r.col, `bad reply '${rawToken(c.line, r)}': expected OK, nil, an integer, a "quoted string", error PREFIX or [ ... ]${hint}`);
+      throw this.err(c.line, r.col, `bad reply '${rawToken(c.line, r)}': expected OK, nil, an integer, a "quoted string", error PREFIX, [ ... ], * or $var${hint}`);
     }
     return expected;
   }

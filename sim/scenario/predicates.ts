@@ -10,6 +10,7 @@ import type { Operand, Predicate, ExpectedReply, FieldRef } from './ast.ts';
 import type { Reply } from '../core/reply.ts';
 import { infoFields } from '../core/info.ts';
 import { formatReply } from '../core/resp.ts';
+import { quoteIfNeeded } from './lexer.ts';
 import { ledgerField } from '../clients/report.ts';
 import { sentinelFieldValue, settled } from './sentinel-predicates.ts';
 
@@ -95,8 +96,10 @@ export function evalPredicate(ctx: EvalContext, p: Predicate): Verdict {
     case 'reply': {
       const reply = ctx.commandNow(p.node, p.args);
       if (reply === null) return { ok: false, detail: `${p.node} did not reply at once (paused, blocked or sleeping)` };
-      const ok = replyMatches(reply, p.expected);
-      return { ok, detail: `replied ${formatReply(reply)}; expected ${expectedText(p.expected)}` };
+      const ok = replyMatches(reply, p.expected, ctx.vars);
+      // An array reply on one line, in the syntax of the expectation, so the two read side by side.
+      const seen = reply.kind === 'array' && reply.items !== null ? replyText(reply) : formatReply(reply);
+      return { ok, detail: `replied ${seen}; expected ${expectedText(p.expected, ctx.vars)}` };
     }
     case 'converged': return converged(ctx, p.nodes);
     case 'settled': return settled(ctx.world, p.master);
@@ -119,7 +122,7 @@ export function evalPredicate(ctx: EvalContext, p: Predicate): Verdict {
   }
 }
 
-export function replyMatches(r: Reply, e: ExpectedReply): boolean {
+export function replyMatches(r: Reply, e: ExpectedReply, vars: ReadonlyMap<string, string> = new Map()): boolean {
   switch (e.kind) {
     case 'ok': return r.kind === 'status' && r.text === 'OK';
     case 'nil': return (r.kind === 'bulk' && r.value === null) || (r.kind === 'array' && r.items === null);
@@ -127,20 +130,45 @@ export function replyMatches(r: Reply, e: ExpectedReply): boolean {
     case 'string': return (r.kind === 'bulk' && r.value === e.value) || (r.kind === 'status' && r.text === e.value);
     case 'error': return r.kind === 'error' && r.text.startsWith(e.prefix);
     case 'array':
-      return r.kind === 'array' && r.items !== null && r.items.length === e.items.length && e.items.every((x, i) => replyMatches(r.items![i]!, x));
+      return r.kind === 'array' && r.items !== null && r.items.length === e.items.length && e.items.every((x, i) => replyMatches(r.items![i]!, x, vars));
+    case 'any': return true;
+    case 'var': {
+      // The variable holds INFO text (`let off = m.master_repl_offset`): ROLE's offset is an
+      // integer for the node itself and a bulk string in a master's list of replicas.
+      const v = vars.get(e.name);
+      if (v === undefined) return false;
+      return (r.kind === 'int' && String(r.value) === v) || (r.kind === 'bulk' && r.value === v) || (r.kind === 'status' && r.text === v);
+    }
     default: return assertNever(e);
   }
 }
 
-function expectedText(e: ExpectedReply): string {
+function expectedText(e: ExpectedReply, vars: ReadonlyMap<string, string>): string {
   switch (e.kind) {
     case 'ok': return 'OK';
     case 'nil': return 'nil';
     case 'integer': return String(e.value);
     case 'string': return JSON.stringify(e.value);
     case 'error': return `an error starting with ${e.prefix}`;
-    case 'array': return `[ ${e.items.map(expectedText).join(' ')} ]`;
+    case 'array': return `[ ${e.items.map((x) => expectedText(x, vars)).join(' ')} ]`;
+    case 'any': return '*';
+    case 'var': {
+      const v = vars.get(e.name);
+      return v === undefined ? `$${e.name} (not set)` : `$${e.name} (${v})`;
+    }
     default: return assertNever(e);
+  }
+}
+
+/** A reply in the expectation syntax: `[ "master" 14 [ [ "r1" "6379" "14" ] ] ]`. */
+export function replyText(r: Reply): string {
+  switch (r.kind) {
+    case 'status': return r.text === 'OK' ? 'OK' : quoteIfNeeded(r.text, true);
+    case 'error': return `error ${quoteIfNeeded(r.text, true)}`;
+    case 'int': return String(r.value);
+    case 'bulk': return r.value === null ? 'nil' : quoteIfNeeded(r.value, true);
+    case 'array': return r.items === null ? 'nil' : `[ ${r.items.map(replyText).join(' ')} ]`;
+    default: return assertNever(r);
   }
 }
 

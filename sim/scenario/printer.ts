@@ -205,6 +205,10 @@ export function printReply(r: ExpectedReply): string {
     case 'string': return quoteIfNeeded(r.value, true);
     case 'error': return `error ${quoteIfNeeded(r.prefix)}`;
     case 'array': return ['[', ...r.items.map(printReply), ']'].join(' ');
+    case 'any': return '*';
+    case 'var':
+      assert(VAR_NAME.test(r.name), `printer: bad variable '${r.name}'`);
+      return `$${r.name}`;
     default: return assertNever(r);
   }
 }

@@ -62,7 +62,17 @@ export interface RunOptions {
    * (the lab, sim/lab, finds which statement was running at a moment to insert an action there).
    */
   readonly onStatement?: (index: number, startUs: number, endUs: number) => void;
+  /**
+   * Called every PROGRESS_EVENTS events or so, and at every time statement, with the virtual time
+   * and the events run so far: the CLI's progress line for a long run. Only reads; the run is the
+   * same with or without it (the engine is driven in slices, which runs the same events in the
+   * same order).
+   */
+  readonly onProgress?: (p: { readonly virtualUs: number; readonly events: number }) => void;
 }
+
+/** How often onProgress is called, in engine events. */
+const PROGRESS_EVENTS = 10_000;
 
 export interface RunResult {
   readonly title: string | null;
@@ -239,21 +249,50 @@ class Executor implements EvalContext {
     this.world.net.setLink(target[0], target[1], model);
   }
 
+  /**
+   * engine.runUntil(atUs); with onProgress, in slices of virtual time that report between them
+   * (events run in the same order: a slice ends between two instants, never inside one).
+   */
+  private runUntil(atUs: number): void {
+    const e = this.world.engine;
+    const onProgress = this.o.onProgress;
+    if (onProgress === undefined) {
+      e.runUntil(atUs);
+      return;
+    }
+    const sliceUs = 100_000;
+    while (e.nowUs < atUs) {
+      e.runUntil(Math.min(atUs, e.nowUs + sliceUs));
+      onProgress({ virtualUs: e.nowUs, events: e.eventsRun });
+    }
+  }
+
   private statement(st: Statement): void {
     const w = this.world;
     const now = w.engine.nowUs;
     switch (st.kind) {
       case 'at': {
         const target = st.relative ? now + st.timeUs : st.timeUs;
-        if (target > now) w.engine.runUntil(target);
+        if (target > now) this.runUntil(target);
         return;
       }
       case 'run':
-        w.engine.runUntil(now + st.durUs);
+        this.runUntil(now + st.durUs);
         return;
       case 'await': {
         let last: Verdict = { ok: false, detail: '' };
-        const ok = w.engine.runUntilOr(() => (last = evalPredicate(this, st.pred)).ok, now + st.withinUs);
+        const holds = (): boolean => (last = evalPredicate(this, st.pred)).ok;
+        const onProgress = this.o.onProgress;
+        let sinceEvents = w.engine.eventsRun;
+        // The predicate is asked after every event anyway: the progress call rides on it.
+        const pred = onProgress === undefined ? holds : (): boolean => {
+          if (w.engine.eventsRun - sinceEvents >= PROGRESS_EVENTS) {
+            sinceEvents = w.engine.eventsRun;
+            onProgress({ virtualUs: w.engine.nowUs, events: w.engine.eventsRun });
+          }
+          return holds();
+        };
+        const ok = w.engine.runUntilOr(pred, now + st.withinUs);
         this.record('await', st.pos, st.pred, ok ? last : { ok: false, detail: `not within ${formatTimeUs(st.withinUs)}: ${last.detail}` });
         return;
       }

@@ -32,7 +32,7 @@ import { SentinelSlot } from './sentinel-slot.ts';
 import { SentinelChecker } from '../check/sentinel-invariants.ts';
 import type { SentinelOptions } from '../sentinel/sentinel.ts';
 
-/** The node's unix clock starts at 2026-01-01T00:00:00Z (the determinism contract in sim/README.md). */
+/** The node's unix clock starts at 2026-01-01T00:00:00Z (docs/ARCHITECTURE.md, "Determinism"). */
 export const EPOCH_UNIX_MS = Date.UTC(2026, 0, 1); // determinism-ok: a constant, not a clock read
 export const REDIS_PORT = 6379;
 /** A socket BGSAVE child hands the parent this much RDB at a time (Redis relays a pipe's reads). */

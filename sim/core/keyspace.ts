@@ -64,6 +64,11 @@ export class Keyspace {
   private bytes = 0;
   /** Keys deleted because a lookup found them expired on a master (stat_expiredkeys, lazy part). */
   lazyExpiredKeys = 0;
+  /**
+   * Bumped by every change to the data (set, delete, flush, rebuild): a reader that compared two
+   * datasets (`converged`) skips comparing them again while neither changed.
+   */
+  version = 0;
 
   /**
    * @param databases Redis's `databases` (SELECT accepts 0..databases-1).
@@ -94,6 +99,7 @@ export class Keyspace {
     const map = this.dbs[db]!;
     const old = map.get(key);
     if (old !== undefined) this.bytes -= key.length + old.value.length;
+    this.version++;
     let expireAtMs: number;
     if (typeof expireAt === 'number') {
       assert(Number.isSafeInteger(expireAt), `keyspace.set: bad expireAtMs ${expireAt}`);
@@ -142,6 +148,7 @@ export class Keyspace {
     const old = map.get(key);
     if (old === undefined) return false;
     map.delete(key);
+    this.version++;
     this.bytes -= key.length + old.value.length;
     this.expires[db]!.delete(key);
     return true;
@@ -166,6 +173,28 @@ export class Keyspace {
     return this.bytes;
   }
 
+  /**
+   * True when `other` holds exactly this dataset as DEBUG DIGEST sees it (debug.c
+   * computeDatasetDigest): the same keys in every database, the same values, and an expiry on the
+   * same keys (its time is not part of the digest). Logically expired keys count. One lookup per
+   * key, no hashing: what `converged` compares instead of two SHA1 digests.
+   */
+  sameDataset(other: Keyspace): boolean {
+    const dbCount = Math.max(this.dbs.length, other.dbs.length);
+    for (let db = 0; db < dbCount; db++) {
+      const a = this.dbs[db];
+      const b = other.dbs[db];
+      const aSize = a === undefined ? 0 : a.size;
+      if (aSize !== (b === undefined ? 0 : b.size)) return false;
+      if (aSize === 0) continue;
+      for (const [key, e] of a!) {
+        const f = b!.get(key);
+        if (f === undefined || f.value !== e.value || (f.expireAtMs === -1) !== (e.expireAtMs === -1)) return false;
+      }
+    }
+    return true;
+  }
+
   /** Number of keys in all databases. */
   totalKeys(): number {
     let n = 0;
@@ -177,6 +206,7 @@ export class Keyspace {
   flushDb(db: number): number {
     const map = this.dbs[db]!;
     const removed = map.size;
+    this.version++;
     for (const [key, e] of map) this.bytes -= key.length + e.value.length;
     map.clear();
     this.expires[db]!.clear();
@@ -206,6 +236,7 @@ export class Keyspace {
   /** Recompute the expiry index and byte count after `dbs` was written directly. */
   rebuildIndexes(): void {
     this.bytes = 0;
+    this.version++;
     for (let db = 0; db < this.databases; db++) {
       const set = this.expires[db]!;
       set.clear();

@@ -9,7 +9,7 @@ import type { World } from '../world/world.ts';
 import type { Operand, Predicate, ExpectedReply, FieldRef } from './ast.ts';
 import type { Reply } from '../core/reply.ts';
 import type { Keyspace } from '../core/keyspace.ts';
-import { infoFields } from '../core/info.ts';
+import { infoField } from '../core/info.ts';
 import { formatReply } from '../core/resp.ts';
 import { ledgerField } from '../clients/report.ts';
 import { sentinelFieldValue, settled } from './sentinel-predicates.ts';
@@ -35,8 +35,7 @@ export function fieldValue(ctx: EvalContext, f: FieldRef): { value: string } | {
   const slot = ctx.world.slots.get(f.node);
   const node = slot?.node ?? null;
   if (node === null) return { missing: `${f.node} is down` };
-  const fields = infoFields(node);
-  const v = fields.get(f.field);
+  const v = infoField(node, f.field);
   if (v === undefined) return { missing: `${f.node} has no INFO field '${f.field}'` };
   return { value: v };
 }

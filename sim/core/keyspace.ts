@@ -86,9 +86,27 @@ export class Keyspace {
     }
   }
 
+  /**
+   * The last get(), remembered until the next change: a command that looks a key up and then
+   * writes it (SET: lookupKeyWrite, then setKey) probes the hash table once, not twice.
+   */
+  private lastDb = -1;
+  private lastKey = '';
+  private lastEntry: Entry | undefined = undefined;
+
   /** The raw entry, expired or not (dictFind). */
   get(db: number, key: string): Entry | undefined {
-    return this.dbs[db]!.get(key);
+    const e = this.dbs[db]!.get(key);
+    this.lastDb = db;
+    this.lastKey = key;
+    this.lastEntry = e;
+    return e;
+  }
+
+  /** Forget the remembered get() (every change calls this). */
+  private changed(): void {
+    this.version++;
+    this.lastDb = -1;
   }
 
   /**
@@ -97,9 +115,9 @@ export class Keyspace {
    */
   set(db: number, key: string, value: string, expireAt: ExpireAt): void {
     const map = this.dbs[db]!;
-    const old = map.get(key);
+    const old = db === this.lastDb && key === this.lastKey ? this.lastEntry : map.get(key);
     if (old !== undefined) this.bytes -= key.length + old.value.length;
-    this.version++;
+    this.changed();
     let expireAtMs: number;
     if (typeof expireAt === 'number') {
       assert(Number.isSafeInteger(expireAt), `keyspace.set: bad expireAtMs ${expireAt}`);
@@ -111,8 +129,10 @@ export class Keyspace {
       map.set(key, { value, expireAtMs, expireAtBig: expireAt });
     }
     this.bytes += key.length + value.length;
-    if (expireAtMs === -1) this.expires[db]!.delete(key);
-    else this.expires[db]!.add(key);
+    // The index holds exactly the keys whose entry has an expiry: only those can need removing.
+    if (expireAtMs === -1) {
+      if (old !== undefined && old.expireAtMs !== -1) this.expires[db]!.delete(key);
+    } else this.expires[db]!.add(key);
   }
 
   /** Replace the value, keeping the key's expiry (KEEPTTL, APPEND, INCR, SETRANGE). */
@@ -148,9 +168,9 @@ export class Keyspace {
     const old = map.get(key);
     if (old === undefined) return false;
     map.delete(key);
-    this.version++;
+    this.changed();
     this.bytes -= key.length + old.value.length;
-    this.expires[db]!.delete(key);
+    if (old.expireAtMs !== -1) this.expires[db]!.delete(key);
     return true;
   }
 
@@ -206,7 +226,7 @@ export class Keyspace {
   flushDb(db: number): number {
     const map = this.dbs[db]!;
     const removed = map.size;
-    this.version++;
+    this.changed();
     for (const [key, e] of map) this.bytes -= key.length + e.value.length;
     map.clear();
     this.expires[db]!.clear();
@@ -236,7 +256,7 @@ export class Keyspace {
   /** Recompute the expiry index and byte count after `dbs` was written directly. */
   rebuildIndexes(): void {
     this.bytes = 0;
-    this.version++;
+    this.changed();
     for (let db = 0; db < this.databases; db++) {
       const set = this.expires[db]!;
       set.clear();

@@ -67,7 +67,8 @@ describe('lostWrites and counts', () => {
     acked(l, 'k', 'b', 'm', 'R', 20, 30, 3);
     const other = l.add('c2', 1, 'k2', 'y', 0, 4);
     l.settle(other, 'acked', '', 5);
-    for (const held of [{}, { k: 'a' }, { k: 'b', k2: 'x' }, { k2: 'y' }]) {
+    const helds: Record<string, string>[] = [{}, { k: 'a' }, { k: 'b', k2: 'x' }, { k2: 'y' }];
+    for (const held of helds) {
       const v = view('m', null, held);
       const lost = lostWrites(l.entries, v);
       expect(lostWritesCount(l, v, null)).toBe(lost.length);

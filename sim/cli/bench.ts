@@ -16,7 +16,6 @@ import { Engine } from '../engine/engine.ts';
 import { World } from '../world/world.ts';
 import { defaultConfig } from '../core/config.ts';
 import { startLoad } from '../world/load.ts';
-import { fuzzOne } from '../fuzz/run.ts';
 import { campaignDefault } from '../fuzz/campaign.ts';
 import { runCampaignOnWorkers } from './fuzz.ts';
 import { availableParallelism } from 'node:os';
@@ -68,22 +67,6 @@ export function formatFigures(f: BenchFigures): string {
   const speed = f.virtualSec / (f.wallMs / 1000);
   return `${f.name.padEnd(32)} ${String(f.events).padStart(10)} events  ${(f.wallMs / 1000).toFixed(2).padStart(7)} s wall  ` +
     `${Math.round(evPerSec).toLocaleString('en-US').padStart(12)} events/s  ${speed.toFixed(1).padStart(8)} virtual s / wall s`;
-}
-
-/** Fuzz runs per second, one thread: generate, execute with invariants, liveness phase. */
-export function benchFuzz(runs = 40): { runs: number; wallMs: number; failed: number } {
-  const t0 = performance.now();
-  let failed = 0;
-  for (let i = 0; i < runs; i++) if (!fuzzOne(`bench/${i}`).ok) failed++;
-  return { runs, wallMs: performance.now() - t0, failed };
-}
-
-/** The same kind of runs on every core (worker threads). */
-export async function benchFuzzWorkers(runs = 80): Promise<{ runs: number; wallMs: number; workers: number; failed: number }> {
-  const workers = availableParallelism();
-  const t0 = performance.now();
-  const summary = await runCampaignOnWorkers({ ...campaignDefault, seed: 'bench', runs }, workers, null, () => {});
-  return { runs: summary.runs, wallMs: performance.now() - t0, workers, failed: summary.failures.length };
 }
 
 /** Three synced nodes, m → r1, r2, at virtual time 2 s. */

@@ -1,3 +1,3 @@
-// `npm run bench`: see sim/cli/bench.ts.
-import { runBench } from './cli/bench.ts';
-await runBench();
+// `npm run bench [-- OPTIONS]`: see sim/cli/bench.ts.
+import { runBench, parseBenchArgs } from './cli/bench.ts';
+await runBench(parseBenchArgs(process.argv.slice(2)));

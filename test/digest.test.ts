@@ -9,6 +9,9 @@ import type { RealServer } from './support/real-redis.ts';
 import type { Reply } from '../sim/core/reply.ts';
 import { Keyspace } from '../sim/core/keyspace.ts';
 import { debugDigest, debugDigestValue } from '../sim/core/digest.ts';
+import { sha1Into } from '../sim/core/sha1.ts';
+import { createHash } from 'node:crypto';
+import seedrandom from 'seedrandom';
 
 const ZEROS = '0'.repeat(40);
 const NOW_MS = 1_767_225_600_000;
@@ -62,6 +65,62 @@ function text(r: Reply): string | string[] {
   if (r.kind === 'array') return (r.items ?? []).map((i) => (i.kind === 'status' ? i.text : i.kind === 'bulk' ? (i.value ?? '') : String(i.kind)));
   return JSON.stringify(r);
 }
+
+describe('digest: the fast paths agree with the slow ones', () => {
+  it('sha1Into equals node:crypto for every length up to past the native threshold, bytes and strings', () => {
+    const out = new Uint8Array(20);
+    for (let len = 0; len < 700; len++) {
+      const b = Buffer.alloc(len);
+      for (let i = 0; i < len; i++) b[i] = (i * 131 + len * 7) & 0xff;
+      const want = createHash('sha1').update(b).digest('hex');
+      sha1Into(b, out);
+      expect(Buffer.from(out).toString('hex'), `bytes, length ${len}`).toBe(want);
+      sha1Into(b.toString('latin1'), out);
+      expect(Buffer.from(out).toString('hex'), `string, length ${len}`).toBe(want);
+    }
+  });
+
+  it('Keyspace.sameDataset is true exactly when the digests are equal', () => {
+    const rng = seedrandom('same-dataset');
+    let equalSeen = 0;
+    let differentSeen = 0;
+    for (let round = 0; round < 300; round++) {
+      const a = new Keyspace();
+      const n = Math.floor(rng() * 6);
+      for (let i = 0; i < n; i++) a.set(Math.floor(rng() * 3), `k${Math.floor(rng() * 8)}`, `v${Math.floor(rng() * 3)}`, rng() < 0.3 ? NOW_MS + 1000 : -1);
+      const b = a.clone();
+      // Sometimes one small change: a value, an expiry's presence or time, a key's db, a delete.
+      const change = Math.floor(rng() * 6);
+      const key = `k${Math.floor(rng() * 8)}`;
+      const db = Math.floor(rng() * 3);
+      if (change === 1) b.set(db, key, `v${Math.floor(rng() * 3)}`, -1);
+      if (change === 2) b.set(db, key, 'v0', NOW_MS + Math.floor(rng() * 3));
+      if (change === 3) b.delete(db, key);
+      if (change === 4) b.flushDb(db);
+      const same = a.sameDataset(b);
+      expect(same, `round ${round}`).toBe(debugDigest(a) === debugDigest(b));
+      expect(b.sameDataset(a)).toBe(same);
+      if (same) equalSeen++;
+      else differentSeen++;
+    }
+    expect(equalSeen).toBeGreaterThan(50);
+    expect(differentSeen).toBeGreaterThan(50);
+  });
+
+  it('Keyspace.version changes with every change to the data', () => {
+    const ks = new Keyspace();
+    const seen = [ks.version];
+    ks.set(0, 'a', '1', -1);
+    seen.push(ks.version);
+    ks.delete(0, 'a');
+    seen.push(ks.version);
+    ks.set(2, 'b', '1', NOW_MS);
+    seen.push(ks.version);
+    ks.flushDb(2);
+    seen.push(ks.version);
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+});
 
 describe.skipIf(!haveRedisServer)('digest: equal to redis-server 7.0 DEBUG DIGEST', () => {
   let server: RealServer | null = null;

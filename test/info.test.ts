@@ -15,7 +15,7 @@ import type { RealServer } from './support/real-redis.ts';
 import { World } from '../sim/world/world.ts';
 import { defaultConfig } from '../sim/core/config.ts';
 import type { Reply } from '../sim/core/reply.ts';
-import { formatFixed2, infoFields } from '../sim/core/info.ts';
+import { formatFixed2, infoField, infoFields } from '../sim/core/info.ts';
 import { INFO_FIELD_NAMES, INFO_FIELD_NAMES_BY_SECTION } from '../sim/core/info-names.ts';
 import { readFileSync } from 'node:fs';
 import { isKnownInfoField, suggestInfoField } from '../sim/scenario/info-fields.ts';
@@ -141,6 +141,29 @@ describe('INFO field formulas', () => {
     run(() => w.slot('r').node!.replState === 'connected', 'r connected');
     // The one client is ours (the INFO caller); the replica is in server.slaves, not counted.
     expect(fields(info('m', 'clients')).get('connected_clients')).toBe('1');
+  });
+});
+
+describe('infoField (one field, for await) equals the whole INFO', () => {
+  it('every field of master and replica, while syncing and once up, and fields printed only in some states', () => {
+    const { w, run } = simPair();
+    const probe = ['master_sync_total_bytes', 'master_sync_perc', 'master_link_down_since_seconds', 'slave0', 'db0', 'nope', 'a:b'];
+    let compared = 0;
+    const check = (): void => {
+      for (const name of ['m', 'r']) {
+        const node = w.slot(name).node!;
+        const all = infoFields(node);
+        for (const [k, v] of all) expect(infoField(node, k), `${name}.${k}`).toBe(v);
+        for (const k of probe) expect(infoField(node, k), `${name}.${k}`).toBe(all.get(k));
+        compared += all.size;
+      }
+    };
+    check();
+    run(() => w.slot('r').node!.link?.format === 'eof' && w.slot('r').node!.link!.payloadBytes > 0, 'r reading an EOF payload');
+    check();
+    run(() => w.slot('r').node!.replState === 'connected', 'r connected');
+    check();
+    expect(compared).toBeGreaterThan(300);
   });
 });
 

@@ -4,7 +4,7 @@
  * named for each loss.
  */
 import { describe, it, expect } from 'vitest';
-import { Ledger, singleMaster, lostWrites, attribute, lossGroups, ledgerReport, counts, brokenWaitPromises } from '../sim/clients/ledger.ts';
+import { Ledger, singleMaster, lostWrites, lostWritesCount, attribute, lossGroups, ledgerReport, counts, brokenWaitPromises } from '../sim/clients/ledger.ts';
 import type { DataNodeView, LedgerEntry } from '../sim/clients/ledger.ts';
 import { HistoryLog } from '../sim/clients/history.ts';
 
@@ -59,6 +59,22 @@ describe('lostWrites and counts', () => {
     expect(lostWrites(l.entries, view('m', null, { k: 'c' }))).toEqual([]);
     expect(lostWrites(l.entries, view('m', null, { k: 'b' })).map((e) => e.value)).toEqual(['c']);
     expect(lostWrites(l.entries, view('m', null, {})).map((e) => e.value)).toEqual(['a', 'b', 'c']);
+  });
+  it('lostWritesCount (what `await writes.lost` reads) counts what lostWrites lists, per client and in all', () => {
+    const l = new Ledger();
+    acked(l, 'k', 'a', 'm', 'R', 0, 10, 1);
+    acked(l, 'k2', 'x', 'm', 'R', 10, 20, 2);
+    acked(l, 'k', 'b', 'm', 'R', 20, 30, 3);
+    const other = l.add('c2', 1, 'k2', 'y', 0, 4);
+    l.settle(other, 'acked', '', 5);
+    const helds: Record<string, string>[] = [{}, { k: 'a' }, { k: 'b', k2: 'x' }, { k2: 'y' }];
+    for (const held of helds) {
+      const v = view('m', null, held);
+      const lost = lostWrites(l.entries, v);
+      expect(lostWritesCount(l, v, null)).toBe(lost.length);
+      for (const c of ['c1', 'c2', 'c3']) expect(lostWritesCount(l, v, c)).toBe(lost.filter((e) => e.client === c).length);
+    }
+    expect(lostWritesCount(l, view('m', null, {}), null)).toBe(4);
   });
 });
 

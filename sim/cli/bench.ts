@@ -1,8 +1,14 @@
 /**
  * `npm run bench` / `psync-sim bench`: how fast the simulator runs, as figures (never a timed
- * test). (a) 3 nodes, 10k writes/s of 64-byte values for 60 virtual seconds, replicated to two
- * replicas; (b) a bare event-queue loop with the same number of events: the ceiling; (c) fuzz
- * runs per second on one thread.
+ * test), each next to the same workload on real redis-server 7.0 where it is installed (started
+ * and stopped here, on 127.0.0.1: bench-real.ts):
+ *   1. write burst: a master and 2 replicas absorb pipelined 64-byte SETs to random keys;
+ *      simulated writes per wall second ÷ redis-benchmark's requests per second;
+ *   2. full sync of 1M keys × 100 B (DEBUG POPULATE, disk-based): wall time ÷ real's, and the
+ *      process's peak memory per key ÷ real's used_memory per key (`--full-sync-keys N` for 10M);
+ *   3. fuzz campaign: virtual seconds per wall second on every core, and per core on one worker;
+ * then (a) 3 nodes, 10k writes/s for 60 virtual seconds and (b) a bare event-queue loop with the
+ * same number of events: the ceiling.
  * Wall-clock reads are allowed here: this is tooling, not the simulation.
  */
 import { performance } from 'node:perf_hooks';
@@ -10,10 +16,11 @@ import { Engine } from '../engine/engine.ts';
 import { World } from '../world/world.ts';
 import { defaultConfig } from '../core/config.ts';
 import { startLoad } from '../world/load.ts';
-import { fuzzOne } from '../fuzz/run.ts';
 import { campaignDefault } from '../fuzz/campaign.ts';
 import { runCampaignOnWorkers } from './fuzz.ts';
 import { availableParallelism } from 'node:os';
+import type { Reply } from '../core/reply.ts';
+import { realRedisMissing, realWriteBurst, realFullSync } from './bench-real.ts';
 
 export interface BenchFigures {
   name: string;
@@ -62,32 +69,168 @@ export function formatFigures(f: BenchFigures): string {
     `${Math.round(evPerSec).toLocaleString('en-US').padStart(12)} events/s  ${speed.toFixed(1).padStart(8)} virtual s / wall s`;
 }
 
-/** Fuzz runs per second, one thread: generate, execute with invariants, liveness phase. */
-export function benchFuzz(runs = 40): { runs: number; wallMs: number; failed: number } {
-  const t0 = performance.now();
-  let failed = 0;
-  for (let i = 0; i < runs; i++) if (!fuzzOne(`bench/${i}`).ok) failed++;
-  return { runs, wallMs: performance.now() - t0, failed };
+/** Three synced nodes, m → r1, r2, at virtual time 2 s. */
+function syncedTrio(): World {
+  const world = new World({ seed: 1, trace: null });
+  for (const name of ['m', 'r1', 'r2']) {
+    const c = defaultConfig();
+    c.replDisklessSyncDelaySec = 0;
+    if (name !== 'm') c.replicaof = { host: 'm', port: 6379 };
+    world.addNode(name, c).start();
+  }
+  world.engine.runUntil(2_000_000);
+  return world;
 }
 
-/** The same kind of runs on every core (worker threads). */
-export async function benchFuzzWorkers(runs = 80): Promise<{ runs: number; wallMs: number; workers: number; failed: number }> {
-  const workers = availableParallelism();
-  const t0 = performance.now();
-  const summary = await runCampaignOnWorkers({ ...campaignDefault, seed: 'bench', runs }, workers, null, () => {});
-  return { runs: summary.runs, wallMs: performance.now() - t0, workers, failed: summary.failures.length };
+/** Run in steps of `stepUs` until `done()` or `deadlineUs`; calls `sample` after each step. */
+function runSteps(world: World, done: () => boolean, deadlineUs: number, stepUs: number, sample: () => void = () => {}): boolean {
+  while (!done()) {
+    if (world.engine.nowUs >= deadlineUs) return false;
+    world.engine.runUntil(Math.min(deadlineUs, world.engine.nowUs + stepUs));
+    sample();
+  }
+  return true;
 }
 
-export async function runBench(): Promise<void> {
-  console.log('psync-sim bench (single thread; figures vary with the machine)');
+/**
+ * Target 1, the simulated side: `writes` SETs of `sizeBytes` to random keys among `keys`, sent
+ * at `perSec` virtual writes per second to m, until every reply came and both replicas hold the
+ * master's offset. Simulated writes per wall second.
+ */
+export function benchWriteBurst(writes: number, sizeBytes = 64, keys = 100_000, perSec = 200_000): { writesPerSec: number; wallMs: number; events: number } {
+  const world = syncedTrio();
+  const ev0 = world.engine.eventsRun;
+  const t0 = performance.now();
+  const stats = startLoad(world, { node: 'm', count: writes, overUs: Math.round((writes / perSec) * 1e6), sizeBytes, keys, db: null, ttlMs: null }, { next: 0 });
+  const node = (n: string) => world.slot(n).node!;
+  const ok = runSteps(world, () => stats.pending() === 0 && stats.sent === writes &&
+    node('r1').masterReplOffset === node('m').masterReplOffset && node('r2').masterReplOffset === node('m').masterReplOffset,
+  world.engine.nowUs + 600_000_000, 10_000);
+  const wallMs = performance.now() - t0;
+  if (!ok) throw new Error('write burst: the replicas did not catch up within 600 virtual s');
+  return { writesPerSec: writes / (wallMs / 1000), wallMs, events: world.engine.eventsRun - ev0 };
+}
+
+/**
+ * Target 2, the simulated side: m holds `keys` keys of `sizeBytes` (DEBUG POPULATE), disk-based
+ * sync; a replica started with replicaof m. Wall time from the replica's start to its link up,
+ * and the process's peak resident memory above what it used before DEBUG POPULATE, per key
+ * (both copies of the dataset, master's and replica's, live in this one process).
+ */
+export function benchFullSync(keys: number, sizeBytes = 100): { populateS: number; syncS: number; virtualSyncS: number; peakBytesPerKey: number } {
+  globalThis.gc?.();
+  const rss0 = process.memoryUsage.rss();
+  let peak = rss0;
+  const sample = (): void => {
+    const r = process.memoryUsage.rss();
+    if (r > peak) peak = r;
+  };
+  const world = new World({ seed: 1, trace: null });
+  const mc = defaultConfig();
+  mc.replDisklessSync = false;
+  world.addNode('m', mc).start();
+  const t0 = performance.now();
+  let reply: Reply | null = null;
+  world.slot('m').command(world.newClientId(), ['DEBUG', 'POPULATE', String(keys), 'key', String(sizeBytes)], (r) => (reply = r));
+  runSteps(world, () => reply !== null, world.engine.nowUs + 3_600_000_000, 100_000, sample);
+  if (reply === null || (reply as Reply).kind === 'error') throw new Error(`full sync: DEBUG POPULATE failed: ${JSON.stringify(reply)}`);
+  const populateS = (performance.now() - t0) / 1000;
+  sample();
+  const rc = defaultConfig();
+  rc.replicaof = { host: 'm', port: 6379 };
+  const t1 = performance.now();
+  const v1 = world.engine.nowUs;
+  world.addNode('r', rc).start();
+  const r = () => world.slot('r').node!;
+  const ok = runSteps(world, () => r().replState === 'connected' && r().ks.totalKeys() === keys, world.engine.nowUs + 3_600_000_000, 50_000, sample);
+  const syncS = (performance.now() - t1) / 1000;
+  if (!ok) throw new Error('full sync: the replica did not come up within an hour of virtual time');
+  sample();
+  return { populateS, syncS, virtualSyncS: (world.engine.nowUs - v1) / 1e6, peakBytesPerKey: (peak - rss0) / keys };
+}
+
+/** Target 3: a fuzz campaign of `runs` runs on `workers` worker threads; virtual s per wall s. */
+export async function benchFuzzCampaign(runs: number, workers: number, seed = 'bench'): Promise<{ runs: number; workers: number; wallS: number; virtualS: number; failed: number }> {
+  const t0 = performance.now();
+  const summary = await runCampaignOnWorkers({ ...campaignDefault, seed, runs }, workers, null, () => {});
+  return { runs: summary.runs, workers, wallS: (performance.now() - t0) / 1000, virtualS: summary.virtualUs / 1e6, failed: summary.failures.length };
+}
+
+export interface BenchOptions {
+  /** Keys of the full-sync figure (default 1M; 10M is the issue's stretch). */
+  readonly fullSyncKeys: number;
+  /** Writes of the write-burst figure. */
+  readonly burstWrites: number;
+  /** Fuzz runs per worker. */
+  readonly fuzzRunsPerWorker: number;
+  /** Skip the real-redis side. */
+  readonly noReal: boolean;
+  /** Skip the older figures (10k writes/s for 60 s, bare queue). */
+  readonly targetsOnly: boolean;
+}
+
+export const benchDefaults: BenchOptions = { fullSyncKeys: 1_000_000, burstWrites: 300_000, fuzzRunsPerWorker: 40, noReal: false, targetsOnly: false };
+
+/** `--full-sync-keys N --burst-writes N --fuzz-runs N --no-real --targets-only`. */
+export function parseBenchArgs(argv: readonly string[]): BenchOptions {
+  const o: { -readonly [K in keyof BenchOptions]: BenchOptions[K] } = { ...benchDefaults };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const num = (): number => {
+      const v = Number(argv[++i]);
+      if (!Number.isSafeInteger(v) || v <= 0) throw new Error(`bench: ${a} needs a positive integer`);
+      return v;
+    };
+    if (a === '--full-sync-keys') o.fullSyncKeys = num();
+    else if (a === '--burst-writes') o.burstWrites = num();
+    else if (a === '--fuzz-runs') o.fuzzRunsPerWorker = num();
+    else if (a === '--no-real') o.noReal = true;
+    else if (a === '--targets-only') o.targetsOnly = true;
+    else throw new Error(`bench: unknown option ${a} (--full-sync-keys N, --burst-writes N, --fuzz-runs N, --no-real, --targets-only)`);
+  }
+  return o;
+}
+
+const fmt = (x: number, digits = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const ratio = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(2)}×` : 'n/a');
+
+export async function runBench(o: BenchOptions = benchDefaults): Promise<void> {
+  const missing = o.noReal ? 'skipped (--no-real)' : realRedisMissing();
+  console.log(`psync-sim bench: figures vary with the machine and its load; real side: ${missing === null ? 'redis-server on 127.0.0.1, started and stopped here' : `none (${missing})`}`);
+
+  // 1. Write burst.
+  const burst = benchWriteBurst(o.burstWrites);
+  let line = `1. write burst, m + 2 replicas, ${fmt(o.burstWrites)} SETs × 64 B, random keys of 100k: sim ${fmt(burst.writesPerSec)} writes/s`;
+  if (missing === null) {
+    const real = await realWriteBurst(o.burstWrites, 64, 100_000, 16, 50);
+    line += `; real ${fmt(real.ackedPerSec)}/s (redis-benchmark -P 16 -c 50; ${fmt(real.replicatedPerSec)}/s until both replicas had them)` +
+      `; ratio ${ratio(burst.writesPerSec / real.ackedPerSec)} (target ≥ 1.00×)`;
+  }
+  console.log(line);
+
+  // 2. Full sync.
+  const fs = benchFullSync(o.fullSyncKeys);
+  line = `2. full sync, ${fmt(o.fullSyncKeys)} keys × 100 B, disk-based: sim ${fs.syncS.toFixed(2)} s wall (${fs.virtualSyncS.toFixed(2)} virtual s; DEBUG POPULATE ${fs.populateS.toFixed(2)} s), ` +
+    `peak memory ${fmt(fs.peakBytesPerKey)} B/key (both copies)`;
+  if (missing === null) {
+    const real = await realFullSync(o.fullSyncKeys, 100, 3_600_000);
+    line += `; real ${real.syncS.toFixed(2)} s, used_memory ${fmt(real.usedMemoryPerKey)} B/key (master) + ${fmt(real.replicaUsedMemoryPerKey)} B/key (replica)` +
+      `; time ratio ${ratio(fs.syncS / real.syncS)} (target ≤ 1.00×), memory ratio ${ratio(fs.peakBytesPerKey / (real.usedMemoryPerKey + real.replicaUsedMemoryPerKey))} (target ≤ 2.00×)`;
+  }
+  console.log(line);
+
+  // 3. Fuzz campaigns: every core, then one worker.
+  const cores = availableParallelism();
+  const all = await benchFuzzCampaign(o.fuzzRunsPerWorker * cores, cores, 'bench');
+  const one = await benchFuzzCampaign(o.fuzzRunsPerWorker, 1, 'bench1');
+  const allRate = all.virtualS / all.wallS;
+  const oneRate = one.virtualS / one.wallS;
+  console.log(`3. fuzz campaign: ${cores} workers ${fmt(allRate, 1)} virtual s / wall s (${all.runs} runs, ${fmt(all.virtualS)} virtual s in ${all.wallS.toFixed(1)} s${all.failed ? `, ${all.failed} failed!` : ''}; target ≥ 1,000); ` +
+    `1 worker ${fmt(oneRate, 1)} (${one.runs} runs${one.failed ? `, ${one.failed} failed!` : ''}); per core ${fmt(allRate / cores, 1)} vs ${fmt(oneRate, 1)}: scaling ${ratio(allRate / cores / oneRate)} (target ≥ 0.85×)`);
+
+  if (o.targetsOnly) return;
   const rep = benchReplication();
   console.log(formatFigures(rep));
   console.log(`  final master_repl_offset m/r1/r2: ${rep.offsets.join(' / ')}`);
   console.log(formatFigures(benchBareQueue(rep.events)));
-  const f = benchFuzz();
-  console.log(`${'fuzz runs (one worker)'.padEnd(32)} ${String(f.runs).padStart(10)} runs    ${(f.wallMs / 1000).toFixed(2).padStart(7)} s wall  ` +
-    `${(f.runs / (f.wallMs / 1000)).toFixed(1).padStart(12)} runs/s${f.failed ? `  (${f.failed} failed!)` : ''}`);
-  const w = await benchFuzzWorkers();
-  console.log(`${`fuzz runs (${w.workers} workers)`.padEnd(32)} ${String(w.runs).padStart(10)} runs    ${(w.wallMs / 1000).toFixed(2).padStart(7)} s wall  ` +
-    `${(w.runs / (w.wallMs / 1000)).toFixed(1).padStart(12)} runs/s${w.failed ? `  (${w.failed} failed!)` : ''}`);
 }

@@ -53,6 +53,11 @@ export interface LedgerEntry {
 
 export class Ledger {
   readonly entries: LedgerEntry[] = [];
+  /**
+   * The entries of each db and key, in issue order, kept as entries are added: `await
+   * writes.lost` asks after every event, and regrouping the whole ledger each time was its cost.
+   */
+  readonly byKey = new Map<string, LedgerEntry[]>();
 
   add(client: string, line: number, key: string, value: string, db: number, dueUs: number): LedgerEntry {
     const e: LedgerEntry = {
@@ -60,6 +65,10 @@ export class Ledger {
       startOffset: null, endOffset: null, outcome: 'pending', detail: '', doneUs: -1, waitAcks: null,
     };
     this.entries.push(e);
+    const k = `${db}\0${key}`;
+    const list = this.byKey.get(k);
+    if (list === undefined) this.byKey.set(k, [e]);
+    else list.push(e);
     return e;
   }
 
@@ -107,6 +116,22 @@ export function singleMaster(nodes: readonly DataNodeView[]): MasterResult {
   }
   if (roots.size > 1) return { ok: false, why: `no single master: ${[...roots].join(' and ')} are both masters of up nodes` };
   return { ok: true, node: byName.get([...roots][0]!)! };
+}
+
+/**
+ * How many of lostWrites(ledger.entries, master) `client` issued (every client's with null):
+ * the same rule, over the ledger's own grouping, without building the list.
+ */
+export function lostWritesCount(ledger: Ledger, master: DataNodeView, client: string | null): number {
+  let lost = 0;
+  for (const list of ledger.byKey.values()) {
+    const first = list[0]!;
+    const held = master.get(first.db, first.key);
+    let keptSeq = -1;
+    if (held !== undefined) for (const e of list) if (e.value === held) keptSeq = e.seq;
+    for (const e of list) if (e.outcome === 'acked' && e.seq > keptSeq && (client === null || e.client === client)) lost++;
+  }
+  return lost;
 }
 
 /** Acknowledged writes whose value the master no longer holds (see the file comment). */

@@ -4,7 +4,7 @@
  * (per client: sent, acknowledged, failed, unknown, lost, and the lost writes by cause), as text.
  */
 import type { World } from '../world/world.ts';
-import { counts, ledgerReport, lostWrites, singleMaster } from './ledger.ts';
+import { counts, ledgerReport, lostWritesCount, singleMaster } from './ledger.ts';
 import type { DataNodeView, LedgerReport } from './ledger.ts';
 
 /** Every data node, as the ledger analysis reads it (values as of now; expired keys absent). */
@@ -29,12 +29,12 @@ export function dataNodeViews(world: World): DataNodeView[] {
 
 /** `CLIENT.FIELD` or `writes.FIELD`: a number, or why there is none. */
 export function ledgerField(world: World, who: string, field: string): { value: string } | { missing: string } {
-  const entries = who === 'writes' ? world.ledger.entries : world.ledger.entries.filter((e) => e.client === who);
   if (field === 'lost') {
     const m = singleMaster(dataNodeViews(world));
     if (!m.ok) return { missing: `${who}.lost cannot be judged: ${m.why}` };
-    return { value: String(lostWrites(world.ledger.entries, m.node).filter((e) => who === 'writes' || e.client === who).length) };
+    return { value: String(lostWritesCount(world.ledger, m.node, who === 'writes' ? null : who)) };
   }
+  const entries = who === 'writes' ? world.ledger.entries : world.ledger.entries.filter((e) => e.client === who);
   const c = counts(entries);
   switch (field) {
     case 'sent': return { value: String(c.sent) };

@@ -9,7 +9,8 @@
  * preamble); a rewrite is instantaneous (no BGREWRITEAOF child); fsync "no" never syncs.
  */
 import type { RedisNode } from './node.ts';
-import { encodeCommand, CommandParser, RespProtocolError } from './resp.ts';
+import { encodeCommand, encodeCommandInto, commandSizeBytes, CommandParser, RespProtocolError } from './resp.ts';
+import { assert } from '../assert.ts';
 import { dataCommands } from './commands.ts';
 import type { DataContext } from './keyspace.ts';
 import { exactExpireAtText } from './keyspace.ts';
@@ -53,23 +54,41 @@ export function flushAof(n: RedisNode): void {
 
 /** rewriteAppendOnlyFile(): the whole dataset as commands, replacing the file durably. */
 export function rewriteAof(n: RedisNode): void {
-  const parts: Buffer[] = [];
-  for (let db = 0; db < n.ks.dbs.length; db++) {
-    const map = n.ks.dbs[db]!;
-    if (map.size === 0) continue;
-    parts.push(encodeCommand(['SELECT', String(db)]));
-    for (const [key, e] of map) {
-      parts.push(encodeCommand(['SET', key, e.value]));
-      if (e.expireAtMs !== -1) parts.push(encodeCommand(['PEXPIREAT', key, exactExpireAtText(e)]));
-    }
-  }
-  n.host.writeFile(n.config.appendfilename, Buffer.concat(parts));
+  // Sized first, then encoded into one buffer: no Buffer per command and no concatenation.
+  let size = 0;
+  forEachRewriteCommand(n, (argv) => (size += commandSizeBytes(argv)));
+  const file = Buffer.allocUnsafe(size);
+  let at = 0;
+  forEachRewriteCommand(n, (argv) => (at = encodeCommandInto(file, at, argv)));
+  assert(at === size, 'rewriteAof: size mismatch');
+  n.host.writeFile(n.config.appendfilename, file);
   n.aofBuf = [];
   n.aofSelectedDb = -1;
   n.aofOn = true;
   n.aofUnsynced = false;
   n.aofLastFsyncSec = n.unixtime;
   if (n.host.tracing) n.host.trace({ kind: 'note', node: n.name, text: `AOF rewritten: ${n.ks.totalKeys()} keys` });
+}
+
+/** The commands of a rewritten AOF, in order: per non-empty db a SELECT, then SET (and PEXPIREAT) per key. */
+function forEachRewriteCommand(n: RedisNode, f: (argv: readonly string[]) => void): void {
+  const set = ['SET', '', ''];
+  const pexpireat = ['PEXPIREAT', '', ''];
+  for (let db = 0; db < n.ks.dbs.length; db++) {
+    const map = n.ks.dbs[db]!;
+    if (map.size === 0) continue;
+    f(['SELECT', String(db)]);
+    for (const [key, e] of map) {
+      set[1] = key;
+      set[2] = e.value;
+      f(set);
+      if (e.expireAtMs !== -1) {
+        pexpireat[1] = key;
+        pexpireat[2] = exactExpireAtText(e);
+        f(pexpireat);
+      }
+    }
+  }
 }
 
 /** loadAppendOnlyFiles(): replay the file; returns false when there is none. */

@@ -13,25 +13,23 @@
  * an int-encoded "42" and a raw "42" agree. Logically expired keys still in the dict are included, as in Redis.
  * DIGEST-VALUE is the per-key d without the key mix, and 40 zeros for a missing key.
  */
-import { createHash } from 'node:crypto';
 import type { Keyspace, Entry } from './keyspace.ts';
 import { isExpired } from './commands/lookup.ts';
+import { sha1Into } from './sha1.ts';
 
 const OBJ_STRING = 0;
-const EXPIRE_MARK = Buffer.from('!!expire!!', 'latin1');
+const EXPIRE_MARK = '!!expire!!';
+/** Scratch for one SHA1 (the digests are computed one at a time, never re-entered). */
+const scratch = new Uint8Array(20);
 
-function sha1(bytes: Uint8Array): Buffer {
-  return createHash('sha1').update(bytes).digest();
+function xorDigest(digest: Uint8Array, bytes: string | Uint8Array): void {
+  sha1Into(bytes, scratch);
+  for (let i = 0; i < 20; i++) digest[i]! ^= scratch[i]!;
 }
 
-function xorDigest(digest: Buffer, bytes: Uint8Array): void {
-  const h = sha1(bytes);
-  for (let i = 0; i < 20; i++) digest[i]! ^= h[i]!;
-}
-
-function mixDigest(digest: Buffer, bytes: Uint8Array): void {
+function mixDigest(digest: Uint8Array, bytes: string | Uint8Array): void {
   xorDigest(digest, bytes);
-  sha1(digest).copy(digest);
+  sha1Into(digest, digest);
 }
 
 function be32(n: number): Buffer {
@@ -42,10 +40,10 @@ function be32(n: number): Buffer {
 
 const TYPE_STRING = be32(OBJ_STRING);
 
-/** xorObjectDigest() for a string value. */
-function mixValue(digest: Buffer, e: Entry): void {
+/** xorObjectDigest() for a string value (binary strings are hashed as their latin1 bytes). */
+function mixValue(digest: Uint8Array, e: Entry): void {
   mixDigest(digest, TYPE_STRING);
-  mixDigest(digest, Buffer.from(e.value, 'latin1'));
+  mixDigest(digest, e.value);
   if (e.expireAtMs !== -1) xorDigest(digest, EXPIRE_MARK);
 }
 
@@ -65,7 +63,7 @@ export function debugDigest(ks: Keyspace, nowMs?: number): string {
     for (const [key, e] of map) {
       if (nowMs !== undefined && isExpired(e, nowMs)) continue;
       d.fill(0);
-      mixDigest(d, Buffer.from(key, 'latin1'));
+      mixDigest(d, key);
       mixValue(d, e);
       xorDigest(keysXor, d); // xorDigest(final,digest,20): the key's digest is hashed once more
       included++;

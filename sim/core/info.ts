@@ -48,6 +48,46 @@ export function infoFields(n: RedisNode): Map<string, string> {
   return m;
 }
 
+/** Which section prints a field, learned from a full INFO in which exactly one section printed it. */
+const fieldSection = new Map<string, Section>();
+
+/**
+ * One INFO field, as infoFields(n).get(field), for predicates that an `await` evaluates after
+ * every event: only the section that prints the field is formatted (a few dozen lines at most,
+ * whatever the dataset), not the whole INFO. A field not found there (one printed only in some
+ * states, or never seen yet) falls back to every section.
+ */
+export function infoField(n: RedisNode, field: string): string | undefined {
+  if (field.includes(':')) return undefined; // no INFO name holds one
+  const known = fieldSection.get(field);
+  if (known !== undefined) {
+    const v = fieldIn(sectionLines(n, known), field);
+    if (v !== undefined) return v;
+  }
+  let value: string | undefined;
+  let where: Section | null = null;
+  let printed = 0;
+  for (const s of SECTIONS) {
+    const v = fieldIn(sectionLines(n, s), field);
+    if (v === undefined) continue;
+    value = v;
+    where = s;
+    printed++;
+  }
+  if (printed === 1) fieldSection.set(field, where!);
+  return value;
+}
+
+/** The value of the last `field:` line (a Map built from the lines keeps the last), or undefined. */
+function fieldIn(lines: readonly string[], field: string): string | undefined {
+  let value: string | undefined;
+  const n = field.length;
+  for (const line of lines) {
+    if (line.length > n && line.charCodeAt(n) === 58 /* ':' */ && line.startsWith(field)) value = line.slice(n + 1);
+  }
+  return value;
+}
+
 /** The field names of one section, in order (tests compare them with redis-server's). */
 export function infoSectionNames(n: RedisNode, section: Section): string[] {
   return sectionLines(n, section).map((l) => l.slice(0, l.indexOf(':')));

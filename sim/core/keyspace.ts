@@ -64,6 +64,11 @@ export class Keyspace {
   private bytes = 0;
   /** Keys deleted because a lookup found them expired on a master (stat_expiredkeys, lazy part). */
   lazyExpiredKeys = 0;
+  /**
+   * Bumped by every change to the data (set, delete, flush, rebuild): a reader that compared two
+   * datasets (`converged`) skips comparing them again while neither changed.
+   */
+  version = 0;
 
   /**
    * @param databases Redis's `databases` (SELECT accepts 0..databases-1).
@@ -81,9 +86,27 @@ export class Keyspace {
     }
   }
 
+  /**
+   * The last get(), remembered until the next change: a command that looks a key up and then
+   * writes it (SET: lookupKeyWrite, then setKey) probes the hash table once, not twice.
+   */
+  private lastDb = -1;
+  private lastKey = '';
+  private lastEntry: Entry | undefined = undefined;
+
   /** The raw entry, expired or not (dictFind). */
   get(db: number, key: string): Entry | undefined {
-    return this.dbs[db]!.get(key);
+    const e = this.dbs[db]!.get(key);
+    this.lastDb = db;
+    this.lastKey = key;
+    this.lastEntry = e;
+    return e;
+  }
+
+  /** Forget the remembered get() (every change calls this). */
+  private changed(): void {
+    this.version++;
+    this.lastDb = -1;
   }
 
   /**
@@ -92,8 +115,9 @@ export class Keyspace {
    */
   set(db: number, key: string, value: string, expireAt: ExpireAt): void {
     const map = this.dbs[db]!;
-    const old = map.get(key);
+    const old = db === this.lastDb && key === this.lastKey ? this.lastEntry : map.get(key);
     if (old !== undefined) this.bytes -= key.length + old.value.length;
+    this.changed();
     let expireAtMs: number;
     if (typeof expireAt === 'number') {
       assert(Number.isSafeInteger(expireAt), `keyspace.set: bad expireAtMs ${expireAt}`);
@@ -105,8 +129,10 @@ export class Keyspace {
       map.set(key, { value, expireAtMs, expireAtBig: expireAt });
     }
     this.bytes += key.length + value.length;
-    if (expireAtMs === -1) this.expires[db]!.delete(key);
-    else this.expires[db]!.add(key);
+    // The index holds exactly the keys whose entry has an expiry: only those can need removing.
+    if (expireAtMs === -1) {
+      if (old !== undefined && old.expireAtMs !== -1) this.expires[db]!.delete(key);
+    } else this.expires[db]!.add(key);
   }
 
   /** Replace the value, keeping the key's expiry (KEEPTTL, APPEND, INCR, SETRANGE). */
@@ -142,8 +168,9 @@ export class Keyspace {
     const old = map.get(key);
     if (old === undefined) return false;
     map.delete(key);
+    this.changed();
     this.bytes -= key.length + old.value.length;
-    this.expires[db]!.delete(key);
+    if (old.expireAtMs !== -1) this.expires[db]!.delete(key);
     return true;
   }
 
@@ -166,6 +193,28 @@ export class Keyspace {
     return this.bytes;
   }
 
+  /**
+   * True when `other` holds exactly this dataset as DEBUG DIGEST sees it (debug.c
+   * computeDatasetDigest): the same keys in every database, the same values, and an expiry on the
+   * same keys (its time is not part of the digest). Logically expired keys count. One lookup per
+   * key, no hashing: what `converged` compares instead of two SHA1 digests.
+   */
+  sameDataset(other: Keyspace): boolean {
+    const dbCount = Math.max(this.dbs.length, other.dbs.length);
+    for (let db = 0; db < dbCount; db++) {
+      const a = this.dbs[db];
+      const b = other.dbs[db];
+      const aSize = a === undefined ? 0 : a.size;
+      if (aSize !== (b === undefined ? 0 : b.size)) return false;
+      if (aSize === 0) continue;
+      for (const [key, e] of a!) {
+        const f = b!.get(key);
+        if (f === undefined || f.value !== e.value || (f.expireAtMs === -1) !== (e.expireAtMs === -1)) return false;
+      }
+    }
+    return true;
+  }
+
   /** Number of keys in all databases. */
   totalKeys(): number {
     let n = 0;
@@ -177,6 +226,7 @@ export class Keyspace {
   flushDb(db: number): number {
     const map = this.dbs[db]!;
     const removed = map.size;
+    this.changed();
     for (const [key, e] of map) this.bytes -= key.length + e.value.length;
     map.clear();
     this.expires[db]!.clear();
@@ -206,6 +256,7 @@ export class Keyspace {
   /** Recompute the expiry index and byte count after `dbs` was written directly. */
   rebuildIndexes(): void {
     this.bytes = 0;
+    this.changed();
     for (let db = 0; db < this.databases; db++) {
       const set = this.expires[db]!;
       set.clear();

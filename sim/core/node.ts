@@ -712,8 +712,15 @@ export class RedisNode {
     return master.rdbSnapshot(this);
   }
 
-  /** DEBUG DIGEST of the whole dataset. */
+  /** The last digest, valid while the keyspace is the same object at the same version. */
+  private digestMemo: { ks: Keyspace; version: number; hex: string } | null = null;
+
+  /** DEBUG DIGEST of the whole dataset (remembered until the data changes: it has no clock in it). */
   digest(): string {
-    return debugDigest(this.ks);
+    const m = this.digestMemo;
+    if (m !== null && m.ks === this.ks && m.version === this.ks.version) return m.hex;
+    const hex = debugDigest(this.ks);
+    this.digestMemo = { ks: this.ks, version: this.ks.version, hex };
+    return hex;
   }
 }

@@ -68,12 +68,16 @@ const MODULE_OPCODE_STRING = 5;
 // ---------------------------------------------------------------------------------------------
 // Writing.
 
-/** An append-only byte buffer that doubles when full. */
+/** An append-only byte buffer that doubles when full (sized up front by writeRdb, so it rarely does). */
 class Writer {
-  buf = Buffer.allocUnsafe(4096);
+  buf: Buffer;
   at = 0;
 
-  private room(n: number): void {
+  constructor(initialBytes = 4096) {
+    this.buf = Buffer.allocUnsafe(initialBytes);
+  }
+
+  room(n: number): void {
     if (this.at + n <= this.buf.length) return;
     const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + n));
     this.buf.copy(bigger, 0, 0, this.at);
@@ -86,8 +90,17 @@ class Writer {
   }
 
   latin1(s: string): void {
-    this.room(s.length);
-    this.at += this.buf.write(s, this.at, 'latin1');
+    const len = s.length;
+    this.room(len);
+    if (len <= 32) {
+      // Byte by byte: a Buffer.write() call costs more than the copy for short strings.
+      const buf = this.buf;
+      let at = this.at;
+      for (let j = 0; j < len; j++) buf[at++] = s.charCodeAt(j);
+      this.at = at;
+    } else {
+      this.at += this.buf.write(s, this.at, 'latin1');
+    }
   }
 
   /** rdbSaveLen(): 6-bit, 14-bit, 32-bit big-endian or 64-bit big-endian length. */
@@ -148,7 +161,15 @@ class Writer {
 
 /** The RDB file Redis 7.0 would write for this dataset (without LZF compression). */
 export function writeRdb(contents: RdbContents): Buffer {
-  const w = new Writer();
+  // An upper bound of the file's size, so the buffer never grows (each growth copied the whole
+  // file so far): per key at most an expiry (9 bytes), a type byte, two 9-byte lengths.
+  let bound = 64 + 8;
+  for (const [key, value] of contents.aux) bound += 1 + 18 + key.length + value.length;
+  for (const db of contents.dbs) {
+    bound += 1 + 9 + 1 + 18;
+    for (const e of db.entries) bound += 9 + 1 + 18 + e.key.length + e.value.length;
+  }
+  const w = new Writer(bound);
   w.latin1(`REDIS${String(RDB_VERSION).padStart(4, '0')}`);
   for (const [key, value] of contents.aux) {
     w.byte(OPCODE_AUX);
@@ -182,10 +203,12 @@ export function writeRdb(contents: RdbContents): Buffer {
   }
   w.byte(OPCODE_EOF);
   const crc = new Crc64().update(w.buf, 0, w.at);
-  const out = Buffer.allocUnsafe(w.at + 8);
-  w.buf.copy(out, 0, 0, w.at);
-  crc.writeLE(out, w.at);
-  return out;
+  w.room(8);
+  crc.writeLE(w.buf, w.at);
+  const size = w.at + 8;
+  // The bound is loose for small values (integers, short strings): copy when it wasted much.
+  if (size * 2 < w.buf.length) return Buffer.from(w.buf.subarray(0, size));
+  return w.buf.subarray(0, size);
 }
 
 // ---------------------------------------------------------------------------------------------

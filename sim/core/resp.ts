@@ -101,15 +101,51 @@ export function commandSizeBytes(argv: readonly string[]): number {
 /** A command as a multibulk, exactly as Redis propagates it (PING = 14 bytes). */
 export function encodeCommand(argv: readonly string[]): Buffer {
   const out = Buffer.allocUnsafe(commandSizeBytes(argv));
-  let at = out.write(`*${argv.length}\r\n`, 0, 'latin1');
-  for (const arg of argv) {
-    at += out.write(`$${arg.length}\r\n`, at, 'latin1');
-    at += out.write(arg, at, 'latin1');
+  const at = encodeCommandInto(out, 0, argv);
+  assert(at === out.length, 'encodeCommand: size mismatch');
+  return out;
+}
+
+/**
+ * encodeCommand() into `out` at `at` (room for commandSizeBytes(argv) is the caller's); returns
+ * the offset after it. Headers and short arguments are written byte by byte: a Buffer.write()
+ * call costs more than the copy for them.
+ */
+export function encodeCommandInto(out: Buffer, at: number, argv: readonly string[]): number {
+  out[at++] = 0x2a; // '*'
+  at = writeDecimal(out, at, argv.length);
+  out[at++] = CR;
+  out[at++] = LF;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const len = arg.length;
+    out[at++] = 0x24; // '$'
+    at = writeDecimal(out, at, len);
+    out[at++] = CR;
+    out[at++] = LF;
+    if (len <= 32) {
+      for (let j = 0; j < len; j++) out[at++] = arg.charCodeAt(j); // latin1: one byte per char
+    } else {
+      at += out.write(arg, at, 'latin1');
+    }
     out[at++] = CR;
     out[at++] = LF;
   }
-  assert(at === out.length, 'encodeCommand: size mismatch');
-  return out;
+  return at;
+}
+
+/** A non-negative integer's decimal digits at `at`; returns the offset after them. */
+function writeDecimal(out: Buffer, at: number, n: number): number {
+  if (n < 10) {
+    out[at] = 0x30 + n;
+    return at + 1;
+  }
+  const digits = decimalDigits(n);
+  for (let i = digits - 1; i >= 0; i--) {
+    out[at + i] = 0x30 + (n % 10);
+    n = Math.floor(n / 10);
+  }
+  return at + digits;
 }
 
 function replySizeBytes(reply: Reply): number {

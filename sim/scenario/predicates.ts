@@ -8,7 +8,8 @@ import { assertNever } from '../assert.ts';
 import type { World } from '../world/world.ts';
 import type { Operand, Predicate, ExpectedReply, FieldRef } from './ast.ts';
 import type { Reply } from '../core/reply.ts';
-import { infoFields } from '../core/info.ts';
+import type { Keyspace } from '../core/keyspace.ts';
+import { infoField } from '../core/info.ts';
 import { formatReply } from '../core/resp.ts';
 import { quoteIfNeeded } from './lexer.ts';
 import { ledgerField } from '../clients/report.ts';
@@ -35,8 +36,7 @@ export function fieldValue(ctx: EvalContext, f: FieldRef): { value: string } | {
   const slot = ctx.world.slots.get(f.node);
   const node = slot?.node ?? null;
   if (node === null) return { missing: `${f.node} is down` };
-  const fields = infoFields(node);
-  const v = fields.get(f.field);
+  const v = infoField(node, f.field);
   if (v === undefined) return { missing: `${f.node} has no INFO field '${f.field}'` };
   return { value: v };
 }
@@ -175,23 +175,54 @@ export function replyText(r: Reply): string {
 /**
  * `converged [NODE...]`: same master_replid and master_repl_offset, same DEBUG DIGEST, and every
  * replica's link up. With no names: every node that is up.
+ *
+ * An await evaluates this after every event, so it is kept cheap: ids, offsets and links first;
+ * then, instead of hashing every key of every node (DEBUG DIGEST, five SHA1s per key), a direct
+ * comparison of each dataset with the first (Keyspace.sameDataset: equal datasets are exactly
+ * the ones with equal digests), remembered until either dataset changes (Keyspace.version). The
+ * digests themselves are computed only when the verdict's detail is read (a check's record).
  */
 export function converged(ctx: EvalContext, names: readonly string[]): Verdict {
   const list = names.length > 0 ? names : [...ctx.world.slots.keys()].filter((n) => ctx.world.slots.get(n)!.node !== null);
   const nodes = list.map((name) => ({ name, node: ctx.world.slots.get(name)?.node ?? null }));
-  // Cheap facts first: the digests (a SHA1 per key) only when ids, offsets and links agree.
   let ok = nodes.every(({ node }) => node !== null && (!node.isReplica || node.replState === 'connected'));
   const first = nodes[0]?.node ?? null;
   if (ok && first !== null) {
     ok = nodes.every(({ node }) => node!.replid === first.replid && node!.masterReplOffset === first.masterReplOffset);
   }
-  const digests = ok ? nodes.map(({ node }) => node!.digest()) : null;
-  if (digests !== null) ok = digests.every((d) => d === digests[0]);
-  const rows = nodes.map(({ name, node }, i) => {
-    if (node === null) return `${name} down`;
-    const link = node.isReplica ? (node.replState === 'connected' ? ' link up' : ' link DOWN') : '';
-    const digest = digests !== null ? ` digest ${digests[i]!.slice(0, 8)}…` : '';
-    return `${name} ${node.replid.slice(0, 8)}…:${node.masterReplOffset}${digest}${link}`;
-  });
-  return { ok, detail: rows.join(', ') };
+  const compared = ok;
+  if (ok && first !== null) ok = nodes.every(({ node }) => node === first || sameDatasetCached(first.ks, node!.ks));
+  let detail: string | null = null;
+  return {
+    ok,
+    get detail(): string {
+      if (detail !== null) return detail;
+      // Datasets found equal have equal digests: hash one of them.
+      const digests = !compared ? null : ok ? nodes.map(() => first!.digest()) : nodes.map(({ node }) => node!.digest());
+      const rows = nodes.map(({ name, node }, i) => {
+        if (node === null) return `${name} down`;
+        const link = node.isReplica ? (node.replState === 'connected' ? ' link up' : ' link DOWN') : '';
+        const digest = digests !== null ? ` digest ${digests[i]!.slice(0, 8)}…` : '';
+        return `${name} ${node.replid.slice(0, 8)}…:${node.masterReplOffset}${digest}${link}`;
+      });
+      detail = rows.join(', ');
+      return detail;
+    },
+  };
+}
+
+/** The last comparison of two keyspaces, by the first's identity, valid while both versions hold. */
+const comparisons = new WeakMap<Keyspace, Map<Keyspace, { aVersion: number; bVersion: number; equal: boolean }>>();
+
+function sameDatasetCached(a: Keyspace, b: Keyspace): boolean {
+  let byOther = comparisons.get(a);
+  if (byOther === undefined) {
+    byOther = new Map();
+    comparisons.set(a, byOther);
+  }
+  const last = byOther.get(b);
+  if (last !== undefined && last.aVersion === a.version && last.bVersion === b.version) return last.equal;
+  const equal = a.sameDataset(b);
+  byOther.set(b, { aVersion: a.version, bVersion: b.version, equal });
+  return equal;
 }

@@ -78,7 +78,7 @@ export function infoField(n: RedisNode, field: string): string | undefined {
   return value;
 }
 
-/** The value of the last `field:` line (a Map built from the lines keeps the last), or undefined. */
+/** The value of the last line that names the field (a Map built from the lines keeps the last), or undefined. */
 function fieldIn(lines: readonly string[], field: string): string | undefined {
   let value: string | undefined;
   const n = field.length;

@@ -59,8 +59,9 @@ const parser = yargs(argvParsed)
       .option('seeds', { type: 'string', describe: 'sweep: replay each file once per seed in a..b (integers), count on how many seeds each check held' })
       .option('trace', { type: 'boolean', default: false, describe: 'print every trace event, explained' })
       .option('trace-level', {
-        type: 'string', choices: ['protocol', 'stream'], default: 'protocol',
-        describe: 'what the trace holds (--trace, --timeline, --json, --html): protocol = connections, handshakes, PSYNC, faults; ' +
+        // Checked by runCommand (not yargs `choices`), so a wrong value is one line like every other bad flag.
+        type: 'string', default: 'protocol',
+        describe: 'protocol|stream: what the trace holds (--trace, --timeline, --json, --html): protocol = connections, handshakes, PSYNC, faults; ' +
           'stream = that plus every propagated command with its offsets [first..last], PINGs, REPLCONF ACK/GETACK, applies and proxies. Alone it prints the trace',
       })
       .option('nodes', { type: 'string', describe: 'a,b: trace only events that concern these processes (--trace, --timeline, --json; not --html). Alone it prints the trace' })

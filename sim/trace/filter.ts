@@ -2,7 +2,7 @@
  * `--nodes a,b`: keep the trace events that concern those processes. An event concerns a
  * process when it names it as the actor (`node`), the other end (`peer`), a receiver of the
  * stream (`to`), a replica fed by a BGSAVE (`replicas`) or a side of a fault (`groups`). Events
- * that belong to no process are kept: checks, faults on every link (`heal`, `link *`) and the
+ * that belong to no process are kept: checks, faults on every link (`heal` alone, `link *`) and the
  * world's own notes (node `-`), because they are the story's frame.
  */
 import { assertNever } from '../assert.ts';

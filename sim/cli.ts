@@ -110,6 +110,7 @@ const parser = yargs(argvParsed)
       .option('json', { type: 'boolean', default: false, describe: 'print JSON lines (schema: sim/cli/run-schema.json) instead of text' })
       .option('bug', { type: 'string', array: true, describe: `switch on a historical Redis bug: ${BUG_NAMES.join(', ')}` })
       .option('clients', { type: 'boolean', default: false, describe: 'loads go through a networked client: the summary shows lost acknowledged writes by cause' })
+      .option('sentinels', { type: 'boolean', default: false, describe: 'sentinels (3 or 5) monitor the nodes: sentinel faults, settled + converged at the end, sentinel coverage' })
       .option('workers', { type: 'number', default: availableParallelism(), describe: 'worker threads (default: the machine\'s cores)' })
       .option('shrink', { type: 'boolean', default: true, describe: 'shrink the first failure of each kind into <seed>.min.scn (--no-shrink: off)' })
       .option('shrink-all', { type: 'boolean', default: false, describe: 'shrink every failure, not only the first of each signature' })
@@ -117,12 +118,13 @@ const parser = yargs(argvParsed)
       .option('check-determinism', { type: 'boolean', default: false, describe: 'run every seed twice; report the first trace event that differs' })
       .example('$0 fuzz --runs 500 --seed nightly', 'a campaign')
       .example('$0 fuzz --time 10m --shard 2/8', 'machine 2 of 8 in a CI matrix')
+      .example('$0 fuzz --sentinels --clients --runs 2000', 'failovers run by sentinels, with the lost writes by cause')
       .epilog(EXIT_CODES_HELP),
     async (argv) => {
       const { fuzzCommand } = await import('./cli/fuzz.ts');
       process.exitCode = await fuzzCommand({
         runs: argv.runs, seed: argv.seed, time: argv.time, shard: argv.shard,
-        faults: argv.faults, nodes: argv.nodes, out: argv.out, json: argv.json, bugs: argv.bug, workers: argv.workers, clients: argv.clients,
+        faults: argv.faults, nodes: argv.nodes, out: argv.out, json: argv.json, bugs: argv.bug, workers: argv.workers, clients: argv.clients, sentinels: argv.sentinels,
         interruptible: true, shrink: argv.shrink, shrinkAll: argv['shrink-all'], shrinkRuns: argv['shrink-runs'], checkDeterminism: argv['check-determinism'],
       });
     },

@@ -5,7 +5,7 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUG_NAMES, isBugName } from '../sim/core/bugs.ts';
+import { BUG_NAMES, isBugName, isSentinelBug } from '../sim/core/bugs.ts';
 import { parseScenario } from '../sim/scenario/parser.ts';
 import { runScenario } from '../sim/scenario/run.ts';
 import type { BugName } from '../sim/core/bugs.ts';
@@ -48,6 +48,9 @@ const FUZZ_BUDGET: Record<BugName, number> = {
   'fullresync-offset-at-psync': 30,
   'no-backlog-after-continue': 60,
   'proxy-unapplied': 10,
+  // Sentinel bugs, fuzzed with sentinels (`fuzz --sentinels --bug NAME`): measured 2 and 4 runs.
+  'sentinel-hello-same-port': 10,
+  'sentinel-epochs-not-persisted': 20,
 };
 
 describe('bug zoo: the fuzzer finds every bug within its budget, and the correct core passes the same runs', () => {
@@ -55,8 +58,9 @@ describe('bug zoo: the fuzzer finds every bug within its budget, and the correct
     it(`${name}: found within ${FUZZ_BUDGET[name]} runs, shrunk to at most a dozen statements`, () => {
       let firstFailure = -1;
       let found: FuzzResult | null = null;
+      const sentinels = isSentinelBug(name) ? { sentinels: true } : {};
       runCampaign(
-        { ...campaignDefault, seed: `zoo-${name}`, runs: FUZZ_BUDGET[name], fixed: { bugs: [name] } },
+        { ...campaignDefault, seed: `zoo-${name}`, runs: FUZZ_BUDGET[name], fixed: { bugs: [name], ...sentinels } },
         { onResult: (r, i) => { if (!r.ok && found === null) { found = r; firstFailure = i; } }, shouldStop: () => found !== null },
       );
       expect(firstFailure).toBeGreaterThanOrEqual(0);
@@ -64,10 +68,11 @@ describe('bug zoo: the fuzzer finds every bug within its budget, and the correct
       expect(found!.failure!.detail).toContain("nodes' INFO:");
       expect(found!.failure!.detail).toMatch(/m: (role=|down)/);
       expect(found!.failure!.detail).toContain('last trace events:');
-      const clean = runCampaign({ ...campaignDefault, seed: `zoo-${name}`, runs: firstFailure + 1, fixed: {} });
+      const clean = runCampaign({ ...campaignDefault, seed: `zoo-${name}`, runs: firstFailure + 1, fixed: { ...sentinels } });
       expect(clean.failures).toEqual([]);
       // Shrunk, the failure is a small scenario that fails with the bug and passes without it.
-      const shrunk = shrinkFailure(found!, 300)!;
+      // A sentinel run costs about ten replication runs: a smaller shrink budget keeps the test bounded.
+      const shrunk = shrinkFailure(found!, isSentinelBug(name) ? 120 : 300)!;
       expect(shrunk).not.toBeNull();
       // At most a dozen steps (time statements — at, run, await — are not steps).
       expect(shrunk.scenario.body.filter((st) => st.kind !== 'at' && st.kind !== 'run' && st.kind !== 'await').length).toBeLessThanOrEqual(12);
@@ -75,6 +80,6 @@ describe('bug zoo: the fuzzer finds every bug within its budget, and the correct
       const replay = (bugs: BugName[]) => runScenario(parseScenario(text, 'min.scn'), { trace: null, file: 'min.scn', source: text, bugs });
       expect(replay([name]).failed).toBeGreaterThan(0);
       expect(replay([]).failed).toBe(0);
-    }, 120_000);
+    }, 240_000);
   }
 });

@@ -1,8 +1,12 @@
 /**
  * Sentinel invariants, checked after every event-loop iteration of every sentinel (always on,
  * like the replication invariants):
- *   1. a sentinel's current epoch and each master's config epoch never decrease, across
- *      restarts too (both are persisted before they are acted on);
+ *   1. a sentinel's current epoch and each master's config epoch never decrease while the
+ *      process runs, and a restarted process starts from at least what its predecessor last
+ *      flushed to sentinel.conf. Not from what it held in memory: SENTINEL FAILOVER bumps the
+ *      epoch (sentinelCommand → sentinelStartFailover) with no sentinelFlushConfig(); the flush
+ *      comes with the leader's own vote in the next tick, so a crash in between forgets the
+ *      epoch in Redis too. Nothing has left the process with that epoch by then;
  *   2. one vote per epoch per sentinel: once a sentinel has voted for X in epoch e, it never
  *      holds a vote for Y ≠ X in epoch e;
  *   3. a failover leaves WAIT_START only under a leader elected with a majority of the
@@ -19,6 +23,8 @@ import { InvariantViolation } from './invariants.ts';
 export class SentinelChecker {
   private readonly epochs = new Map<string, number>();
   private readonly configEpochs = new Map<string, number>();
+  /** The process each name ran last, to tell a restart from the next iteration. */
+  private readonly processes = new Map<string, Sentinel>();
   /** `${sentinel}/${master}/${epoch}` → the runid voted for. */
   private readonly votes = new Map<string, string>();
   /** `${master}/${epoch}` → runid → how many sentinels voted for it. */
@@ -34,12 +40,15 @@ export class SentinelChecker {
     const fail = (what: string, detail: string): never => {
       throw new InvariantViolation(what, name, nowUs, detail);
     };
-    const prevEpoch = this.epochs.get(name) ?? 0;
-    if (s.currentEpoch < prevEpoch) fail('sentinel epoch monotonic', `current epoch went from ${prevEpoch} to ${s.currentEpoch}`);
+    const previous = this.processes.get(name);
+    const restarted = previous !== undefined && previous !== s;
+    this.processes.set(name, s);
+    const prevEpoch = restarted ? previous.flushedCurrentEpoch : (this.epochs.get(name) ?? 0);
+    if (s.currentEpoch < prevEpoch) fail('sentinel epoch monotonic', `current epoch went from ${prevEpoch} to ${s.currentEpoch}${restarted ? ' (flushed before the restart)' : ''}`);
     this.epochs.set(name, s.currentEpoch);
     for (const m of s.masters.values()) {
       const key = `${name}/${m.name}`;
-      const prevConfig = this.configEpochs.get(key) ?? 0;
+      const prevConfig = restarted ? (previous.flushedConfigEpochs.get(m.name) ?? 0) : (this.configEpochs.get(key) ?? 0);
       if (m.configEpoch < prevConfig) fail('sentinel config epoch monotonic', `config epoch of ${m.name} went from ${prevConfig} to ${m.configEpoch}`);
       this.configEpochs.set(key, m.configEpoch);
       if (m.leader !== null && m.leaderEpoch > 0) {

@@ -14,14 +14,14 @@ import { mkdirSync, writeFileSync, accessSync, existsSync, statSync, constants a
 import { join, resolve, dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { makeChalk } from './run.ts';
-import { runCampaign, campaignDefault, CampaignTally } from '../fuzz/campaign.ts';
+import { runCampaign, campaignDefault, CampaignTally, LOSS_RANGES } from '../fuzz/campaign.ts';
 import { Worker } from 'node:worker_threads';
-import { BUG_NAMES, isBugName } from '../core/bugs.ts';
+import { BUG_NAMES, isBugName, isSentinelBug } from '../core/bugs.ts';
 import type { BugName } from '../core/bugs.ts';
 import type { CampaignOptions, CampaignSummary } from '../fuzz/campaign.ts';
-import { FAULT_KINDS, isFaultKind } from '../fuzz/generate.ts';
+import { ALL_FAULT_KINDS, FAULT_KINDS, SENTINEL_FAULT_KINDS, isFaultKind, isSentinelFaultKind } from '../fuzz/generate.ts';
 import type { FaultKind, FuzzOptions } from '../fuzz/generate.ts';
-import { COVERAGE_KEYS, COVERAGE_REQUIRED, fileStem, scenarioFileText } from '../fuzz/run.ts';
+import { COVERAGE_KEYS, COVERAGE_REQUIRED, SENTINEL_COVERAGE_KEYS, SENTINEL_COVERAGE_REQUIRED, fileStem, scenarioFileText } from '../fuzz/run.ts';
 import type { FuzzResult } from '../fuzz/run.ts';
 import { failureSignature, minFileText, shrinkBudgetDefault, shrinkFailure } from '../fuzz/shrink.ts';
 import { EXIT, UsageError, isInterrupted, onInterrupt } from './exit.ts';
@@ -46,6 +46,8 @@ export interface FuzzCommandOptions {
   bugs?: string[];
   /** `--clients`: loads go through a networked client; the summary shows the lost writes by cause. */
   clients?: boolean;
+  /** `--sentinels`: sentinels monitor the nodes; sentinel faults, `settled` at the end, sentinel coverage. */
+  sentinels?: boolean;
   /** Worker threads (default 1 here; the CLI defaults to the machine's cores). */
   workers?: number;
   /** Shrink failures and write `<seed>.min.scn` too (default true; `--no-shrink` turns it off). */
@@ -80,14 +82,19 @@ export function parseFuzzArgs(o: FuzzCommandOptions): { campaign: CampaignOption
     const bad = o.bugs.filter((b) => !isBugName(b));
     if (bad.length > 0) throw new UsageError(`--bug: unknown bug '${bad.join(' ')}'; the zoo has: ${BUG_NAMES.join(' ')}`);
     fixed.bugs = o.bugs as BugName[];
+    const sentinelBugs = fixed.bugs.filter(isSentinelBug);
+    if (sentinelBugs.length > 0 && o.sentinels !== true) throw new UsageError(`--bug: '${sentinelBugs.join(' ')}' live in the sentinels: add --sentinels`);
   }
   if (o.clients === true) fixed.clients = true;
+  if (o.sentinels === true) fixed.sentinels = true;
   if (o.faults !== undefined) {
     const words = o.faults.split(/[\s,]+/).filter((w) => w.length > 0);
     const bad = words.filter((w) => !isFaultKind(w));
     if (bad.length > 0 || words.length === 0) {
-      throw new UsageError(`--faults: unknown kind(s) '${bad.join(' ') || o.faults}'; known: ${FAULT_KINDS.join(' ')}`);
+      throw new UsageError(`--faults: unknown kind(s) '${bad.join(' ') || o.faults}'; known: ${FAULT_KINDS.join(' ')}; with --sentinels also ${SENTINEL_FAULT_KINDS.join(' ')}`);
     }
+    const needSentinels = words.filter(isSentinelFaultKind);
+    if (needSentinels.length > 0 && o.sentinels !== true) throw new UsageError(`--faults: '${needSentinels.join(' ')}' need --sentinels`);
     fixed.faultKindsAllowed = [...new Set(words as FaultKind[])];
   }
   let shardIndex = 0;
@@ -261,9 +268,9 @@ export function fuzzCommand(o: FuzzCommandOptions): number | Promise<number> {
     progress(true);
     const wallS = elapsedS();
     const stopped = isInterrupted();
-    if (json) out(JSON.stringify({ ...summaryJson(summary, wallS, [...groups.values()]), interrupted: stopped }) + '\n');
+    if (json) out(JSON.stringify({ ...summaryJson(summary, wallS, [...groups.values()], campaign.fixed.sentinels === true), interrupted: stopped }) + '\n');
     else {
-      out(renderSummary(summary, wallS, c, [...groups.values()]) + '\n');
+      out(renderSummary(summary, wallS, c, [...groups.values()], campaign.fixed.sentinels === true) + '\n');
       if (stopped) out(c.yellow(`interrupted after ${summary.runs} runs: every failure file above is written and complete`) + '\n');
     }
     return stopped ? EXIT.interrupted : summary.failures.length > 0 ? EXIT.failed : EXIT.ok;
@@ -319,7 +326,7 @@ export function writeShrunk(dir: string, r: FuzzResult, runsMax: number): { file
   return { file, summary };
 }
 
-function summaryJson(s: CampaignSummary, wallS: number, groups: FailureGroup[]): object {
+function summaryJson(s: CampaignSummary, wallS: number, groups: FailureGroup[], sentinels: boolean): object {
   return {
     type: 'campaign',
     schema: JSON_SCHEMA_VERSION,
@@ -329,34 +336,37 @@ function summaryJson(s: CampaignSummary, wallS: number, groups: FailureGroup[]):
     runsPerSec: s.runs / Math.max(wallS, 1e-9),
     virtualSec: s.virtualUs / 1e6,
     events: s.events,
-    coverage: Object.fromEntries([...COVERAGE_KEYS].map((k) => [k, s.coverage.get(k) ?? 0])),
-    faultKinds: Object.fromEntries(FAULT_KINDS.map((k) => [k, s.faultKinds.get(k) ?? 0])),
+    coverage: Object.fromEntries([...COVERAGE_KEYS, ...(sentinels ? SENTINEL_COVERAGE_KEYS : [])].map((k) => [k, s.coverage.get(k) ?? 0])),
+    faultKinds: Object.fromEntries((sentinels ? ALL_FAULT_KINDS : FAULT_KINDS).map((k) => [k, s.faultKinds.get(k) ?? 0])),
     failures: s.failures.map((f) => ({ seed: f.seed, kind: f.failure!.kind })),
     groups: groups.map((g) => ({ signature: g.signature, count: g.seeds.length, seeds: g.seeds, minFile: g.minFile })),
     ...(s.losses !== undefined ? { losses: s.losses } : {}),
   };
 }
 
-function renderSummary(s: CampaignSummary, wallS: number, c: ReturnType<typeof makeChalk>, groups: FailureGroup[]): string {
+function renderSummary(s: CampaignSummary, wallS: number, c: ReturnType<typeof makeChalk>, groups: FailureGroup[], sentinels: boolean): string {
   const lines: string[] = [''];
   const rate = (s.runs / Math.max(wallS, 1e-9)).toFixed(1);
   lines.push(c.bold(`${s.runs} runs in ${wallS.toFixed(1)} s (${rate} runs/s), ${(s.virtualUs / 1e6).toFixed(0)} s virtual, ${s.events} events`));
   lines.push('', c.bold('coverage (runs that hit each protocol path):'));
-  const w = Math.max(...COVERAGE_KEYS.map((k) => k.length));
-  for (const k of COVERAGE_KEYS) {
+  const keys: readonly string[] = sentinels ? [...COVERAGE_KEYS, ...SENTINEL_COVERAGE_KEYS] : COVERAGE_KEYS;
+  const required: readonly string[] = sentinels ? SENTINEL_COVERAGE_REQUIRED : COVERAGE_REQUIRED;
+  const w = Math.max(...keys.map((k) => k.length));
+  for (const k of keys) {
     const n = s.coverage.get(k) ?? 0;
-    const mark = n > 0 ? c.green('✓') : COVERAGE_REQUIRED.includes(k) ? c.red('✗') : c.dim('·');
+    const mark = n > 0 ? c.green('✓') : required.includes(k) ? c.red('✗') : c.dim('·');
     lines.push(`  ${mark} ${k.padEnd(w)}  ${String(n).padStart(6)}`);
   }
   lines.push('', c.bold('fault kinds (runs that used each):'));
-  lines.push('  ' + FAULT_KINDS.map((k) => `${k} ${s.faultKinds.get(k) ?? 0}`).join(', '));
+  lines.push('  ' + (sentinels ? ALL_FAULT_KINDS : FAULT_KINDS).map((k) => `${k} ${s.faultKinds.get(k) ?? 0}`).join(', '));
   if (s.losses !== undefined) {
     // Figures, not failures: asynchronous replication loses acknowledged writes by design.
     const l = s.losses;
     lines.push('', c.bold('lost acknowledged writes (client loads; figures, not failures):'));
     lines.push(`  ${l.lost} of ${l.acked} acknowledged writes lost over ${l.runs} runs (${l.perRun.runsWithLoss} runs lost some; per run median ${l.perRun.median}, p95 ${l.perRun.p95}, max ${l.perRun.max}` +
       (l.unjudged > 0 ? `; ${l.unjudged} runs without a single master, not judged` : '') + ')');
-    lines.push('  by cause: ' + Object.entries(l.byCause).map(([k, n]) => `${k} ${n}`).join(', '));
+    lines.push('  by cause: ' + Object.entries(l.byCause).map(([k, n]) => `${k} ${n} (${l.runsByCause[k as keyof typeof l.runsByCause]} runs)`).join(', '));
+    lines.push('  runs by writes lost: ' + LOSS_RANGES.map(([label], i) => `${label}: ${l.runsByLost[i]}`).join(', '));
     lines.push(`  writes WAIT had confirmed on every other node, lost with no crash since (failures): ${l.waitPromiseBroken}`);
   }
   lines.push('');

@@ -7,9 +7,11 @@
  * load schedules while the client is busy wait in its queue, in order, and go out as soon as the
  * previous one is settled (so a stalled client falls behind and catches up later, as an
  * application thread would). For each write it:
- *   1. resolves its target (a pluggable step: a pinned node resolves to itself; following the
- *      sentinels will ask them), and connects if it has no connection to that node. A connect that
- *      is refused, or not established within `timeout`, fails the write (nothing was sent).
+ *   1. if it has no connection for the write's target, resolves the target (a pinned node resolves
+ *      to itself; `@MASTERNAME` asks the sentinels in turn, sentinel-resolver.ts) and connects. A
+ *      connect that is refused, or not established within `timeout`, fails the write (nothing was
+ *      sent). A following client then sends `ROLE` and writes only if the node says `master`;
+ *      otherwise it disconnects and the write fails (the next one resolves again).
  *   2. sends `SET key value` (after `SELECT db` when the load names a db), and waits up to
  *      `timeout` for the reply. +OK acknowledges it; an error reply (-READONLY, -NOREPLICAS) fails it.
  *   3. with `wait N T`, sends `WAIT N T` and waits up to T plus `timeout`: the write is acknowledged
@@ -17,7 +19,9 @@
  *      known to be on N replicas).
  * No reply within the timeout, or the connection closing while a write is in flight, makes the
  * write's outcome unknown (it may or may not have been applied); the client then closes the
- * connection and waits `retry` before it connects again. It never resends a write.
+ * connection and waits `retry` before it connects again. It never resends a write. A following
+ * client also drops its connection on -READONLY, so every reconnect goes through the sentinels;
+ * a connection that stays up is never re-resolved (as real clients behave).
  * A crashed or powered-off client settles its write in flight as unknown and fails every write
  * scheduled while it is down; a paused client freezes, its input and timers wait until it wakes.
  */
@@ -27,6 +31,7 @@ import type { SocketId, SocketOwner } from '../net/network.ts';
 import { ReplyParser, RespProtocolError, encodeCommand, formatReply } from '../core/resp.ts';
 import type { Reply } from '../core/reply.ts';
 import type { Ledger, LedgerEntry } from './ledger.ts';
+import { SentinelResolver } from './sentinel-resolver.ts';
 
 export const REDIS_PORT = 6379;
 
@@ -42,7 +47,7 @@ export const clientOptionsDefault: ClientOptions = { timeoutUs: 1_000_000, retry
 /** One write a load asks for. */
 export interface WriteRequest {
   readonly entry: LedgerEntry;
-  /** What the load names: a node (pinned). Resolved before every connect. */
+  /** What the load names: a node (pinned) or `@MASTERNAME` (follow the sentinels). Resolved before every connect. */
   readonly target: string;
   /** `wait N T`: replicas and timeout in ms, or null. */
   readonly wait: { readonly replicas: number; readonly timeoutMs: number } | null;
@@ -73,11 +78,16 @@ export interface ClientWorld {
   note(client: string, text: string): void;
 }
 
-type Phase = 'select' | 'set' | 'wait';
+type Phase = 'role' | 'select' | 'set' | 'wait';
 
 interface Connection {
   readonly sock: SocketId;
   readonly node: string;
+  readonly port: number;
+  /** The load target it was made for: a node, or `@MASTERNAME`. */
+  readonly target: string;
+  /** A following client's connection: ROLE said master. */
+  verified: boolean;
   open: boolean;
   db: number;
   readonly parser: ReplyParser;
@@ -89,6 +99,9 @@ export class AppClient implements SocketOwner {
   status: ClientStatus = 'up';
   options: ClientOptions = clientOptionsDefault;
   resolver: Resolver = pinnedResolver;
+  /** The sentinels an `@MASTERNAME` target asks, in order (the world sets every declared sentinel). */
+  sentinels: readonly string[] = [];
+  private sentinelResolverValue: SentinelResolver | null = null;
   private readonly queue: WriteRequest[] = [];
   private conn: Connection | null = null;
   /** The write being worked on, and the replies still expected for it, in order. */
@@ -150,27 +163,68 @@ export class AppClient implements SocketOwner {
     const req = this.queue.shift();
     if (req === undefined) return;
     this.current = req;
-    this.resolver(req.target, (node, why) => this.input(() => this.resolved(req, node, why)));
+    const c = this.conn;
+    // A connection made for this target is used as it is: only a reconnect resolves again.
+    if (c !== null && c.target === req.target) {
+      if (c.open) this.proceed();
+      return;
+    }
+    if (req.target.startsWith('@')) {
+      this.sentinelResolver().resolve(req.target.slice(1), (a, why) =>
+        this.input(() => this.resolved(req, a === null ? null : a.node, why, a === null ? REDIS_PORT : a.port)));
+      return;
+    }
+    this.resolver(req.target, (node, why) => this.input(() => this.resolved(req, node, why, REDIS_PORT)));
   }
 
-  private resolved(req: WriteRequest, node: string | null, why: string): void {
+  private sentinelResolver(): SentinelResolver {
+    if (this.sentinelResolverValue === null) {
+      const w = this.world;
+      const me = this;
+      this.sentinelResolverValue = new SentinelResolver({
+        name: this.name,
+        get timeoutUs() { return me.options.timeoutUs; },
+        connect: (to, port) => w.connect(this.name, to, port),
+        send: (sock, bytes) => w.send(sock, bytes),
+        close: (sock) => w.close(sock),
+        abort: (sock) => w.abort(sock),
+        after: (delayUs, f) => {
+          const t = this.after(delayUs, f);
+          return () => t.cancel();
+        },
+        get tracing() { return w.tracing; },
+        note: (text) => w.note(this.name, text),
+      }, this.sentinels);
+    }
+    return this.sentinelResolverValue;
+  }
+
+  private resolved(req: WriteRequest, node: string | null, why: string, port: number): void {
     if (this.current !== req) return;
     if (node === null || !this.world.isDataNode(node)) {
       this.finish('failed', node === null ? `no master to write to: ${why}` : `cannot resolve host '${node}'`, true);
       return;
     }
-    if (this.conn !== null && this.conn.node !== node) this.drop(false);
-    if (this.conn === null) {
-      if (this.world.tracing) this.world.note(this.name, `connecting to ${node}:${REDIS_PORT}`);
-      const sock = this.world.connect(this.name, node, REDIS_PORT);
-      this.conn = { sock, node, open: false, db: 0, parser: new ReplyParser() };
-      this.arm(this.options.timeoutUs, () => {
-        this.drop(true);
-        this.finish('failed', `connect to ${node}:${REDIS_PORT} timed out after ${this.options.timeoutUs / 1000}ms`, true);
-      });
+    if (this.conn !== null) this.drop(false);
+    if (this.world.tracing) this.world.note(this.name, `connecting to ${node}:${port}`);
+    const sock = this.world.connect(this.name, node, port);
+    this.conn = { sock, node, port, target: req.target, verified: false, open: false, db: 0, parser: new ReplyParser() };
+    this.arm(this.options.timeoutUs, () => {
+      this.drop(true);
+      this.finish('failed', `connect to ${node}:${port} timed out after ${this.options.timeoutUs / 1000}ms`, true);
+    });
+  }
+
+  /** The connection is open: a following client checks ROLE once, then the write goes. */
+  private proceed(): void {
+    const c = this.conn!;
+    if (!c.target.startsWith('@') || c.verified) {
+      this.sendWrite();
       return;
     }
-    if (this.conn.open) this.sendWrite();
+    this.expecting = ['role'];
+    this.world.send(c.sock, encodeCommand(['ROLE']));
+    this.arm(this.options.timeoutUs, () => this.timedOut());
   }
 
   private sendWrite(): void {
@@ -195,7 +249,14 @@ export class AppClient implements SocketOwner {
     const phase = this.expecting[0] ?? 'set';
     const limit = phase === 'wait' ? 'WAIT' : `${this.options.timeoutUs / 1000}ms`;
     this.drop(true);
-    this.finish('unknown', `no reply to ${phase === 'wait' ? 'WAIT' : 'SET'} within ${limit}`, true);
+    // No reply to ROLE: the write was never sent.
+    if (phase === 'role') this.finish('failed', `no reply to ROLE within ${limit}`, true);
+    else this.finish('unknown', `no reply to ${phase === 'wait' ? 'WAIT' : 'SET'} within ${limit}`, true);
+  }
+
+  /** Whether the current write's SET has gone out (its outcome is then unknown if the reply never comes). */
+  private get setSent(): boolean {
+    return this.expecting.some((p) => p !== 'role');
   }
 
   private reply(r: Reply): void {
@@ -203,11 +264,33 @@ export class AppClient implements SocketOwner {
     const phase = this.expecting.shift();
     if (req === null || phase === undefined) return; // A reply after we gave up (cannot happen: we close on timeout).
     switch (phase) {
+      case 'role': {
+        const c = this.conn!;
+        const role = r.kind === 'array' && r.items !== null && r.items[0]?.kind === 'bulk' ? r.items[0].value : null;
+        if (role === 'master') {
+          c.verified = true;
+          if (this.world.tracing) this.world.note(this.name, `ROLE ${c.node}: master; writing to ${c.node}`);
+          this.sendWrite();
+          return;
+        }
+        const said = role ?? formatReply(r);
+        if (this.world.tracing) this.world.note(this.name, `ROLE ${c.node}: ${said}, not a master; disconnecting to resolve ${c.target} again`);
+        this.drop(false);
+        this.finish('failed', `${c.node} is not a master (ROLE says ${said})`, true);
+        return;
+      }
       case 'select':
         if (r.kind !== 'error') this.conn!.db = req.entry.db;
         return;
       case 'set':
         if (r.kind === 'error') {
+          const c = this.conn!;
+          // A following client takes -READONLY as "the master moved": reconnect, so resolve again.
+          const moved = c.target.startsWith('@') && r.text.startsWith('READONLY');
+          if (moved) {
+            if (this.world.tracing) this.world.note(this.name, `-READONLY from ${c.node}: disconnecting to resolve ${c.target} again`);
+            this.drop(false);
+          }
           this.finish('failed', r.text, false);
           return;
         }
@@ -280,27 +363,36 @@ export class AppClient implements SocketOwner {
   connected(sock: SocketId): void {
     this.input(() => {
       const c = this.conn;
-      if (c === null || c.sock !== sock) return;
+      if (c === null || c.sock !== sock) {
+        this.sentinelResolverValue?.connected(sock);
+        return;
+      }
       c.open = true;
       this.disarm();
-      if (this.current !== null) this.sendWrite();
+      if (this.current !== null) this.proceed();
     });
   }
 
   connectFailed(sock: SocketId): void {
     this.input(() => {
       const c = this.conn;
-      if (c === null || c.sock !== sock) return;
+      if (c === null || c.sock !== sock) {
+        this.sentinelResolverValue?.connectFailed(sock);
+        return;
+      }
       this.conn = null;
       this.world.close(sock);
-      if (this.current !== null) this.finish('failed', `Could not connect to Redis at ${c.node}:${REDIS_PORT}: Connection refused`, true);
+      if (this.current !== null) this.finish('failed', `Could not connect to Redis at ${c.node}:${c.port}: Connection refused`, true);
     });
   }
 
   data(sock: SocketId, bytes: Uint8Array): void {
     this.input(() => {
       const c = this.conn;
-      if (c === null || c.sock !== sock) return;
+      if (c === null || c.sock !== sock) {
+        this.sentinelResolverValue?.data(sock, bytes);
+        return;
+      }
       c.parser.feed(bytes);
       for (;;) {
         let r: Reply | null;
@@ -323,11 +415,14 @@ export class AppClient implements SocketOwner {
   closed(sock: SocketId, reason: 'eof' | 'reset'): void {
     this.input(() => {
       const c = this.conn;
-      if (c === null || c.sock !== sock) return;
+      if (c === null || c.sock !== sock) {
+        this.sentinelResolverValue?.closed(sock, reason);
+        return;
+      }
       this.conn = null;
       this.world.close(sock);
       if (this.current !== null) {
-        const sent = this.expecting.length > 0;
+        const sent = this.setSent;
         this.finish(sent ? 'unknown' : 'failed', `connection ${reason === 'eof' ? 'closed' : 'reset'} by ${c.node}`, true);
       } else {
         this.backingOff = true;
@@ -367,13 +462,14 @@ export class AppClient implements SocketOwner {
     if (how === 'crash') this.world.crashHost(this.name);
     else this.world.poweroffHost(this.name);
     this.conn = null;
+    this.sentinelResolverValue?.reset();
     this.disarm();
     this.backingOff = false;
     this.pausedUntilUs = -1;
     this.pausedInput = [];
     const nowUs = this.world.nowUs;
     if (this.current !== null) {
-      this.world.ledger.settle(this.current.entry, this.expecting.length > 0 ? 'unknown' : 'failed', `${this.name} stopped (${how})`, nowUs);
+      this.world.ledger.settle(this.current.entry, this.setSent ? 'unknown' : 'failed', `${this.name} stopped (${how})`, nowUs);
       this.current = null;
     }
     for (const q of this.queue.splice(0)) this.world.ledger.settle(q.entry, 'failed', `${this.name} stopped (${how})`, nowUs);

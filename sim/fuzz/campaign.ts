@@ -28,9 +28,16 @@ export interface LossSummary {
   /** Lost writes per judged run. */
   readonly perRun: { readonly median: number; readonly p95: number; readonly max: number; readonly runsWithLoss: number };
   readonly byCause: Record<CauseKind, number>;
+  /** How many judged runs lost 0, 1-10, 11-100, 101-1000, over 1000 writes (LOSS_RANGES). */
+  readonly runsByLost: readonly number[];
+  /** Per cause, how many runs lost at least one write to it. */
+  readonly runsByCause: Record<CauseKind, number>;
   /** Lost writes that broke WAIT's promise (each such run is also a failure). */
   readonly waitPromiseBroken: number;
 }
+
+/** The buckets of LossSummary.runsByLost: [label, largest count in it]. */
+export const LOSS_RANGES: ReadonlyArray<readonly [string, number]> = [['0', 0], ['1-10', 10], ['11-100', 100], ['101-1000', 1000], ['>1000', Infinity]];
 
 export interface CampaignOptions {
   /** The campaign's seed: run k uses the fuzz seed `${seed}/${k}`. */
@@ -90,6 +97,7 @@ export class CampaignTally {
   private readonly lostPerRun: number[] = [];
   private waitPromiseBroken = 0;
   private readonly byCause: Record<CauseKind, number> = { promotion: 0, 'full-sync': 0, crash: 0, poweroff: 0, unexplained: 0 };
+  private readonly runsByCause: Record<CauseKind, number> = { promotion: 0, 'full-sync': 0, crash: 0, poweroff: 0, unexplained: 0 };
 
   add(r: FuzzResult): void {
     this.runs++;
@@ -102,7 +110,10 @@ export class CampaignTally {
       this.acked += r.losses.acked;
       if (r.losses.lost === null) this.unjudged++;
       else this.lostPerRun.push(r.losses.lost);
-      for (const k of Object.keys(this.byCause) as CauseKind[]) this.byCause[k] += r.losses.byCause[k];
+      for (const k of Object.keys(this.byCause) as CauseKind[]) {
+        this.byCause[k] += r.losses.byCause[k];
+        if (r.losses.byCause[k] > 0) this.runsByCause[k]++;
+      }
       this.waitPromiseBroken += r.losses.waitPromiseBroken;
     }
     if (r.failure !== undefined) {
@@ -124,6 +135,8 @@ export class CampaignTally {
       unjudged: this.unjudged,
       perRun: { median: at(0.5), p95: at(0.95), max: sorted.length ? sorted[sorted.length - 1]! : 0, runsWithLoss: sorted.filter((n) => n > 0).length },
       byCause: { ...this.byCause },
+      runsByLost: LOSS_RANGES.map(([, hi], i) => sorted.filter((n) => n <= hi && (i === 0 || n > LOSS_RANGES[i - 1]![1])).length),
+      runsByCause: { ...this.runsByCause },
       waitPromiseBroken: this.waitPromiseBroken,
     };
     return { ...base, losses };

@@ -26,14 +26,20 @@
 import { assert, assertNever } from '../assert.ts';
 import type { Rng } from '../engine/random.ts';
 import { NO_POS } from '../scenario/ast.ts';
-import type { ConfigDecl, LinkModel, LoadStep, Scenario, Statement, Step } from '../scenario/ast.ts';
+import type { ConfigDecl, LinkModel, LoadStep, Scenario, SentinelConfigDecl, Statement, Step } from '../scenario/ast.ts';
 
 import { RandomStreams } from '../engine/random.ts';
-import { FAULT_KINDS, drawOptions } from './options.ts';
+import { ALL_FAULT_KINDS, drawOptions } from './options.ts';
 import type { FaultKind, FuzzOptions } from './options.ts';
 
-export { FAULT_KINDS, isFaultKind, fuzzBoundsDefault, drawOptions, optionsComment } from './options.ts';
+export {
+  FAULT_KINDS, SENTINEL_FAULT_KINDS, SENTINEL_RUN_FAULT_KINDS, ALL_FAULT_KINDS, isFaultKind, isSentinelFaultKind,
+  fuzzBoundsDefault, fuzzBoundsSentinels, drawOptions, optionsComment,
+} from './options.ts';
 export type { FaultKind, FuzzOptions } from './options.ts';
+
+/** The master name the generated sentinels monitor. */
+export const FUZZ_MASTER_NAME = 'mymaster';
 
 export interface Generated {
   readonly scenario: Scenario;
@@ -59,11 +65,16 @@ interface AgendaItem {
 }
 
 const nodeNames = (n: number): string[] => ['m', ...Array.from({ length: n - 1 }, (_, i) => `r${i + 1}`)];
+const sentinelNames = (n: number): string[] => Array.from({ length: n }, (_, i) => `s${i + 1}`);
 
 /** Builds one story: the belief, the agenda, and the body in time order. */
 class StoryBuilder {
   private readonly rng: Rng;
   private readonly nodes: string[];
+  /** s1 .. sN with sentinels, else empty. */
+  private readonly sentinels: string[];
+  /** Sentinels told to SIMULATE-FAILURE: they may have exited; the liveness phase restarts them. */
+  private readonly maybeExited = new Set<string>();
   /** Believed parent of each node; null for a master. */
   private readonly parent = new Map<string, string | null>();
   /** Boot-time parent (config replicaof), kept across restarts; null without one. */
@@ -87,13 +98,15 @@ class StoryBuilder {
   constructor(private readonly seed: string, private readonly o: FuzzOptions) {
     this.rng = new RandomStreams(`fuzz:${seed}`).stream('story');
     this.nodes = nodeNames(o.nodeCount);
+    this.sentinels = o.sentinels === true ? sentinelNames(o.sentinelCount!) : [];
   }
 
   build(): Generated {
     const o = this.o;
     const configs = this.setUp();
     // Faults and load, drawn up front at whole milliseconds; each acts on the belief of its time.
-    const startUs = this.rng.between(200, 3000) * MS;
+    // With sentinels, most runs let them discover each other first (hellos every 2 s); some do not.
+    const startUs = this.sentinels.length > 0 && this.rng.chance(0.8) ? this.rng.between(4000, 10000) * MS : this.rng.between(200, 3000) * MS;
     for (let i = 0; i < o.faultCount; i++) {
       const atUs = startUs + this.rng.int(o.faultPhaseUs / MS) * MS;
       const kind = this.rng.pick(o.faultKinds);
@@ -117,8 +130,9 @@ class StoryBuilder {
       disks: o.diskWriteBps === null ? [] : [{ pos: NO_POS, target: '*', model: { writeBps: o.diskWriteBps } }],
       body,
       ...(o.clients === true ? { clients: [{ pos: NO_POS, name: 'c1' }] } : {}),
+      ...(this.sentinels.length > 0 ? { sentinels: this.sentinels.map((name) => ({ pos: NO_POS, name })), sentinelConfigs: this.sentinelConfigs() } : {}),
     };
-    return { scenario, options: o, faultKindsUsed: FAULT_KINDS.filter((k) => this.used.has(k)) };
+    return { scenario, options: o, faultKindsUsed: ALL_FAULT_KINDS.filter((k) => this.used.has(k)) };
   }
 
   // --- set-up ----------------------------------------------------------------------------------
@@ -136,6 +150,11 @@ class StoryBuilder {
       c('*', 'save', o.persistence === 'rdb' ? '1 1' : '""'),
     ];
     if (o.persistence === 'aof') configs.push(c('*', 'appendonly', 'yes'));
+    if (o.sentinels === true) {
+      o.replicaPriorities!.forEach((p, i) => {
+        if (p !== 100) configs.push(c(`r${i + 1}`, 'replica-priority', String(p)));
+      });
+    }
     if (o.replicaOutputBufferLimitBytes !== null) {
       const hard = o.replicaOutputBufferLimitBytes;
       configs.push(c('*', 'client-output-buffer-limit', `replica ${hard} ${hard / 2} 1`));
@@ -165,6 +184,18 @@ class StoryBuilder {
     });
     this.buckets.set(0, steps);
     return configs;
+  }
+
+  /** Every sentinel monitors m as mymaster with the drawn quorum and timeouts. */
+  private sentinelConfigs(): SentinelConfigDecl[] {
+    const o = this.o;
+    const line = (...words: string[]): SentinelConfigDecl => ({ pos: NO_POS, target: '*', words });
+    return [
+      line('monitor', FUZZ_MASTER_NAME, 'm', '6379', String(o.sentinelQuorum)),
+      line('down-after-milliseconds', FUZZ_MASTER_NAME, String(o.sentinelDownAfterMs)),
+      line('failover-timeout', FUZZ_MASTER_NAME, String(o.sentinelFailoverTimeoutMs)),
+      line('parallel-syncs', FUZZ_MASTER_NAME, String(o.sentinelParallelSyncs)),
+    ];
   }
 
   private baselineLink(): LinkModel {
@@ -393,10 +424,111 @@ class StoryBuilder {
       case 'reparent':
         if (!this.reparent()) return;
         break;
+      case 'sentinel-crash':
+      case 'sentinel-pause':
+      case 'sentinel-partition':
+      case 'sentinel-failover':
+      case 'simulate-failure':
+      case 'master-freeze':
+        if (!this.sentinelFault(kind)) return;
+        break;
       default:
         assertNever(kind);
     }
     this.used.add(kind);
+  }
+
+  /** The faults that only make sense with sentinels watching; false when none could be aimed. */
+  private sentinelFault(kind: 'sentinel-crash' | 'sentinel-pause' | 'sentinel-partition' | 'sentinel-failover' | 'simulate-failure' | 'master-freeze'): boolean {
+    const o = this.o;
+    const downAfterMs = o.sentinelDownAfterMs!;
+    const up = this.sentinels.filter((n) => this.reachable(n));
+    switch (kind) {
+      case 'sentinel-crash': {
+        if (up.length === 0) return false;
+        const n = this.rng.pick(up);
+        const how = this.rng.chance(0.7) ? 'crash' : 'poweroff';
+        this.add({ kind: how, pos: NO_POS, node: n });
+        this.down.set(n, how);
+        // Back before or after the failover it may miss (a stale sentinel catching up).
+        this.schedule(this.nowUs + this.duration(300, 4 * downAfterMs + 5000), () => this.restartSentinel(n));
+        return true;
+      }
+      case 'sentinel-pause': {
+        if (up.length === 0) return false;
+        const n = this.rng.pick(up);
+        // Over 2 s between two ticks is TILT (sentinelCheckTiltCondition); some pauses stay below.
+        const durUs = this.rng.chance(0.75) ? this.duration(2100, 6000) : this.duration(100, 1900);
+        this.add({ kind: 'pause', pos: NO_POS, node: n, durUs });
+        this.pausedUntilUs.set(n, this.nowUs + durUs);
+        this.latestUs = Math.max(this.latestUs, this.nowUs + durUs);
+        return true;
+      }
+      case 'sentinel-partition': {
+        const groups = this.sentinelSplit();
+        this.add({ kind: 'partition', pos: NO_POS, groups });
+        this.disturb(...this.nodes);
+        // Short ones test the links' hygiene; long ones outlast down-after and start failovers.
+        const durUs = this.rng.chance(0.3) ? this.duration(50, 1500) : this.duration(downAfterMs, 3 * downAfterMs + o.sentinelFailoverTimeoutMs!);
+        this.schedule(this.nowUs + durUs, () => this.add({ kind: 'heal', pos: NO_POS, groups }));
+        return true;
+      }
+      case 'sentinel-failover': {
+        if (up.length === 0) return false;
+        this.command(this.rng.pick(up), 'SENTINEL', 'FAILOVER', FUZZ_MASTER_NAME);
+        this.disturb(this.master);
+        return true;
+      }
+      case 'simulate-failure': {
+        if (up.length === 0) return false;
+        const n = this.rng.pick(up);
+        this.command(n, 'SENTINEL', 'SIMULATE-FAILURE', this.rng.chance(0.5) ? 'crash-after-election' : 'crash-after-promotion');
+        this.maybeExited.add(n);
+        return true;
+      }
+      case 'master-freeze': {
+        const m = this.master;
+        if (!this.reachable(m)) return false;
+        const durUs = this.duration(Math.floor(downAfterMs / 2), 3 * downAfterMs + 2000);
+        this.add({ kind: 'pause', pos: NO_POS, node: m, durUs });
+        this.pausedUntilUs.set(m, this.nowUs + durUs);
+        this.latestUs = Math.max(this.latestUs, this.nowUs + durUs);
+        this.disturb(m);
+        return true;
+      }
+      default:
+        return assertNever(kind);
+    }
+  }
+
+  /**
+   * A partition through the sentinel deployment: one sentinel alone; the sentinels split among
+   * themselves (the nodes reach both sides); or the believed master with a minority of the
+   * sentinels against the replicas and the rest (the Jepsen and redis#3306 shape).
+   */
+  private sentinelSplit(): string[][] {
+    const ss = [...this.sentinels];
+    for (let i = ss.length - 1; i > 0; i--) {
+      const j = this.rng.int(i + 1);
+      [ss[i], ss[j]] = [ss[j], ss[i]];
+    }
+    const variant = this.rng.int(4);
+    if (variant === 0) return [[ss[0]!], ss.slice(1)];
+    if (variant === 1) {
+      const k = this.rng.between(1, ss.length - 1);
+      return [ss.slice(0, k), ss.slice(k)];
+    }
+    if (variant === 2) return [[ss[0]!], [...this.nodes]];
+    const k = this.rng.between(0, Math.floor(ss.length / 2));
+    const m = this.master;
+    return [[m, ...ss.slice(0, k)], [...this.nodes.filter((n) => n !== m), ...ss.slice(k)]];
+  }
+
+  private restartSentinel(n: string): void {
+    if (!this.down.has(n)) return;
+    this.add({ kind: 'restart', pos: NO_POS, node: n });
+    this.down.delete(n);
+    this.maybeExited.delete(n);
   }
 
   private restart(n: string): void {
@@ -412,6 +544,8 @@ class StoryBuilder {
     this.demoteOnReturn.delete(n);
     const target = demoteTo ?? believed;
     // The operator re-attaches it where it belongs (mostly): the old master comes back demoted.
+    // With sentinels the operator keeps out of it: the sentinels convert or fix it.
+    if (this.sentinels.length > 0) return;
     if (target !== null && target !== n && (demoteTo !== undefined || this.rng.chance(0.7)) && !this.subtree(n).has(target)) {
       const at = this.nowUs + this.duration(10, 500);
       this.schedule(at, () => this.repoint(n, target));
@@ -501,6 +635,19 @@ class StoryBuilder {
     return body;
   }
 
+  /**
+   * With sentinels: heal, restore, restart every process that is (or may be) down, then the
+   * sentinels must agree on one master that every replica they know follows (`settled`), within
+   * a bound derived from their timeouts, and the data must converge. Nobody promotes by hand.
+   */
+  private sentinelLiveness(body: Statement[], steps: Step[]): void {
+    const o = this.o;
+    for (const n of this.sentinels) if (this.down.has(n) || this.maybeExited.has(n)) steps.push({ kind: 'restart', pos: NO_POS, node: n });
+    body.push(...steps);
+    body.push({ kind: 'await', pos: NO_POS, pred: { kind: 'settled', pos: NO_POS, master: FUZZ_MASTER_NAME }, withinUs: o.settleWithinUs! });
+    body.push({ kind: 'await', pos: NO_POS, pred: { kind: 'converged', pos: NO_POS, nodes: [...this.nodes] }, withinUs: o.convergeWithinUs });
+  }
+
   /** Heal, restore, restart, abort failovers, one master, everyone follows it, converge. */
   private liveness(body: Statement[]): void {
     const o = this.o;
@@ -514,7 +661,9 @@ class StoryBuilder {
     }
     for (const n of this.nodes) if (this.down.has(n)) steps.push({ kind: 'restart', pos: NO_POS, node: n });
     if (this.used.has('failover')) for (const n of this.nodes) steps.push(this.cmd(n, 'FAILOVER', 'ABORT'));
-    body.push({ kind: 'at', pos: NO_POS, relative: false, timeUs: endUs }, ...steps);
+    body.push({ kind: 'at', pos: NO_POS, relative: false, timeUs: endUs });
+    if (this.sentinels.length > 0) return this.sentinelLiveness(body, steps);
+    body.push(...steps);
     const finalMaster = this.rng.chance(0.7) ? this.master : this.rng.pick(this.nodes);
     body.push({ kind: 'at', pos: NO_POS, relative: true, timeUs: 100 * MS }, this.cmd(finalMaster, 'REPLICAOF', 'NO', 'ONE'));
     for (const n of this.nodes) if (n !== finalMaster) body.push(this.cmd(n, 'REPLICAOF', finalMaster, '6379'));

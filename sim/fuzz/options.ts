@@ -24,10 +24,39 @@ export const FAULT_KINDS = [
   'failover', // FAILOVER [TO h p [FORCE]] [TIMEOUT ms]
   'reparent', // REPLICAOF another replica: chains form and change
 ] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
+/**
+ * Fault kinds that need sentinels (`--sentinels`). They join the data-node kinds above, minus the
+ * scripted promotions (`promote`, `failover`, `reparent`): with sentinels watching, promoting is
+ * their job, and an operator's REPLICAOF would fight theirs.
+ */
+export const SENTINEL_FAULT_KINDS = [
+  'sentinel-crash', // crash or power off a sentinel, restart it later (it reads its sentinel.conf back)
+  'sentinel-pause', // SIGSTOP a sentinel; over 2 s its first tick after waking enters TILT
+  'sentinel-partition', // split sentinels from the nodes, from each other, or master + few sentinels | the rest
+  'sentinel-failover', // SENTINEL FAILOVER mymaster on one sentinel
+  'simulate-failure', // SENTINEL SIMULATE-FAILURE crash-after-election | crash-after-promotion
+  'master-freeze', // SIGSTOP the master for about down-after or longer (the frozen master, then its return)
+] as const;
+
+export type NodeFaultKind = (typeof FAULT_KINDS)[number];
+export type SentinelFaultKind = (typeof SENTINEL_FAULT_KINDS)[number];
+export type FaultKind = NodeFaultKind | SentinelFaultKind;
+
+/** Every fault kind, node kinds first (the report's order). */
+export const ALL_FAULT_KINDS: readonly FaultKind[] = [...FAULT_KINDS, ...SENTINEL_FAULT_KINDS];
+
+/** What a run with sentinels draws from when `--faults` is not given. */
+export const SENTINEL_RUN_FAULT_KINDS: readonly FaultKind[] = [
+  ...FAULT_KINDS.filter((k) => k !== 'promote' && k !== 'failover' && k !== 'reparent'),
+  ...SENTINEL_FAULT_KINDS,
+];
 
 export function isFaultKind(s: string): s is FaultKind {
-  return (FAULT_KINDS as readonly string[]).includes(s);
+  return (ALL_FAULT_KINDS as readonly string[]).includes(s);
+}
+
+export function isSentinelFaultKind(s: string): s is SentinelFaultKind {
+  return (SENTINEL_FAULT_KINDS as readonly string[]).includes(s);
 }
 
 /** Every knob of one run. The seed draws each one; the caller may fix any of them. */
@@ -40,6 +69,27 @@ export interface FuzzOptions {
    * drawn; absent when off, so the options (and every story) of a campaign without it are unchanged.
    */
   readonly clients?: boolean;
+  /**
+   * `--sentinels`: sentinels monitor the data nodes as `mymaster`, sentinel faults join the pool,
+   * and the run ends with `settled mymaster` and `converged` after healing instead of a scripted
+   * promotion. Never drawn; absent when off, like `clients`, so other campaigns are unchanged.
+   * The sentinel* knobs below exist only then.
+   */
+  readonly sentinels?: boolean;
+  /** Sentinels in the run, s1 .. sN: 3 or 5. */
+  readonly sentinelCount?: number;
+  /** The monitor's quorum, 1 .. sentinelCount (mostly the majority). */
+  readonly sentinelQuorum?: number;
+  /** down-after-milliseconds, ms (1000 .. 5000). */
+  readonly sentinelDownAfterMs?: number;
+  /** failover-timeout, ms (3000 .. 20000; the 2x back-off after a lost election is twice this). */
+  readonly sentinelFailoverTimeoutMs?: number;
+  /** parallel-syncs (1 .. 3). */
+  readonly sentinelParallelSyncs?: number;
+  /** replica-priority of r1, r2, ... (100 is Redis's default; 0 = never promoted). */
+  readonly replicaPriorities?: readonly number[];
+  /** Bound of the final `await settled mymaster`, virtual µs, derived from the sentinel timeouts. */
+  readonly settleWithinUs?: number;
   /** Bounds for nodeCount (the CLI's `--nodes a..b`), 2 ≤ min ≤ max ≤ 6. */
   readonly nodesMin: number;
   readonly nodesMax: number;
@@ -101,6 +151,13 @@ export const fuzzBoundsDefault = {
   faultKindsAllowed: FAULT_KINDS,
 } as const satisfies Partial<FuzzOptions>;
 
+/** With sentinels, at least one replica: a failover needs a replica to promote. */
+export const fuzzBoundsSentinels = {
+  nodesMin: 2,
+  nodesMax: 5,
+  faultKindsAllowed: SENTINEL_RUN_FAULT_KINDS,
+} as const satisfies Partial<FuzzOptions>;
+
 const MS = 1000;
 const S = 1_000_000;
 
@@ -112,22 +169,29 @@ export function drawOptions(seed: string, fixed: Partial<FuzzOptions> = {}): Fuz
     const drawn = draw(r(k));
     return fixed[k] !== undefined ? (fixed[k] as FuzzOptions[K]) : drawn;
   };
-  const nodesMin = fixed.nodesMin ?? fuzzBoundsDefault.nodesMin;
-  const nodesMax = fixed.nodesMax ?? fuzzBoundsDefault.nodesMax;
+  const sentinels = fixed.sentinels === true;
+  const bounds = sentinels ? fuzzBoundsSentinels : fuzzBoundsDefault;
+  const nodesMin = fixed.nodesMin ?? bounds.nodesMin;
+  const nodesMax = fixed.nodesMax ?? bounds.nodesMax;
   assert(Number.isSafeInteger(nodesMin) && Number.isSafeInteger(nodesMax) && 2 <= nodesMin && nodesMin <= nodesMax && nodesMax <= 6, `fuzz: bad node bounds ${nodesMin}..${nodesMax}`);
-  const faultKindsAllowed = fixed.faultKindsAllowed ?? fuzzBoundsDefault.faultKindsAllowed;
+  const faultKindsAllowed = fixed.faultKindsAllowed ?? bounds.faultKindsAllowed;
   assert(faultKindsAllowed.length > 0, 'fuzz: no fault kinds allowed');
+  assert(sentinels || !faultKindsAllowed.some(isSentinelFaultKind), 'fuzz: sentinel fault kinds need sentinels');
   const replTimeoutSec = pick('replTimeoutSec', (g) => g.between(2, 10));
   const replicaOutputBufferLimitBytes = pick('replicaOutputBufferLimitBytes', (g) => (g.chance(0.25) ? g.pick([64, 128, 256]) * 1024 : null));
+  const nodeCount = pick('nodeCount', (g) => g.between(nodesMin, nodesMax));
   const writesTotal = pick('writesTotal', (g) => g.pick([0, g.between(1, 200), g.between(200, 3000), g.between(200, 3000), g.between(1000, 5000)]));
   const o: FuzzOptions = {
     bugs: fixed.bugs ?? [],
     ...(fixed.clients === true ? { clients: true } : {}),
+    ...(sentinels ? { sentinels: true } : {}),
     nodesMin,
     nodesMax,
-    nodeCount: pick('nodeCount', (g) => g.between(nodesMin, nodesMax)),
+    nodeCount,
     topology: pick('topology', (g) => g.pick(['star', 'chain', 'tree'] as const)),
-    attachVia: pick('attachVia', (g) => g.pick(['config', 'command'] as const)),
+    // With sentinels, from the config file: a replica restarted before any sentinel saw it would
+    // otherwise come back a master nobody knows (a real deployment's outcome, but no liveness bug).
+    attachVia: sentinels ? 'config' : pick('attachVia', (g) => g.pick(['config', 'command'] as const)),
     replBacklogSizeBytes: pick('replBacklogSizeBytes', (g) => g.pick([16, 32, 64, 128, 256, 512, 1024]) * 1024),
     replTimeoutSec,
     // Below repl-timeout, or an idle link times out between PINGs (replicationCron sends a PING every repl-ping-replica-period).
@@ -157,9 +221,31 @@ export function drawOptions(seed: string, fixed: Partial<FuzzOptions> = {}): Fuz
     promotePolicy: pick('promotePolicy', (g) => g.pick(['most-up-to-date', 'random'] as const)),
     repointPolicy: pick('repointPolicy', (g) => g.pick(['all', 'siblings'] as const)),
     convergeWithinUs: pick('convergeWithinUs', () => 60 * S),
+    ...(sentinels ? drawSentinelOptions(pick, nodeCount) : {}),
   };
   validateOptions(o);
   return o;
+}
+
+type Pick = <K extends keyof FuzzOptions>(k: K, draw: (rng: Rng) => FuzzOptions[K]) => FuzzOptions[K];
+
+/**
+ * The sentinel deployment: 3 or 5 sentinels, a quorum (mostly the majority, sometimes 1 or all),
+ * short timeouts so that failovers and their back-offs fit in a run, and per-replica priorities.
+ * The settle bound is derived from them: a sentinel in TILT (30 s), down-after, then up to three
+ * rounds of a failed attempt and its 2 x failover-timeout back-off, plus a minute for the
+ * replicas' reconfiguration and the old master's conversion (10 s INFO period + 8 s wait).
+ */
+function drawSentinelOptions(pick: Pick, nodeCount: number): Partial<FuzzOptions> {
+  const sentinelCount = pick('sentinelCount', (g) => g.pick([3, 3, 5]))!;
+  const majority = Math.floor(sentinelCount / 2) + 1;
+  const sentinelQuorum = pick('sentinelQuorum', (g) => (g.chance(0.7) ? majority : g.between(1, sentinelCount)))!;
+  const sentinelDownAfterMs = pick('sentinelDownAfterMs', (g) => g.pick([1000, 2000, 3000, 5000]))!;
+  const sentinelFailoverTimeoutMs = pick('sentinelFailoverTimeoutMs', (g) => g.pick([3000, 5000, 10000, 20000]))!;
+  const sentinelParallelSyncs = pick('sentinelParallelSyncs', (g) => g.between(1, 3))!;
+  const replicaPriorities = pick('replicaPriorities', (g) => Array.from({ length: nodeCount - 1 }, () => (g.chance(0.6) ? 100 : g.pick([0, 1, 10, 50, 100]))))!;
+  const settleWithinUs = pick('settleWithinUs', () => (30_000 + sentinelDownAfterMs + 3 * 3 * sentinelFailoverTimeoutMs + 60_000) * MS)!;
+  return { sentinelCount, sentinelQuorum, sentinelDownAfterMs, sentinelFailoverTimeoutMs, sentinelParallelSyncs, replicaPriorities, settleWithinUs };
 }
 
 function validateOptions(o: FuzzOptions): void {
@@ -169,6 +255,11 @@ function validateOptions(o: FuzzOptions): void {
   assert(o.faultPhaseUs >= S && o.faultPhaseUs % MS === 0, `fuzz: bad fault phase ${o.faultPhaseUs}`);
   assert(o.loadBursts >= 1 && o.writesTotal >= 0, 'fuzz: bad load');
   assert(o.convergeWithinUs > 0, 'fuzz: bad convergence bound');
+  if (o.sentinels === true) {
+    assert(o.sentinelCount === 3 || o.sentinelCount === 5, `fuzz: sentinelCount ${o.sentinelCount}`);
+    assert(o.sentinelQuorum !== undefined && o.sentinelQuorum >= 1 && o.sentinelQuorum <= o.sentinelCount, `fuzz: sentinelQuorum ${o.sentinelQuorum}`);
+    assert(o.replicaPriorities !== undefined && o.replicaPriorities.length === o.nodeCount - 1, 'fuzz: one priority per replica');
+  }
 }
 
 /** The options as `# key: value` lines, for the top of a failure's `.scn` file. */

@@ -85,6 +85,49 @@ export const COVERAGE_KEYS = [
   'repl-timeout',
 ] as const;
 
+/**
+ * The sentinel paths a `--sentinels` campaign covers, read from the sentinels' events (named as
+ * Redis names them in sentinel.c); reported only for campaigns with sentinels.
+ */
+export const SENTINEL_COVERAGE_KEYS = [
+  'sentinel: +sdown master',
+  'sentinel: +odown',
+  'sentinel: +try-failover',
+  'sentinel: leader elected by votes',
+  'sentinel: leader elected in epoch >= 2',
+  'sentinel: election lost (-failover-abort-not-elected)',
+  'sentinel: back-off (next-failover-delay)',
+  'sentinel: manual failover (SENTINEL FAILOVER)',
+  'sentinel: replica selected',
+  'sentinel: abort (no good replica)',
+  'sentinel: abort (replica timeout)',
+  'sentinel: promotion done (+promoted-slave)',
+  'sentinel: reconfigure replicas (+slave-reconf-sent)',
+  'sentinel: reconfiguration done (+slave-reconf-done)',
+  'sentinel: reconf timeout (-slave-reconf-sent-timeout)',
+  'sentinel: failover end',
+  'sentinel: failover end for timeout',
+  'sentinel: config epoch bump (+switch-master)',
+  'sentinel: switch via hello (+config-update-from)',
+  'sentinel: restarted sentinel catches up',
+  'sentinel: old master converted (+convert-to-slave)',
+  'sentinel: replica repointed (+fix-slave-config)',
+  'sentinel: reboot seen (+reboot)',
+  'sentinel: +tilt',
+  'sentinel: -tilt',
+  'sentinel: SIMULATE-FAILURE exit',
+] as const;
+
+/** The sentinel paths a clean `--sentinels` campaign must hit (issue 8). */
+export const SENTINEL_COVERAGE_REQUIRED: readonly string[] = [
+  'sentinel: +sdown master', 'sentinel: +odown', 'sentinel: leader elected by votes', 'sentinel: leader elected in epoch >= 2',
+  'sentinel: election lost (-failover-abort-not-elected)', 'sentinel: manual failover (SENTINEL FAILOVER)',
+  'sentinel: promotion done (+promoted-slave)', 'sentinel: reconfigure replicas (+slave-reconf-sent)', 'sentinel: failover end',
+  'sentinel: config epoch bump (+switch-master)', 'sentinel: switch via hello (+config-update-from)',
+  'sentinel: restarted sentinel catches up', 'sentinel: old master converted (+convert-to-slave)', 'sentinel: +tilt', 'sentinel: -tilt',
+  'sentinel: SIMULATE-FAILURE exit',
+];
+
 /** The paths issue 4 requires a campaign to hit. */
 export const COVERAGE_REQUIRED: readonly string[] = [
   'full sync: disk', 'full sync: diskless', 'partial: replid', 'partial: replid2', 'refused: backlog miss',
@@ -93,6 +136,8 @@ export const COVERAGE_REQUIRED: readonly string[] = [
 ];
 
 const RING_EVENTS = 40;
+/** A config update this soon after a sentinel's restart is it catching up (hellos come every 2 s). */
+const CATCH_UP_WINDOW_US = 6_000_000;
 
 /** Collects coverage and the last events from the trace. Allocation-light: a fixed ring. */
 export class CoverageSink {
@@ -103,6 +148,9 @@ export class CoverageSink {
   private readonly restarted = new Set<string>();
   /** Nodes whose post-restart PSYNC carried a history, awaiting the master's decision. */
   private readonly restartPsync = new Set<string>();
+  /** Every sentinel seen (by its events), and when each was last restarted. */
+  private readonly sentinelNames = new Set<string>();
+  private readonly restartedSentinels = new Map<string, number>();
 
   readonly sink = (s: Stamped): void => {
     this.ring[this.count++ % RING_EVENTS] = s;
@@ -133,7 +181,15 @@ export class CoverageSink {
         if (e.replid !== null && e.why.includes('new id')) cov.add('chain cascade (+CONTINUE new id)');
         return;
       case 'process':
-        if (e.what === 'restart') this.restarted.add(e.node);
+        if (e.what === 'restart') {
+          if (this.sentinelNames.has(e.node)) this.restartedSentinels.set(e.node, s.atUs);
+          else this.restarted.add(e.node);
+        }
+        if (e.what === 'exit' && this.sentinelNames.has(e.node)) cov.add('sentinel: SIMULATE-FAILURE exit');
+        return;
+      case 'sentinel':
+        this.sentinelNames.add(e.node);
+        this.mapSentinel(s.atUs, e.node, e.event, e.payload, e.reason, e.epoch);
         return;
       case 'psync-sent':
         if (this.restarted.delete(e.node) && e.replid !== '?') {
@@ -160,6 +216,50 @@ export class CoverageSink {
         return;
       default:
         return; // Most events show no protocol path of their own.
+    }
+  }
+
+  private mapSentinel(atUs: number, node: string, event: string, payload: string, reason: string, epoch: number): void {
+    const cov = this.coverage;
+    switch (event) {
+      case '+sdown': if (payload.startsWith('master ')) cov.add('sentinel: +sdown master'); return;
+      case '+odown': cov.add('sentinel: +odown'); return;
+      case '+try-failover': cov.add('sentinel: +try-failover'); return;
+      case '+elected-leader':
+        if (reason.startsWith('a forced failover')) cov.add('sentinel: manual failover (SENTINEL FAILOVER)');
+        else {
+          cov.add('sentinel: leader elected by votes');
+          if (epoch >= 2) cov.add('sentinel: leader elected in epoch >= 2');
+        }
+        return;
+      case '-failover-abort-not-elected': cov.add('sentinel: election lost (-failover-abort-not-elected)'); return;
+      case 'next-failover-delay': cov.add('sentinel: back-off (next-failover-delay)'); return;
+      case '+selected-slave': cov.add('sentinel: replica selected'); return;
+      case '-failover-abort-no-good-slave': cov.add('sentinel: abort (no good replica)'); return;
+      case '-failover-abort-slave-timeout': cov.add('sentinel: abort (replica timeout)'); return;
+      case '+promoted-slave': cov.add('sentinel: promotion done (+promoted-slave)'); return;
+      case '+slave-reconf-sent': cov.add('sentinel: reconfigure replicas (+slave-reconf-sent)'); return;
+      case '+slave-reconf-done': cov.add('sentinel: reconfiguration done (+slave-reconf-done)'); return;
+      case '-slave-reconf-sent-timeout': cov.add('sentinel: reconf timeout (-slave-reconf-sent-timeout)'); return;
+      case '+failover-end': cov.add('sentinel: failover end'); return;
+      case '+failover-end-for-timeout': cov.add('sentinel: failover end for timeout'); return;
+      case '+switch-master':
+        cov.add('sentinel: config epoch bump (+switch-master)');
+        return;
+      case '+config-update-from': {
+        cov.add('sentinel: switch via hello (+config-update-from)');
+        // A sentinel back from a restart learns, from the first hellos, a failover it missed.
+        const since = this.restartedSentinels.get(node);
+        if (since !== undefined && atUs - since <= CATCH_UP_WINDOW_US) cov.add('sentinel: restarted sentinel catches up');
+        this.restartedSentinels.delete(node);
+        return;
+      }
+      case '+convert-to-slave': cov.add('sentinel: old master converted (+convert-to-slave)'); return;
+      case '+fix-slave-config': cov.add('sentinel: replica repointed (+fix-slave-config)'); return;
+      case '+reboot': cov.add('sentinel: reboot seen (+reboot)'); return;
+      case '+tilt': cov.add('sentinel: +tilt'); return;
+      case '-tilt': cov.add('sentinel: -tilt'); return;
+      default: return; // The other events show no path of their own.
     }
   }
 

@@ -213,6 +213,8 @@ class Shrinker {
    * it)? Dropping it would leave the others following nobody: a liveness failure from nothing.
    */
   private livenessMaster(node: string): boolean {
+    // The node sentinels monitor (`sentinel * monitor NAME node PORT Q`) is the same kind of anchor.
+    if ((this.current.sentinelConfigs ?? []).some((c) => c.words[0] === 'monitor' && c.words[2] === node)) return true;
     const body = this.current.body;
     for (let i = this.protectedFrom(body); i < body.length; i++) {
       const st = body[i]!;

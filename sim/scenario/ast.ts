@@ -148,6 +148,7 @@ export interface CommandStep {
 export interface LoadStep {
   kind: 'load';
   pos: Pos;
+  /** A data node, or (only with `from`) `@MASTERNAME`: the client follows the sentinels. */
   node: string;
   count: number;
   overUs: number; // default 0: all writes at this instant

@@ -568,7 +568,9 @@ class Parser {
 
   /** `load NODE COUNT [over DUR] [size BYTES] [keys N] [db N] [ttl DUR]` (ttl: an extension) */
   private load(c: Cursor, pos: Pos): Statement {
-    const node = this.node(c.line, this.need(c, "node after 'load'"));
+    const targetTok = this.need(c, "node or @MASTERNAME after 'load'");
+    const follows = !targetTok.quoted && targetTok.text.startsWith('@');
+    const node = follows ? this.followedMaster(c.line, targetTok) : this.node(c.line, targetTok);
     const ct = this.need(c, "write count after 'load NODE' (e.g. 'load m 1000')");
     const count = parseCount(ct.text);
     if (ct.quoted || count === null || count === 0) throw this.err(c.line, ct.col, `bad write count '${ct.text}' (expected a positive integer)`);
@@ -629,9 +631,28 @@ class Parser {
         }
       }
     }
+    if (follows && step.from === undefined) throw this.err(c.line, targetTok.col, `'load ${targetTok.text}' needs 'from CLIENT': only a networked client asks the sentinels where the master is`);
     if (waitTok !== null && step.from === undefined) throw this.err(c.line, waitTok.col, "'wait' needs 'from CLIENT': only a networked client sends WAIT after its writes");
     if (ttlTok !== null && step.from !== undefined) throw this.err(c.line, ttlTok.col, "'ttl' cannot be combined with 'from': the ledger judges writes that do not expire");
     return step;
+  }
+
+  /**
+   * `@MASTERNAME`: a master the sentinels monitor, by a header `sentinel ... monitor NAME ...`
+   * line or a `SENTINEL MONITOR NAME ...` command step above this line.
+   */
+  private followedMaster(line: LexedLine, t: Token): string {
+    const name = t.text.slice(1);
+    if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw this.err(line, t.col, `bad master name '${t.text}' (expected @ then the name the sentinels monitor, e.g. @mymaster)`);
+    if (this.sentinelNames.size === 0) throw this.err(line, t.col, `'${t.text}' needs sentinels to ask: declare them with 'sentinels NAME...' and 'sentinel * monitor ${name} NODE 6379 QUORUM'`);
+    const known = new Set<string>();
+    for (const d of this.s.sentinelConfigs ?? []) if (d.words[0]?.toLowerCase() === 'monitor' && d.words[1] !== undefined) known.add(d.words[1]);
+    for (const st of this.s.body) {
+      if (st.kind === 'command' && this.sentinelNames.has(st.node) && st.args[0]?.toLowerCase() === 'sentinel' && st.args[1]?.toLowerCase() === 'monitor' && st.args[2] !== undefined) known.add(st.args[2]);
+    }
+    if (known.has(name)) return t.text;
+    if (known.size === 0) throw this.err(line, t.col, `unknown master '${name}': no sentinel monitors any master (add 'sentinel * monitor ${name} NODE 6379 QUORUM')`);
+    throw this.err(line, t.col, `unknown master '${name}' (the sentinels monitor: ${[...known].join(', ')})`);
   }
 
   /** `A -> B` where the arrow is token `arrow`. */

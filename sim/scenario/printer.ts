@@ -83,7 +83,7 @@ export function printStatement(st: Statement): string {
     case 'command':
       return INDENT + `${nodeName(st.node)}: ${commandArgs(st.args)}`;
     case 'load': {
-      let line = `load ${nodeName(st.node)} ${count(st.count, 1)}`;
+      let line = `load ${st.node.startsWith('@') ? st.node : nodeName(st.node)} ${count(st.count, 1)}`;
       if (st.overUs !== 0) line += ` over ${formatDurationUs(st.overUs)}`;
       if (st.sizeBytes !== 16) line += ` size ${formatSizeBytes(st.sizeBytes)}`;
       if (st.keys !== null) line += ` keys ${count(st.keys, 1)}`;

@@ -187,6 +187,7 @@ class Executor implements EvalContext {
         o = { timeoutUs: d.timeoutUs ?? o.timeoutUs, retryUs: d.retryUs ?? o.retryUs };
       }
       client.options = o;
+      client.sentinels = (this.s.sentinels ?? []).map((sn) => sn.name);
     }
     for (const sn of this.s.sentinels ?? []) {
       try {

@@ -70,9 +70,13 @@ function applyDirective(s: Sentinel, w: readonly string[], master: (name: string
       case 'current-epoch':
         s.currentEpoch = Math.max(s.currentEpoch, int(w[1], 'sentinel current-epoch', 0));
         break;
-      case 'config-epoch':
-        master(w[1], dir).configEpoch = int(w[2], `sentinel ${dir}`, 0);
+      case 'config-epoch': {
+        const m = master(w[1], dir);
+        m.configEpoch = int(w[2], `sentinel ${dir}`, 0);
+        // sentinelHandleConfiguration keeps this for redundancy: the current epoch is at least it.
+        if (m.configEpoch > s.currentEpoch) s.currentEpoch = m.configEpoch;
         break;
+      }
       case 'leader-epoch':
         master(w[1], dir).leaderEpoch = int(w[2], `sentinel ${dir}`, 0);
         break;
@@ -101,6 +105,7 @@ function applyDirective(s: Sentinel, w: readonly string[], master: (name: string
 
 /** The file as rewriteConfigSentinelOption() writes it. */
 export function renderSentinelConfig(s: Sentinel): string {
+  const epochsLost = s.bugs.has('sentinel-epochs-not-persisted');
   const out = [`sentinel myid ${s.myid}`];
   for (const m of s.masters.values()) {
     const addr = currentMasterAddress(m);
@@ -108,7 +113,9 @@ export function renderSentinelConfig(s: Sentinel): string {
     if (m.downAfterMs !== DEFAULT_DOWN_AFTER_MS) out.push(`sentinel down-after-milliseconds ${m.name} ${m.downAfterMs}`);
     if (m.failoverTimeoutMs !== DEFAULT_FAILOVER_TIMEOUT_MS) out.push(`sentinel failover-timeout ${m.name} ${m.failoverTimeoutMs}`);
     if (m.parallelSyncs !== DEFAULT_PARALLEL_SYNCS) out.push(`sentinel parallel-syncs ${m.name} ${m.parallelSyncs}`);
-    out.push(`sentinel config-epoch ${m.name} ${m.configEpoch}`, `sentinel leader-epoch ${m.name} ${m.leaderEpoch}`);
+    out.push(`sentinel config-epoch ${m.name} ${m.configEpoch}`);
+    // Bug zoo 'sentinel-epochs-not-persisted': before ed813863f neither epoch reached the file.
+    if (!epochsLost) out.push(`sentinel leader-epoch ${m.name} ${m.leaderEpoch}`);
     for (const r of m.slaves.values()) {
       // Mid-failover the promoted replica is written under the old master's address.
       const a = r === m.promotedSlave && addr !== m ? m : r;
@@ -116,6 +123,6 @@ export function renderSentinelConfig(s: Sentinel): string {
     }
     for (const p of m.sentinels.values()) if (p.runid !== null) out.push(`sentinel known-sentinel ${m.name} ${p.host} ${p.port} ${p.runid}`);
   }
-  out.push(`sentinel current-epoch ${s.currentEpoch}`);
+  if (!epochsLost) out.push(`sentinel current-epoch ${s.currentEpoch}`);
   return out.join('\n') + '\n';
 }

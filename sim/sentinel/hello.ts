@@ -97,7 +97,9 @@ export function processHelloMessage(s: Sentinel, payload: string): void {
   }
   if (master.configEpoch < helloConfigEpoch) {
     master.configEpoch = helloConfigEpoch;
-    if (masterPort !== master.port || masterIp !== master.host) {
+    // Bug zoo 'sentinel-hello-same-port' (#1394): the IP test inverted, so only a port change counts.
+    const ipDiffers = s.bugs.has('sentinel-hello-same-port') ? masterIp === master.host : masterIp !== master.host;
+    if (masterPort !== master.port || ipDiffers) {
       s.event('+config-update-from', si, '', `${ip} announces ${master.name} at ${masterIp}:${masterPort} with config epoch ${helloConfigEpoch}, newer than ours`);
       s.event('+switch-master', null, `${master.name} ${master.host} ${master.port} ${masterIp} ${masterPort}`,
         `the highest config epoch wins: ${s.name} now names ${masterIp} as the master of ${master.name}`);

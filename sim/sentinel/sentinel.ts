@@ -24,6 +24,9 @@ import { handleInstances, checkTiltCondition } from './handle.ts';
 import * as links from './links.ts';
 import { sentinelCommand, infoCommand, roleReply } from './commands.ts';
 import { processHelloMessage } from './hello.ts';
+import type { BugName } from '../core/bugs.ts';
+
+const NO_BUGS: ReadonlySet<BugName> = new Set();
 
 /** A client of this sentinel: another sentinel's command link, a user, or the scenario. */
 export class SentinelClient {
@@ -43,6 +46,8 @@ export interface SentinelOptions {
   readonly configLines: readonly string[][];
   readonly flushLatencyUs?: number;
   readonly port?: number;
+  /** Historical Sentinel bugs switched on (the bug zoo, sim/core/bugs.ts); none by default. */
+  readonly bugs?: ReadonlySet<BugName>;
 }
 
 export class Sentinel {
@@ -59,6 +64,13 @@ export class Sentinel {
   exited = false;
   readonly port: number;
   readonly flushLatencyUs: number;
+  readonly bugs: ReadonlySet<BugName>;
+  /**
+   * What the last flush wrote: the current epoch and each master's config epoch. A restart
+   * starts from these (the checker compares the next process with them, not with memory).
+   */
+  flushedCurrentEpoch = 0;
+  readonly flushedConfigEpochs = new Map<string, number>();
   /** The next timer period, drawn at the end of every tick (server.hz = 10 + rand() % 10). */
   nextTickUs = 100_000;
 
@@ -76,6 +88,7 @@ export class Sentinel {
   constructor(readonly name: string, readonly host: SentinelHost, readonly options: SentinelOptions) {
     this.port = options.port ?? SENTINEL_DEFAULT_PORT;
     this.flushLatencyUs = options.flushLatencyUs ?? DEFAULT_FLUSH_LATENCY_US;
+    this.bugs = options.bugs ?? NO_BUGS;
     this.previousTime = host.unixMs();
   }
 
@@ -114,6 +127,8 @@ export class Sentinel {
   /** sentinelFlushConfig(): rewrite sentinel.conf and fsync; the process stops for the flush latency. */
   flushConfig(): void {
     this.host.writeFile(SENTINEL_CONFIG_FILE, Buffer.from(renderSentinelConfig(this), 'latin1'));
+    this.flushedCurrentEpoch = this.currentEpoch;
+    for (const m of this.masters.values()) this.flushedConfigEpochs.set(m.name, m.configEpoch);
     if (this.flushLatencyUs > 0) this.host.sleep(this.flushLatencyUs);
   }
 

@@ -49,7 +49,7 @@ export class SentinelSlot implements SentinelHost, SocketOwner {
     this.pausedUntilUs = -1;
     this.pausedInput = [];
     this.world.net.hostUp(this.name);
-    const s = new Sentinel(this.name, this, this.options);
+    const s = new Sentinel(this.name, this, this.world.bugs.size > 0 ? { ...this.options, bugs: this.world.bugs } : this.options);
     this.sentinel = s;
     this.world.net.listen(this.name, this.options.port ?? SENTINEL_DEFAULT_PORT);
     this.deliver(() => s.start());

@@ -1,0 +1,181 @@
+/**
+ * A real Redis Sentinel deployment on loopback for the differential tests: a master, N replicas
+ * (real redis-server, test/support/real-redis.ts) and 3 redis-sentinel 7.0.15 processes, each in
+ * its own temp dir, with every event the sentinels publish collected through `PSUBSCRIBE *` and
+ * stamped on receipt (ms after `mark()`). `stop()` kills every process it started by pid (SIGKILL
+ * works on a SIGSTOPped one too) and removes the dirs; callers run it in `finally`.
+ *
+ * Robustness on a loaded 2-core machine: every wait is a poll with a generous deadline, never a
+ * fixed sleep that assumes a speed, and times compared with the simulation are bands, not values.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeRequest, freePort, parseReplyAt, RespClient, startRedis, waitFor } from './real-redis.ts';
+import type { RealServer } from './real-redis.ts';
+import type { Reply } from '../../sim/core/reply.ts';
+import type { Stamped } from '../../sim/trace/events.ts';
+
+export const haveSentinel: boolean = spawnSync('redis-sentinel', ['--version']).status === 0;
+
+/** One sentinel event: who, which, its payload, and when (ms after the mark). */
+export interface SentinelEv { atMs: number; node: string; event: string; payload: string }
+
+/** Events that depend on timing or discovery order, not on the failover's logic. */
+export const NOISE = new Set(['voted-for', '+sdown', '-sdown', '-odown', '+role-change', '-role-change', '+slave', 'next-failover-delay',
+  '+sentinel', '+reboot', '+monitor', '+odown', '+convert-to-slave', '+fix-slave-config', '-tilt', '+tilt']);
+
+/** A node's chain of failover events (noise dropped), up to and including its first +switch-master. */
+export function chainOf(evs: readonly SentinelEv[], node: string): string[] {
+  const out: string[] = [];
+  for (const e of evs) {
+    if (e.node !== node || NOISE.has(e.event)) continue;
+    out.push(e.event);
+    if (e.event === '+switch-master') break;
+  }
+  return out;
+}
+
+/** A `SENTINEL MASTER` (or INFO-like flat array) reply as a map. */
+export function fields(r: Reply): Map<string, string> {
+  const m = new Map<string, string>();
+  if (r.kind !== 'array' || r.items === null) return m;
+  for (let i = 0; i + 1 < r.items.length; i += 2) {
+    const k = r.items[i]!;
+    const v = r.items[i + 1]!;
+    if (k.kind === 'bulk' && v.kind === 'bulk') m.set(k.value ?? '', v.value ?? '');
+  }
+  return m;
+}
+
+/** The simulated side's events after `fromUs`, in the same shape (ms after fromUs). */
+export function simEvents(out: SentinelEv[], fromUs: () => number): (st: Stamped) => void {
+  return (st) => {
+    const from = fromUs();
+    if (st.event.kind === 'sentinel' && st.atUs >= from) out.push({ atMs: (st.atUs - from) / 1000, node: st.event.node, event: st.event.event, payload: st.event.payload });
+  };
+}
+
+export interface DeploymentOptions {
+  /** Extra redis-server arguments per replica (its count is the replica count). */
+  readonly replicaArgs: ReadonlyArray<readonly string[]>;
+  readonly downAfterMs: number;
+  readonly failoverTimeoutMs: number;
+}
+
+export class RealDeployment {
+  readonly names = ['s1', 's2', 's3'];
+  readonly events: SentinelEv[] = [];
+  private t0 = Date.now();
+  private readonly procs: ChildProcess[] = [];
+  private readonly dirs: string[] = [];
+  private readonly socks: net.Socket[] = [];
+  master: RealServer | null = null;
+  replicas: RealServer[] = [];
+  sentinels: Array<{ port: number; client: RespClient; proc: ChildProcess }> = [];
+
+  /** Start everything and wait until every sentinel knows every replica and both other sentinels. */
+  static async start(o: DeploymentOptions): Promise<RealDeployment> {
+    const d = new RealDeployment();
+    try {
+      d.master = await startRedis(['--repl-diskless-sync-delay', '0']);
+      for (const args of o.replicaArgs) d.replicas.push(await startRedis(['--repl-diskless-sync-delay', '0', ...args]));
+      for (const r of d.replicas) await r.client.call('REPLICAOF', '127.0.0.1', String(d.master.port));
+      for (let i = 0; i < 3; i++) d.sentinels.push(await d.startSentinel(o));
+      d.sentinels.forEach((s, i) => d.socks.push(d.listen(s.port, d.names[i]!)));
+      const n = String(d.replicas.length);
+      await waitFor('sentinel discovery', async () => {
+        for (const s of d.sentinels) {
+          const f = fields(await s.client.call('SENTINEL', 'MASTER', 'mymaster'));
+          if (f.get('num-slaves') !== n || f.get('num-other-sentinels') !== '2') return false;
+        }
+        return true;
+      }, 40_000, 100);
+      return d;
+    } catch (e) {
+      d.stop();
+      throw e;
+    }
+  }
+
+  /** From now on event times count from here; earlier events are dropped. */
+  mark(): void {
+    this.t0 = Date.now();
+    this.events.length = 0;
+  }
+
+  sinceMarkMs(): number {
+    return Date.now() - this.t0;
+  }
+
+  async masterFields(i: number): Promise<Map<string, string>> {
+    return fields(await this.sentinels[i]!.client.call('SENTINEL', 'MASTER', 'mymaster'));
+  }
+
+  /** Wait until every sentinel names a master other than `oldPort` with flags exactly `master`. */
+  async waitSwitched(oldPort: number, timeoutMs: number): Promise<Array<Map<string, string>>> {
+    await waitFor('every sentinel switched', async () => {
+      for (let i = 0; i < 3; i++) {
+        const f = await this.masterFields(i);
+        if (f.get('port') === String(oldPort) || f.get('flags') !== 'master') return false;
+      }
+      return true;
+    }, timeoutMs, 50);
+    return Promise.all([0, 1, 2].map((i) => this.masterFields(i)));
+  }
+
+  /** Which replica index a port is, or -1. */
+  replicaIndex(port: string | undefined): number {
+    return this.replicas.findIndex((r) => String(r.port) === port);
+  }
+
+  stop(): void {
+    for (const s of this.socks.splice(0)) s.destroy();
+    for (const s of this.sentinels) s.client.close();
+    for (const p of this.procs.splice(0)) p.kill('SIGKILL');
+    for (const d of this.dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+    this.master?.stop();
+    for (const r of this.replicas) r.stop();
+  }
+
+  private async startSentinel(o: DeploymentOptions): Promise<{ port: number; client: RespClient; proc: ChildProcess }> {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'psync-sim-sentinel-'));
+    this.dirs.push(dir);
+    const conf = join(dir, 'sentinel.conf');
+    writeFileSync(conf, [`port ${port}`, 'bind 127.0.0.1', 'daemonize no', `dir ${dir}`,
+      `sentinel monitor mymaster 127.0.0.1 ${this.master!.port} 2`, `sentinel down-after-milliseconds mymaster ${o.downAfterMs}`,
+      `sentinel failover-timeout mymaster ${o.failoverTimeoutMs}`, 'sentinel parallel-syncs mymaster 1', ''].join('\n'));
+    const proc = spawn('redis-sentinel', [conf], { cwd: dir, stdio: 'ignore' });
+    this.procs.push(proc);
+    let exited = false;
+    proc.once('exit', () => (exited = true));
+    const client = await RespClient.connect(port, () => exited);
+    return { port, client, proc };
+  }
+
+  private listen(port: number, node: string): net.Socket {
+    const s = net.connect(port, '127.0.0.1');
+    let buf = Buffer.alloc(0);
+    s.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      let at = 0;
+      for (let r = parseReplyAt(buf, at); r !== null; r = parseReplyAt(buf, at)) {
+        at = r[1];
+        const m = r[0];
+        if (m.kind === 'array' && m.items !== null && m.items.length === 4) {
+          const [kind, , ch, payload] = m.items as Reply[];
+          if (kind!.kind === 'bulk' && kind!.value === 'pmessage' && ch!.kind === 'bulk' && payload!.kind === 'bulk') {
+            this.events.push({ atMs: Date.now() - this.t0, node, event: ch!.value!, payload: payload!.value ?? '' });
+          }
+        }
+      }
+      buf = buf.subarray(at);
+    });
+    s.on('error', () => {});
+    s.write(encodeRequest(['PSUBSCRIBE', '*']));
+    return s;
+  }
+}

@@ -58,6 +58,13 @@ const parser = yargs(argvParsed)
       .option('seed', { type: 'string', describe: "seed for every file (overrides the file's `seed`)" })
       .option('seeds', { type: 'string', describe: 'sweep: replay each file once per seed in a..b (integers), count on how many seeds each check held' })
       .option('trace', { type: 'boolean', default: false, describe: 'print every trace event, explained' })
+      .option('trace-level', {
+        // Checked by runCommand (not yargs `choices`), so a wrong value is one line like every other bad flag.
+        type: 'string', default: 'protocol',
+        describe: 'protocol|stream: what the trace holds (--trace, --timeline, --json, --html): protocol = connections, handshakes, PSYNC, faults; ' +
+          'stream = that plus every propagated command with its offsets [first..last], PINGs, REPLCONF ACK/GETACK, applies and proxies. Alone it prints the trace',
+      })
+      .option('nodes', { type: 'string', describe: 'a,b: trace only events that concern these processes (--trace, --timeline, --json; not --html). Alone it prints the trace' })
       .option('timeline', { type: 'boolean', default: false, describe: 'print the trace as one lane per node (wraps to COLUMNS)' })
       .option('json', { type: 'string', describe: 'write JSON lines (schema: sim/cli/run-schema.json) to this file, or - for stdout' })
       .option('html', { type: 'string', describe: 'write the run as a self-contained page: space-time diagram, state at any moment, offsets, PSYNC cards' })
@@ -65,6 +72,7 @@ const parser = yargs(argvParsed)
       .option('quiet', { type: 'boolean', default: false, describe: 'print only failures and the totals' })
       .option('bug', { type: 'string', array: true, describe: `switch on a historical Redis bug (the bug zoo): ${BUG_NAMES.join(', ')}` })
       .example('$0 run scenarios/lessons/04-partial-resync.scn --trace', 'watch a partial resync')
+      .example('$0 run scenarios/lessons/18-reading-the-stream.scn --trace-level stream --nodes r1', 'every command r1 gets, with its offsets')
       .example('$0 run scenarios --report', 'run every scenario')
       .example('$0 run story.scn --seeds 1..200', 'how often does each check hold over 200 seeds?')
       .example('$0 run scenarios/lessons/09-promotion-and-replid2.scn --html promotion.html', 'a page to explore')
@@ -76,6 +84,8 @@ const parser = yargs(argvParsed)
         seed: argv.seed,
         seeds: argv.seeds,
         trace: argv.trace,
+        traceLevel: argv['trace-level'] as 'protocol' | 'stream',
+        nodes: argv.nodes,
         timeline: argv.timeline,
         json: argv.json,
         report: argv.report,

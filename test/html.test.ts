@@ -117,6 +117,37 @@ describe.skipIf(!existsSync(CHROMIUM))('the --html page in chromium', () => {
     }, 60_000);
   }
 
+  it('with --trace-level stream: ACK and GETACK arrows, the stream as arrows, none of it in the events list', async () => {
+    const file = 'scenarios/lessons/18-reading-the-stream.scn';
+    const text = readFileSync(join(root, file), 'latin1');
+    const recorder = new Recorder();
+    const scenario = parseScenario(text, file);
+    const result = runScenario(scenario, { file, source: text, trace: recorder.sink, traceStream: true, observe: recorder.observe });
+    const rec = recorder.recording({ title: scenario.title, file, seed: result.seed, nodes: scenario.nodes.map((n) => n.name), endUs: result.virtualUs });
+    const { page, problems } = await open(renderHtml(rec), 'stream.html');
+    try {
+      await page.evaluate(() => (window as any).psyncSim.fit());
+      const drawn = await page.evaluate(() => (window as any).psyncSim.drawn());
+      const of = (k: string) => rec.events.filter((e) => e.kind === k);
+      // Every ACK the masters read, from the replica that sent it; every GETACK a replica applied.
+      expect(of('ack-received').length).toBeGreaterThan(0);
+      expect(drawn.arrows.ack).toBe(of('ack-received').length);
+      const getacks = of('stream-applied').filter((e) => e.kind === 'stream-applied' && e.args[1] === 'GETACK').length;
+      expect(getacks).toBe(2); // m -> r1 and r1 -> r2
+      expect(drawn.arrows.getack).toBe(getacks);
+      // A small run: one stream arrow per applied command (batches of one).
+      expect(drawn.arrows.stream).toBe(of('stream-applied').length);
+      expect(await page.locator('.legend').textContent()).toContain('REPLCONF ACK');
+      expect(await page.locator('header .meta').textContent()).toMatch(/\d+ stream events, drawn as arrows in batches/);
+      // The events list holds the protocol events only.
+      const listed = await page.locator('#events').textContent();
+      expect(listed).not.toContain('→ stream [');
+      expect(problems).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
   it('keeps every string from the scenario as text: a </script> in a title does not end the script', async () => {
     const title = 'evil </script><img src=x onerror="alert(1)"> & <b>bold</b>';
     const text = `title ${title}\nnodes m r1\nat 0s\n  r1: REPLICAOF m 6379\n  m: SET "</script>" "<!--"\nawait converged within 10s\n`;

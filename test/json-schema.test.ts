@@ -25,9 +25,26 @@ describe('JSON lines schema', { timeout: 180_000 }, () => {
     expect(recs.some((x) => x.type === 'event' && x.kind === 'psync-decision')).toBe(true);
   });
 
+  it('run --trace-level stream --json -: every stream event validates, each kind is there', () => {
+    const recs = records(['run', 'scenarios/lessons/18-reading-the-stream.scn', '--trace-level', 'stream', '--json', '-']);
+    for (const x of recs) expect(validate(x), JSON.stringify(validate.errors) + JSON.stringify(x)).toBe(true);
+    const kinds = new Set(recs.filter((x) => x.type === 'event').map((x) => x.kind));
+    for (const k of ['stream-fed', 'stream-proxied', 'stream-applied', 'ack-sent', 'ack-received']) expect(kinds.has(k), k).toBe(true);
+    const set = recs.find((x) => x.kind === 'stream-fed' && (x.args as string[])[0] === 'SET')!;
+    expect([set.first, set.last, set.args, set.to]).toEqual([24, 50, ['SET', 'x', '1'], ['r1']]);
+    // --nodes filters the events of the JSON too.
+    const r2 = records(['run', 'scenarios/lessons/18-reading-the-stream.scn', '--trace-level', 'stream', '--nodes', 'r2', '--json', '-']);
+    expect(r2.filter((x) => x.type === 'event' && x.kind === 'stream-fed').length).toBe(0);
+    expect(r2.filter((x) => x.type === 'event' && x.kind === 'stream-applied' && x.node === 'r2').length).toBeGreaterThan(0);
+    expect(r2.filter((x) => x.type === 'check').length).toBe(recs.filter((x) => x.type === 'check').length);
+  });
+
   it('a record that breaks the schema is refused (the test can fail)', () => {
     expect(validate({ type: 'check', file: 'f', seed: '1', kind: 'expect', line: '3', text: '', ok: true, detail: '', atUs: 0 })).toBe(false);
     expect(validate({ type: 'event', file: 'f', atUs: 1, kind: 'psync-sent', node: 'r1', peer: 'm', replid: 'x', offset: '15' })).toBe(false);
+    expect(validate({ type: 'event', file: 'f', atUs: 1, kind: 'stream-fed', node: 'm', last: 14, args: ['PING'], to: [] })).toBe(false);
+    expect(validate({ type: 'event', file: 'f', atUs: 1, kind: 'ack-sent', node: 'r1', peer: 'm', offset: 14, why: 'bored' })).toBe(false);
+    expect(validate({ type: 'event', file: 'f', atUs: 1, kind: 'ack-sent', node: 'r1', peer: 'm', offset: 14, why: 'cron' })).toBe(true);
   });
 
   it('fuzz --json validates (header, failures, campaign)', () => {

@@ -25,6 +25,8 @@ import { headerRecord, eventRecord, checkRecord, summaryRecord, errorRecord } fr
 import { renderLedgerReport } from '../clients/report.ts';
 import { Recorder } from '../trace/record.ts';
 import { renderHtml } from '../trace/html.ts';
+import { concerns, parseNodeList } from '../trace/filter.ts';
+import type { Scenario } from '../scenario/ast.ts';
 
 export interface RunCommandOptions {
   files: string[];
@@ -32,6 +34,10 @@ export interface RunCommandOptions {
   /** `a..b`: replay every file once per integer seed in the range (a sweep). */
   seeds?: string;
   trace: boolean;
+  /** `stream` adds the replication stream to every trace output (sim/core/stream-trace.ts). Default protocol. */
+  traceLevel?: 'protocol' | 'stream';
+  /** `a,b`: only the trace events that concern these processes (sim/trace/filter.ts). */
+  nodes?: string;
   timeline: boolean;
   /** A path for JSON lines, or `-` for stdout (the text report then goes to stderr). */
   json?: string;
@@ -165,6 +171,12 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   if (o.seed !== undefined && (o.seed.length === 0 || /[\n\r#]/.test(o.seed))) throw new UsageError(`--seed: '${o.seed}' must be one line without '#'`);
   const sweep = o.seeds !== undefined ? parseSeedRange(o.seeds) : null;
   if (sweep !== null && (o.trace || o.timeline)) throw new UsageError('--seeds: --trace and --timeline show one run; replay one seed with --seed N');
+  if (sweep !== null && (o.traceLevel === 'stream' || o.nodes !== undefined)) throw new UsageError('--seeds: --trace-level and --nodes shape the trace of one run; replay one seed with --seed N');
+  if (o.traceLevel !== undefined && o.traceLevel !== 'protocol' && o.traceLevel !== 'stream') throw new UsageError(`--trace-level: expected protocol or stream, got '${String(o.traceLevel)}'`);
+  const nodeNames = o.nodes !== undefined ? parseNodeList(o.nodes) : null;
+  if (o.nodes !== undefined && nodeNames === null) throw new UsageError(`--nodes: expected process names separated by commas, e.g. m,r1; got '${o.nodes}'`);
+  // Asking for a trace's shape and nothing to show it in means the text trace.
+  if ((o.traceLevel === 'stream' || nodeNames !== null) && !o.trace && !o.timeline && o.json === undefined && o.html === undefined) o = { ...o, trace: true };
   const files = expandFiles(o.files);
   if (files.length === 0) throw new UsageError('no scenario files found');
   if (o.html !== undefined && files.length !== 1) throw new UsageError(`--html writes one page for one scenario file; got ${files.length} files`);
@@ -210,12 +222,15 @@ async function runFiles(
     const timeline: Stamped[] = [];
     const recorder = o.html !== undefined ? new Recorder() : null;
     const wantTrace = o.trace || o.timeline || json !== null || recorder !== null;
+    const only = o.nodes !== undefined ? new Set(parseNodeList(o.nodes)!) : null;
+    if (only !== null) checkNodeNames(file, scenario, only);
     const sink = wantTrace
       ? (s: Stamped): void => {
+          recorder?.sink(s);
+          if (only !== null && !concerns(s.event, only)) return;
           if (o.trace) print(renderStamped(s, pal));
           if (o.timeline) timeline.push(s);
           if (json !== null) json.write(eventRecord(file, s));
-          recorder?.sink(s);
         }
       : null;
     if (!o.quiet) print(c.bold(`▶ ${file}`) + (scenario.title ? ` — ${scenario.title}` : ''));
@@ -224,7 +239,7 @@ async function runFiles(
     let result: RunResult;
     try {
       result = runScenario(scenario, {
-        seed: o.seed, trace: sink, file, source: text, bugs,
+        seed: o.seed, trace: sink, traceStream: o.traceLevel === 'stream', file, source: text, bugs,
         observe: recorder?.observe,
         ...(live !== null ? { onProgress: live.update } : {}),
         onCheck: (r: CheckResult) => {
@@ -399,6 +414,14 @@ async function sweepFiles(
   if (stopped) print(c.yellow('interrupted: the counts above cover the seeds run so far'));
   print(`${passed} passed, ${failed} failed` + (invalid ? `, ${invalid} invalid` : '') + (internal ? `, ${internal} internal errors` : ''));
   return exitStatus({ stopped, internal, invalid, failed });
+}
+
+/** `--nodes`: every name must be a process of the file (a node, a client or a sentinel). */
+function checkNodeNames(file: string, s: Scenario, names: ReadonlySet<string>): void {
+  const known = [...s.nodes, ...(s.clients ?? []), ...(s.sentinels ?? [])].map((d) => d.name);
+  for (const name of names) {
+    if (!known.includes(name)) throw new UsageError(`--nodes: ${file} has no process named '${name}' (it has ${known.join(', ')})`);
+  }
 }
 
 /** At most 20 seeds, then how many more. */

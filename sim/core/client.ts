@@ -90,6 +90,8 @@ export class Client implements ReplBufReader {
   replid = '';
   /** Bytes executed but not yet counted in reploff: an open MULTI from the master. */
   unappliedBytes = 0;
+  /** Commands in unappliedBytes (more than one inside a MULTI); for the stream trace. */
+  unappliedCommands = 0;
 
   constructor(
     readonly id: number,

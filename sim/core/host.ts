@@ -74,6 +74,12 @@ export interface Host {
 
   /** Whether trace() is listened to; the core skips building events when it is not. */
   readonly tracing: boolean;
+  /**
+   * Whether the replication stream is traced too (every propagated command with its offsets,
+   * PINGs, REPLCONF ACK and GETACK: sim/core/stream-trace.ts). Only ever true when `tracing` is;
+   * off (absent) by default, so the default trace and the hot path are untouched.
+   */
+  readonly traceStream?: boolean;
   trace(event: TraceEvent): void;
 }
 

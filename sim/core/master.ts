@@ -11,6 +11,7 @@ import { assert } from '../assert.ts';
 import type { RedisNode } from './node.ts';
 import { ZERO_REPLID } from './node.ts';
 import type { Client } from './client.ts';
+import { traceFed, traceAckReceived, traceAckSent } from './stream-trace.ts';
 import { Backlog, PROTO_REPLY_CHUNK_BYTES, REPL_BACKLOG_TRIM_BLOCKS_PER_CALL } from './backlog.ts';
 import { encodeCommand } from './resp.ts';
 import { OK, err, errSyntax, errNotInteger } from './reply.ts';
@@ -104,12 +105,15 @@ export function feedCommand(n: RedisNode, db: number, argv: readonly string[]): 
   if (n.backlog === null && n.replicas.length === 0) return;
   assert(n.backlog !== null, 'feedCommand: replicas without a backlog');
   if (db !== -1 && db !== n.slaveseldb) {
-    feedStream(n, encodeCommand(['SELECT', String(db)]));
+    const select = encodeCommand(['SELECT', String(db)]);
+    feedStream(n, select);
     n.slaveseldb = db;
+    if (n.host.traceStream === true) traceFed(n, ['SELECT', String(db)], select.length);
   }
   const bytes = encodeCommand(argv);
   if (bytes.length <= PROTO_REPLY_CHUNK_BYTES) feedStream(n, bytes);
   else feedCommandInPieces(n, bytes, argv);
+  if (n.host.traceStream === true) traceFed(n, argv, bytes.length);
 }
 
 /**
@@ -528,6 +532,7 @@ export function replconfCommand(n: RedisNode, c: Client, argv: string[]): void {
       if (c.replState === null) return;
       const off = Number(val);
       if (!/^-?\d+$/.test(val)) return;
+      if (n.host.traceStream === true) traceAckReceived(n, c, off);
       if (off > c.replAckOff) c.replAckOff = off;
       c.replAckTimeSec = n.unixtime;
       // Diskless: the first ACK after the transfer releases the buffered stream (replconfCommand, replicaStartCommandStream).
@@ -539,7 +544,10 @@ export function replconfCommand(n: RedisNode, c: Client, argv: string[]): void {
       return;
     } else if (opt === 'getack') {
       // Only our master may ask; we answer with the bytes applied so far (this GETACK excluded).
-      if (n.master === c) n.writeDirect(c, encodeCommand(['REPLCONF', 'ACK', String(c.reploff)]));
+      if (n.master === c) {
+        n.writeDirect(c, encodeCommand(['REPLCONF', 'ACK', String(c.reploff)]));
+        if (n.host.traceStream === true) traceAckSent(n, c, c.reploff, 'getack');
+      }
       return;
     } else if (opt === 'rdb-only' || opt === 'rdb-filter-only') {
       // Tools' options: accepted, not modelled.

@@ -25,6 +25,7 @@ import { startLoading } from './loading.ts';
 import { abortFailover, clearFailoverState } from './failover.ts';
 import { rewriteAof } from './aof.ts';
 import { exitIfTooManyDatabases } from './persist.ts';
+import { traceApplied, traceProxied, traceAckSent } from './stream-trace.ts';
 import { createBacklog, freeBacklog, shiftReplicationId, clearReplicationId2, feedStream, queueStreamWithoutBacklog } from './master.ts';
 
 /** The link while it is not yet a master client: connecting, handshake, transfer. */
@@ -428,7 +429,10 @@ function loadedFromMaster(n: RedisNode, link: LinkInProgress, sizeBytes: number,
   // The AOF was stopped for the load; it restarts with a rewrite of the new dataset (restartAOFAfterSYNC).
   if (n.config.appendonly) rewriteAof(n);
   // EOF mode: ACK at once; it releases the master's buffered stream (replconfCommand).
-  if (link.format === 'eof') n.host.send(m.conn!, encodeCommand(['REPLCONF', 'ACK', String(offset)]));
+  if (link.format === 'eof') {
+    n.host.send(m.conn!, encodeCommand(['REPLCONF', 'ACK', String(offset)]));
+    if (n.host.traceStream === true) traceAckSent(n, m, offset, 'rdb-loaded');
+  }
   const rest = link.rx.takeAll();
   if (rest.length > 0) masterStreamReceived(n, m, rest);
   // What the socket brought during the load is read now, in order.
@@ -497,7 +501,7 @@ export function masterStreamReceived(n: RedisNode, m: Client, bytes: Uint8Array)
   m.readReploff += bytes.length;
   m.lastInteractionSec = n.unixtime; // readQueryFromClient(), the cached clock
   // The zoo's #3899: proxy what arrived, whether or not it is a whole applied command.
-  if (n.bugs.has('proxy-unapplied')) proxyApplied(n, bytes);
+  if (n.bugs.has('proxy-unapplied')) proxyApplied(n, m, bytes);
   else n.streamRaw.push(bytes);
   const parser = m.parser!;
   parser.feed(bytes);
@@ -514,7 +518,10 @@ export function masterStreamReceived(n: RedisNode, m: Client, bytes: Uint8Array)
       return;
     }
     if (parsed === null) return;
-    if (parsed.argv.length > 0) n.processCommand(m, parsed.argv);
+    if (parsed.argv.length > 0) {
+      n.processCommand(m, parsed.argv);
+      m.unappliedCommands++;
+    }
     m.unappliedBytes += parsed.sizeBytes;
     if (m.closed || n.exited) return;
     // Inside MULTI nothing is applied until EXEC runs: the offset stays and nothing is proxied,
@@ -523,14 +530,16 @@ export function masterStreamReceived(n: RedisNode, m: Client, bytes: Uint8Array)
     const applied = m.unappliedBytes;
     m.unappliedBytes = 0;
     m.reploff += applied;
-    if (!n.bugs.has('proxy-unapplied')) proxyApplied(n, n.streamRaw.take(applied));
+    if (n.host.traceStream === true) traceApplied(n, m, parsed.argv, m.unappliedCommands, applied);
+    m.unappliedCommands = 0;
+    if (!n.bugs.has('proxy-unapplied')) proxyApplied(n, m, n.streamRaw.take(applied));
     // (With a zoo bug on, sim/check's "replica offset" invariant reports this instead.)
     if (n.bugs.size === 0) assert(n.masterReplOffset === m.reploff, 'replica: master_repl_offset must equal the applied reploff');
   }
 }
 
 /** replicationFeedStreamFromMasterStream(): the applied bytes go into our replication buffer (backlog and sub-replicas). */
-function proxyApplied(n: RedisNode, bytes: Uint8Array): void {
+function proxyApplied(n: RedisNode, m: Client, bytes: Uint8Array): void {
   const b = n.backlog;
   if (b === null && n.bugs.has('no-backlog-after-continue')) {
     // The zoo's #4268: with no backlog nothing is counted (feedReplicationBacklog never runs).
@@ -539,6 +548,7 @@ function proxyApplied(n: RedisNode, bytes: Uint8Array): void {
   }
   assert(b !== null, 'replica without a backlog while streaming');
   feedStream(n, bytes);
+  if (n.host.traceStream === true) traceProxied(n, m, bytes.length);
 }
 
 /**
@@ -587,5 +597,6 @@ export function replicaCron(n: RedisNode): void {
   // replicationSendAck(): our applied offset, once per second.
   if (n.master !== null && n.replState === 'connected') {
     n.host.send(n.master.conn!, encodeCommand(['REPLCONF', 'ACK', String(n.master.reploff)]));
+    if (n.host.traceStream === true) traceAckSent(n, n.master, n.master.reploff, 'cron');
   }
 }

@@ -46,6 +46,8 @@ export interface RunOptions {
   /** Overrides the file's `seed`. */
   readonly seed?: string;
   readonly trace: TraceSink | null;
+  /** Trace the replication stream too (World's traceStream; `--trace-level stream`). */
+  readonly traceStream?: boolean;
   readonly onCheck?: (r: CheckResult) => void;
   /** For error messages (FILE:LINE:COL). */
   readonly file?: string;
@@ -121,7 +123,7 @@ class Executor implements EvalContext {
 
   constructor(private readonly s: Scenario, private readonly o: RunOptions) {
     this.seed = o.seed ?? s.seed ?? '1';
-    this.world = new World({ seed: this.seed, trace: o.trace, bugs: o.bugs, observe: o.observe });
+    this.world = new World({ seed: this.seed, trace: o.trace, traceStream: o.traceStream, bugs: o.bugs, observe: o.observe });
     this.lines = o.source !== undefined ? o.source.split('\n') : [];
   }
 

@@ -55,6 +55,14 @@ export type TraceEvent =
   | { kind: 'note'; node: NodeName; text: string }
   // Sentinels: `event` is Redis's name, `payload` what sentinel.c logs after it, `reason` why, for a learner.
   | { kind: 'sentinel'; node: NodeName; event: SentinelEventName; payload: string; reason: string; epoch: number }
+  // The replication stream, only when asked for (`--trace-level stream`, the world's `traceStream`):
+  // `first` and `last` are the replication offsets of the first and last byte a command occupies.
+  // `args` are the command's arguments, each cut at STREAM_ARG_CHARS_MAX characters for display.
+  | { kind: 'stream-fed'; node: NodeName; first: number; last: number; args: string[]; to: NodeName[] }
+  | { kind: 'stream-proxied'; node: NodeName; peer: NodeName; first: number; last: number; to: NodeName[] }
+  | { kind: 'stream-applied'; node: NodeName; peer: NodeName; first: number; last: number; args: string[]; commands: number }
+  | { kind: 'ack-sent'; node: NodeName; peer: NodeName; offset: number; why: AckWhy }
+  | { kind: 'ack-received'; node: NodeName; peer: NodeName; offset: number }
   // The scenario and the world.
   | { kind: 'command'; node: NodeName; client: string; argv: string[] }
   | { kind: 'reply'; node: NodeName; client: string; reply: string }
@@ -62,6 +70,19 @@ export type TraceEvent =
   | { kind: 'fault'; op: FaultOp; groups: NodeName[][]; what: string }
   | { kind: 'process'; node: NodeName; what: 'crash' | 'poweroff' | 'restart' | 'pause' | 'resume' | 'sleep' | 'exit' }
   | { kind: 'check'; line: number; ok: boolean; text: string; detail: string };
+
+/**
+ * Why a replica sent REPLCONF ACK: replicationCron's once-a-second replicationSendAck(), the
+ * answer to the master's REPLCONF GETACK, or the ACK right after loading a diskless RDB (which
+ * tells the master to start the stream).
+ */
+export type AckWhy = 'cron' | 'getack' | 'rdb-loaded';
+
+/** The kinds emitted only with `traceStream` on: the default trace never holds them. */
+export const STREAM_KINDS: ReadonlySet<string> = new Set(['stream-fed', 'stream-proxied', 'stream-applied', 'ack-sent', 'ack-received']);
+
+/** A stream event shows each argument up to this many characters (a `load` value can be megabytes). */
+export const STREAM_ARG_CHARS_MAX = 48;
 
 /**
  * What a network fault did. `groups` are the sides of a partition, `[[from], [to]]` for a

@@ -205,6 +205,9 @@ export function explain(rec: Recording): string[] {
       case 'fullresync-received': case 'transfer-start': case 'psync-received': case 'bgsave-done':
       case 'replica-online': case 'backlog': case 'note': case 'command': case 'reply':
         break;
+      // The stream is for the trace and the page; the narration tells the offsets where they matter.
+      case 'stream-fed': case 'stream-proxied': case 'stream-applied': case 'ack-sent': case 'ack-received':
+        break;
       default:
         e satisfies never;
     }

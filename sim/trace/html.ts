@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Recording, RecordedEvent, NodeState } from './record.ts';
 import { stateAt } from './record.ts';
+import { STREAM_KINDS } from './events.ts';
 import { explain } from './explain.ts';
 import { pageMain } from './page-client.ts';
 
@@ -25,8 +26,8 @@ export interface Arrow {
   readonly fromUs: number;
   readonly to: string;
   readonly toUs: number;
-  /** Colour and legend: the handshake, PSYNC and its answer, the RDB (a band), the stream. */
-  readonly kind: 'handshake' | 'psync' | 'fullresync' | 'continue' | 'rdb' | 'stream';
+  /** Colour and legend: the handshake, PSYNC and its answer, the RDB (a band), the stream, REPLCONF ACK and GETACK. */
+  readonly kind: 'handshake' | 'psync' | 'fullresync' | 'continue' | 'rdb' | 'stream' | 'ack' | 'getack';
   readonly label: string;
 }
 
@@ -60,7 +61,10 @@ export interface PageData {
   readonly seed: string;
   readonly endUs: number;
   readonly lanes: readonly string[];
+  /** The trace's events, but for the stream's (`--trace-level stream`): those are drawn as arrows, in batches. */
   readonly events: readonly RecordedEvent[];
+  /** How many stream events the run traced (0 unless `--trace-level stream`). */
+  readonly streamEvents: number;
   /** Every node's states, packed (packStates): a sample is a row of numbers into `strings`. */
   readonly states: PackedStates;
   readonly arrows: readonly Arrow[];
@@ -143,15 +147,18 @@ const STREAM_ARROWS_MAX = 400;
 const UNANSWERED_US = 1000;
 
 export function pageData(rec: Recording): PageData {
+  let streamEvents = 0;
+  for (const e of rec.events) if (STREAM_KINDS.has(e.kind)) streamEvents++;
   return {
     title: rec.title,
     file: rec.file,
     seed: rec.seed,
     endUs: rec.endUs,
     lanes: rec.nodes,
-    events: rec.events,
+    events: streamEvents === 0 ? rec.events : rec.events.filter((e) => !STREAM_KINDS.has(e.kind)),
+    streamEvents,
     states: packStates(rec.states),
-    arrows: [...messageArrows(rec.events), ...streamArrows(rec)],
+    arrows: [...messageArrows(rec.events), ...(streamEvents === 0 ? streamArrows(rec) : streamEventArrows(rec.events))],
     spans: faultSpans(rec),
     cards: psyncCards(rec),
     story: explain(rec),
@@ -278,6 +285,87 @@ export function streamArrows(rec: Recording): Arrow[] {
         if (sent === null) continue;
         out.push({ from: master, fromUs: sent.atUs, to: node, toUs: s.atUs, kind: 'stream', label: `stream up to offset ${s.offset}` });
       }
+    }
+  }
+  return out;
+}
+
+/** At most this many REPLCONF ACK (and GETACK) arrows per pair of processes; more are sampled evenly. */
+const ACK_ARROWS_MAX = 2000;
+
+/**
+ * The stream as the trace recorded it (`--trace-level stream`): per sender → replica pair, the
+ * commands a replica applied, in batches of consecutive applies so that a pair has at most
+ * STREAM_ARROWS_MAX arrows (a batch of one is one command). A batch leaves its sender when the
+ * sender fed or proxied its first byte, and arrives when the replica applied its last. Each
+ * REPLCONF GETACK is also an arrow of its own, and each REPLCONF ACK goes from the replica that
+ * sent it to the master that read it (an ACK lost with its connection has no arrow).
+ */
+export function streamEventArrows(events: readonly RecordedEvent[]): Arrow[] {
+  type Applied = Extract<RecordedEvent, { kind: 'stream-applied' }>;
+  /** `${sender} ${first}` -> when the sender put the command starting at byte `first` in its stream. */
+  const fedAt = new Map<string, number>();
+  const lastFedAt = new Map<string, number>();
+  const applies = new Map<string, Array<{ e: Applied; fromUs: number }>>();
+  const getacks = new Map<string, Arrow[]>();
+  const acks = new Map<string, Arrow[]>();
+  const inFlight = new Map<string, Array<Extract<RecordedEvent, { kind: 'ack-sent' }>>>();
+  const add = <T>(m: Map<string, T[]>, key: string, v: T): void => {
+    const l = m.get(key);
+    if (l) l.push(v);
+    else m.set(key, [v]);
+  };
+  for (const e of events) {
+    switch (e.kind) {
+      case 'stream-fed': case 'stream-proxied':
+        fedAt.set(`${e.node} ${e.first}`, e.atUs);
+        lastFedAt.set(e.node, e.atUs);
+        break;
+      case 'stream-applied': {
+        const fromUs = fedAt.get(`${e.peer} ${e.first}`) ?? lastFedAt.get(e.peer) ?? e.atUs;
+        add(applies, `${e.peer} ${e.node}`, { e, fromUs });
+        if (e.args[0]?.toUpperCase() === 'REPLCONF' && e.args[1]?.toUpperCase() === 'GETACK') {
+          add(getacks, `${e.peer} ${e.node}`, { from: e.peer, fromUs, to: e.node, toUs: e.atUs, kind: 'getack', label: `REPLCONF GETACK * [${e.first}..${e.last}]` });
+        }
+        break;
+      }
+      case 'ack-sent':
+        add(inFlight, `${e.node} ${e.peer}`, e);
+        break;
+      case 'ack-received': {
+        // TCP keeps order: skip ACKs that were sent on an older connection, then match the offset.
+        const q = inFlight.get(`${e.peer} ${e.node}`);
+        while (q !== undefined && q.length > 0 && q[0]!.offset !== e.offset) q.shift();
+        const s = q?.shift();
+        if (s !== undefined) add(acks, `${e.peer} ${e.node}`, { from: e.peer, fromUs: s.atUs, to: e.node, toUs: e.atUs, kind: 'ack', label: `REPLCONF ACK ${e.offset}` });
+        break;
+      }
+      case 'conn-closed':
+        inFlight.delete(`${e.node} ${e.peer}`);
+        inFlight.delete(`${e.peer} ${e.node}`);
+        break;
+      default:
+        break;
+    }
+  }
+  const out: Arrow[] = [];
+  for (const [key, list] of applies) {
+    const [from, to] = key.split(' ') as [string, string];
+    const step = Math.max(1, Math.ceil(list.length / STREAM_ARROWS_MAX));
+    for (let i = 0; i < list.length; i += step) {
+      const batch = list.slice(i, i + step);
+      const a = batch[0]!;
+      const z = batch[batch.length - 1]!.e;
+      const commands = batch.reduce((n, b) => n + b.e.commands, 0);
+      const label = batch.length === 1 && a.e.commands === 1 ? `[${a.e.first}..${a.e.last}] ${a.e.args.join(' ')}`
+        : `[${a.e.first}..${z.last}] ${commands} commands, ${z.last - a.e.first + 1} bytes (${a.e.args.join(' ')} … ${z.args.join(' ')})`;
+      out.push({ from, fromUs: a.fromUs, to, toUs: z.atUs, kind: 'stream', label });
+    }
+  }
+  for (const m of [getacks, acks]) {
+    for (const list of m.values()) {
+      const step = Math.max(1, Math.ceil(list.length / ACK_ARROWS_MAX));
+      for (let i = 0; i < list.length; i += step) out.push(list[i]!);
     }
   }
   return out;
@@ -418,7 +506,7 @@ export function renderHtml(rec: Recording): string {
 
 export const PAGE_CSS = `
 :root { --bg: #fbfbfa; --fg: #1d1f21; --dim: #6b7075; --line: #d9dcdf; --good: #1a7f37; --bad: #c62828;
-  --handshake: #8d99a6; --psync: #6f42c1; --fullresync: #d9480f; --continue: #1a7f37; --rdb: #e8590c; --stream: #1971c2; }
+  --handshake: #8d99a6; --psync: #6f42c1; --fullresync: #d9480f; --continue: #1a7f37; --rdb: #e8590c; --stream: #1971c2; --ack: #0c8599; --getack: #c2255c; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; background: var(--bg); color: var(--fg); }
 header { padding: 14px 20px 6px; }

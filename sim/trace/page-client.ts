@@ -24,6 +24,7 @@ export function pageMain(data: PageData): void {
   const RIGHT = 16;
   const COLORS: Record<Arrow['kind'], string> = {
     handshake: '#8d99a6', psync: '#6f42c1', fullresync: '#d9480f', continue: '#1a7f37', rdb: '#e8590c', stream: '#1971c2',
+    ack: '#0c8599', getack: '#c2255c',
   };
   const SPAN_COLORS: Record<Span['kind'], string> = {
     partition: 'rgba(245, 159, 0, 0.20)', pause: 'rgba(120, 130, 140, 0.20)', sleep: 'rgba(120, 130, 140, 0.20)',
@@ -67,7 +68,8 @@ export function pageMain(data: PageData): void {
   const checks = events.filter((e) => e.kind === 'check') as Array<Extract<RecordedEvent, { kind: 'check' }>>;
   const failedChecks = checks.filter((c) => !c.ok).length;
   header.appendChild(el('div', 'meta', `${data.file} · seed ${data.seed} · ${fmtUs(data.endUs)} virtual · ${num(events.length)} events · ` +
-    `${checks.length - failedChecks} of ${checks.length} checks passed`));
+    `${checks.length - failedChecks} of ${checks.length} checks passed` +
+    (data.streamEvents > 0 ? ` · ${num(data.streamEvents)} stream events, drawn as arrows in batches` : '')));
   app.appendChild(header);
   const main = el('main');
   app.appendChild(main);
@@ -91,11 +93,13 @@ export function pageMain(data: PageData): void {
 
   const legend = el('div', 'legend');
   for (const k of Object.keys(COLORS) as Array<Arrow['kind']>) {
+    // ACK and GETACK arrows exist only when the run traced the stream (--trace-level stream).
+    if ((k === 'ack' || k === 'getack') && data.streamEvents === 0) continue;
     const item = el('span');
     const sw = el('i');
     sw.style.background = COLORS[k];
     item.appendChild(sw);
-    item.appendChild(document.createTextNode(k === 'rdb' ? 'RDB transfer' : k));
+    item.appendChild(document.createTextNode(k === 'rdb' ? 'RDB transfer' : k === 'ack' ? 'REPLCONF ACK' : k === 'getack' ? 'REPLCONF GETACK' : k));
     legend.appendChild(item);
   }
   for (const [k, label] of [['partition', 'partition'], ['pause', 'paused'], ['crash', 'down']] as const) {
@@ -339,7 +343,7 @@ export function pageMain(data: PageData): void {
       lastPx[a.kind] = px;
       g.strokeStyle = COLORS[a.kind];
       g.globalAlpha = a.kind === 'stream' ? 0.45 : a.kind === 'rdb' ? 0.35 : 0.95;
-      g.lineWidth = a.kind === 'rdb' ? 7 : a.kind === 'stream' ? 1 : 1.6;
+      g.lineWidth = a.kind === 'rdb' ? 7 : a.kind === 'stream' || a.kind === 'ack' || a.kind === 'getack' ? 1 : 1.6;
       g.beginPath();
       g.moveTo(x1, y1);
       g.lineTo(x2, y2);

@@ -11,6 +11,7 @@
  */
 import type { RedisNode } from '../core/node.ts';
 import type { Stamped, TraceEvent } from './events.ts';
+import { STREAM_KINDS } from './events.ts';
 import { renderEvent } from './render.ts';
 
 /** One replica as its master sees it. */
@@ -74,7 +75,9 @@ export class Recorder {
 
   /** The trace sink half. */
   readonly sink = (s: Stamped): void => {
-    this.pinnedSeq = this.seq;
+    // The page draws stream events as arrows, never puts its cursor on one: they pin no sample,
+    // so a long load's samples still coalesce with `--trace-level stream`.
+    if (!STREAM_KINDS.has(s.event.kind)) this.pinnedSeq = this.seq;
     this.events.push({ ...s.event, atUs: s.atUs, seq: this.seq++, sentence: renderEvent(s.event) });
     const e = s.event;
     if (e.kind !== 'process') return;

@@ -4,7 +4,7 @@
  * exhaustive switch, so a new event kind fails to compile until it is rendered.
  */
 import { assertNever } from '../assert.ts';
-import type { Stamped, TraceEvent } from './events.ts';
+import type { AckWhy, Stamped, TraceEvent } from './events.ts';
 
 /** Colour functions; identity when colour is off. The CLI passes chalk's. */
 export interface Palette {
@@ -80,6 +80,21 @@ export function renderEvent(e: TraceEvent, p: Palette = plainPalette): string {
       const text = `${n(e.node)} ${e.event} ${e.payload}${e.reason ? ` — ${e.reason}` : ''}`;
       return e.event.startsWith('-') || e.event === '+sdown' || e.event === '+odown' || e.event === '+tilt' ? p.bad(text) : e.event === '+switch-master' || e.event === '+elected-leader' || e.event === '+promoted-slave' ? p.em(text) : text;
     }
+    case 'stream-fed': {
+      const what = `${n(e.node)} → stream [${e.first}..${e.last}] ${e.args.map(quoteArg).join(' ')}`;
+      const to = e.to.length > 0 ? ` (to ${e.to.map(n).join(', ')})` : ' (backlog only: no replica is fed)';
+      return streamNote(e.args) === '' ? what + p.dim(to) : p.dim(what + ` — ${streamNote(e.args)}` + to);
+    }
+    case 'stream-proxied':
+      return p.dim(`${n(e.node)} → stream [${e.first}..${e.last}] proxies ${e.last - e.first + 1} bytes of ${n(e.peer)}'s stream (to ${e.to.map(n).join(', ')})`);
+    case 'stream-applied': {
+      const cmd = e.commands > 1 ? `${e.commands} commands ending with ${e.args.map(quoteArg).join(' ')}` : e.args.map(quoteArg).join(' ');
+      return p.dim(`${n(e.node)} ← ${n(e.peer)}: applies [${e.first}..${e.last}] ${cmd}; slave_repl_offset ${e.last}`);
+    }
+    case 'ack-sent':
+      return p.dim(`${n(e.node)} → ${n(e.peer)}: REPLCONF ACK ${e.offset} (${ACK_WHY[e.why]})`);
+    case 'ack-received':
+      return p.dim(`${n(e.node)} ← ${n(e.peer)}: REPLCONF ACK ${e.offset} (the replica has applied up to offset ${e.offset})`);
     case 'command':
       return `${n(e.node)} ${p.dim(`[${e.client}]`)} ${e.argv.map(quoteArg).join(' ')}`;
     case 'reply':
@@ -104,6 +119,21 @@ export function renderStamped(s: Stamped, p: Palette = plainPalette): string {
 /** One JSON object per line: {"atUs":..., "kind":..., ...}. */
 export function jsonLine(s: Stamped): string {
   return JSON.stringify({ atUs: s.atUs, ...s.event });
+}
+
+const ACK_WHY: Record<AckWhy, string> = {
+  cron: 'replicationCron, once a second',
+  getack: 'the answer to REPLCONF GETACK',
+  'rdb-loaded': 'the diskless RDB is loaded: the master may start the stream',
+};
+
+/** What a learner should know about a command the master put in the stream itself. */
+function streamNote(args: readonly string[]): string {
+  const c = args[0]?.toUpperCase();
+  if (c === 'PING' && args.length === 1) return 'replicationCron PINGs the replicas every repl-ping-replica-period seconds';
+  if (c === 'REPLCONF' && args[1]?.toUpperCase() === 'GETACK') return 'asks every replica for its offset (WAIT, FAILOVER, SHUTDOWN)';
+  if (c === 'SELECT') return 'the next command is for another database';
+  return '';
 }
 
 function quoteArg(a: string): string {

@@ -67,6 +67,11 @@ export interface WorldOptions {
   readonly seed: string | number;
   /** Called with every trace event; null = tracing off (the fast path). */
   readonly trace: TraceSink | null;
+  /**
+   * Trace the replication stream too (`--trace-level stream`): each propagated command with its
+   * offsets, PINGs, GETACKs, applies, proxies and REPLCONF ACKs. Needs `trace`; default off.
+   */
+  readonly traceStream?: boolean;
   /** Check replication invariants after every iteration (default true). */
   readonly checks?: boolean;
   /** Historical Redis bugs to switch on in every node (the bug zoo, sim/core/bugs.ts). */
@@ -114,6 +119,11 @@ export class World {
 
   get tracing(): boolean {
     return this.options.trace !== null;
+  }
+
+  /** Stream tracing is on only with a sink: the nodes read it once, at construction (NodeSlot). */
+  get traceStream(): boolean {
+    return this.options.trace !== null && this.options.traceStream === true;
   }
 
   trace(event: TraceEvent): void {
@@ -223,6 +233,8 @@ export class NodeSlot implements Host, SocketOwner {
   private loadingHeld: Array<() => void> | null = null;
   /** Connections from application clients: our socket -> the client and its socket (for the ledger). */
   private readonly clientConns = new Map<SocketId, { client: AppClient; sock: SocketId }>();
+  /** Host.traceStream, fixed for the run (a plain field: the stream's call sites read it per command). */
+  readonly traceStream: boolean;
 
   constructor(
     readonly world: World,
@@ -231,7 +243,9 @@ export class NodeSlot implements Host, SocketOwner {
     readonly startupConfig: Config,
     public diskModel: DiskModel,
     private readonly rng: Rng,
-  ) {}
+  ) {
+    this.traceStream = world.traceStream;
+  }
 
   // --- Process lifecycle ---------------------------------------------------------------------
 

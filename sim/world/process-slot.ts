@@ -42,7 +42,7 @@ export abstract class ProcessSlot<P extends SlotProcess> implements SocketOwner 
   /** Bumped at every process start and stop; timers of an older process do nothing. */
   protected epoch = 0;
   private pausedUntilUs = -1;
-  protected pausedInput: Array<() => void> = [];
+  private pausedInput: Array<() => void> = [];
   /** Output made while the process is frozen (inside DEBUG SLEEP) leaves when it wakes. */
   private sleepingOutbox: Array<() => void> = [];
   /** Per local client, the callbacks of its commands in flight, in order (replies come in order). */

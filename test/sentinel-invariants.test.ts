@@ -86,4 +86,36 @@ describe('sentinel invariants', () => {
     c.afterIteration('s1', a, 0);
     expect(violation(() => c.afterIteration('s2', b, 1))).toBe('one master per config epoch');
   });
+
+  it('one master per config epoch, except a leader whose failover a newer epoch overtook', () => {
+    // s1 leads epoch 1 and announces its promoted r1 (reconf_slaves); a hello brings config epoch
+    // 2 naming m, master->addr still m: sentinelProcessHelloMessage takes the epoch, no switch.
+    const setUp = (failoverEpoch: number): { c: SentinelChecker; leader: Sentinel; other: Sentinel } => {
+      const c = new SentinelChecker();
+      const leader = sentinel('s1');
+      const lm = leader.masterByName('mymaster')!;
+      lm.failoverInProgress = true;
+      lm.forceFailover = true; // no election to check here (SENTINEL FAILOVER needs no votes)
+      lm.failoverState = 'reconf_slaves';
+      lm.failoverEpoch = failoverEpoch;
+      lm.configEpoch = 2;
+      lm.promotedSlave = new Instance('slave', 'r1:6379', 'r1', 6379, lm, 0);
+      const other = sentinel('s2');
+      other.masterByName('mymaster')!.configEpoch = 2;
+      c.afterIteration('s2', other, 0);
+      return { c, leader, other };
+    };
+    const overtaken = setUp(1);
+    expect(violation(() => overtaken.c.afterIteration('s1', overtaken.leader, 1))).toBe('none');
+    expect([...overtaken.c.overtaken]).toEqual(['s1/mymaster/2']);
+    // Once the failover ends on the promoted replica, the epoch stays exempt for that leader.
+    const lm = overtaken.leader.masterByName('mymaster')!;
+    lm.failoverInProgress = false;
+    lm.failoverState = 'none';
+    lm.host = 'r1';
+    expect(violation(() => overtaken.c.afterIteration('s1', overtaken.leader, 2))).toBe('none');
+    // A leader announcing its own epoch's promoted replica is compared as any other.
+    const own = setUp(2);
+    expect(violation(() => own.c.afterIteration('s1', own.leader, 1))).toBe('one master per config epoch');
+  });
 });

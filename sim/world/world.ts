@@ -15,11 +15,10 @@ import type { Timer } from '../engine/engine.ts';
 import { RandomStreams } from '../engine/random.ts';
 import type { Rng } from '../engine/random.ts';
 import { Network } from '../net/network.ts';
-import type { SocketOwner, SocketId } from '../net/network.ts';
+import type { SocketId } from '../net/network.ts';
 import type { Host, ConnId, ClientId, ChildId, ChildTarget, HistoryEvent } from '../core/host.ts';
 import type { Config } from '../core/config.ts';
 import { RedisNode } from '../core/node.ts';
-import type { Reply } from '../core/reply.ts';
 import type { TraceEvent, Stamped } from '../trace/events.ts';
 import { Checker } from '../check/invariants.ts';
 import type { BugName } from '../core/bugs.ts';
@@ -28,12 +27,14 @@ import type { ClientWorld } from '../clients/client.ts';
 import { Ledger } from '../clients/ledger.ts';
 import { HistoryLog } from '../clients/history.ts';
 import { ZERO_REPLID } from '../core/node.ts';
+import { ProcessSlot } from './process-slot.ts';
 import { SentinelSlot } from './sentinel-slot.ts';
 import { SentinelChecker } from '../check/sentinel-invariants.ts';
 import type { SentinelOptions } from '../sentinel/sentinel.ts';
 
-/** The node's unix clock starts at 2026-01-01T00:00:00Z (docs/ARCHITECTURE.md, "Determinism"). */
-export const EPOCH_UNIX_MS = Date.UTC(2026, 0, 1); // determinism-ok: a constant, not a clock read
+/** The node's unix clock starts at 2026-01-01T00:00:00Z (process-slot.ts holds it). */
+export { EPOCH_UNIX_MS } from './process-slot.ts';
+export type { ProcessStatus } from './process-slot.ts';
 export const REDIS_PORT = 6379;
 /** A socket BGSAVE child hands the parent this much RDB at a time (Redis relays a pipe's reads). */
 export const CHILD_PROGRESS_BYTES = 64 * 1024;
@@ -84,8 +85,6 @@ export interface WorldOptions {
 }
 
 export type IterationObserver = (name: string, node: RedisNode, nowUs: number) => void;
-
-export type ProcessStatus = 'up' | 'crashed' | 'poweroff';
 
 export class World {
   readonly engine = new Engine();
@@ -207,23 +206,13 @@ export class World {
   }
 }
 
-/** A machine: disk, process, and the Host its process uses. */
-export class NodeSlot implements Host, SocketOwner {
-  node: RedisNode | null = null;
-  status: ProcessStatus = 'crashed';
+/** A machine: disk, process, and the Host its process uses (the event loop is ProcessSlot's). */
+export class NodeSlot extends ProcessSlot<RedisNode> implements Host {
   /**
    * Files: what is on the platter (`durable`) and what a write() put in the machine's page cache
    * (`cached`). A process crash loses nothing written; a power-off loses the page cache.
    */
   readonly disk = new Map<string, { durable: Uint8Array[]; cached: Uint8Array[] }>();
-  /** Bumped at every process start; timers of an older process do nothing. */
-  private epoch = 0;
-  private pausedUntilUs = -1;
-  private pausedInput: Array<() => void> = [];
-  /** Output made while the process is frozen (inside DEBUG SLEEP) leaves when it wakes. */
-  private sleepingOutbox: Array<() => void> = [];
-  /** Per local client, the callbacks of its commands in flight, in order (replies come in order). */
-  private readonly replyTo = new Map<ClientId, Array<(reply: Reply) => void>>();
   private readonly children = new Map<ChildId, Timer>();
   private nextChildId = 1;
   private cronTimer: Timer | null = null;
@@ -235,31 +224,33 @@ export class NodeSlot implements Host, SocketOwner {
   private readonly clientConns = new Map<SocketId, { client: AppClient; sock: SocketId }>();
   /** Host.traceStream, fixed for the run (a plain field: the stream's call sites read it per command). */
   readonly traceStream: boolean;
+  protected readonly refusedPort = REDIS_PORT;
 
   constructor(
-    readonly world: World,
-    readonly name: string,
+    world: World,
+    name: string,
     /** Startup config (redis.conf): every start gets a fresh copy. */
     readonly startupConfig: Config,
     public diskModel: DiskModel,
-    private readonly rng: Rng,
+    rng: Rng,
   ) {
+    super(world, name, rng);
     this.traceStream = world.traceStream;
+  }
+
+  get node(): RedisNode | null {
+    return this.proc;
   }
 
   // --- Process lifecycle ---------------------------------------------------------------------
 
   start(): void {
-    assert(this.node === null, `${this.name}: already running`);
-    this.epoch++;
-    this.status = 'up';
+    assert(this.proc === null, `${this.name}: already running`);
     this.cronDueAfterLoad = false;
-    this.pausedUntilUs = -1;
-    this.pausedInput = [];
-    this.world.net.hostUp(this.name);
+    this.beginStart();
     const config: Config = structuredClone(this.startupConfig);
     const node = new RedisNode(this.name, this, config, this.world.bugs);
-    this.node = node;
+    this.proc = node;
     // `port 0` opens no TCP listener (initServer() skips listenToPort()): peers are refused.
     // The scenario's local client still reaches the node, as redis-cli would over a unix socket.
     if (config.port !== 0) this.world.net.listen(this.name, config.port);
@@ -275,106 +266,39 @@ export class NodeSlot implements Host, SocketOwner {
     this.scheduleCron(CRON_FIRST_TICK_US);
   }
 
-  /** The process dies (crash) or the machine stops (poweroff); the disk survives. */
-  stop(how: 'crash' | 'poweroff' | 'exit'): void {
-    if (this.node === null) return;
-    this.world.histories.processDown(this.name, this.world.engine.nowUs, how === 'poweroff' ? 'poweroff' : 'crash', this.node.replid, this.node.masterReplOffset);
-    this.node.exited = true;
-    this.node = null;
+  protected override processDown(node: RedisNode, how: 'crash' | 'poweroff' | 'exit'): void {
+    this.world.histories.processDown(this.name, this.world.engine.nowUs, how === 'poweroff' ? 'poweroff' : 'crash', node.replid, node.masterReplOffset);
+  }
+
+  protected tornDown(how: 'crash' | 'poweroff' | 'exit'): void {
     this.clientConns.clear();
-    this.epoch++;
-    this.status = how === 'poweroff' ? 'poweroff' : 'crashed';
-    if (how === 'poweroff') {
-      this.world.net.poweroffHost(this.name);
-      for (const f of this.disk.values()) f.cached = [];
-    }
-    else this.world.net.crashHost(this.name);
+    if (how === 'poweroff') for (const f of this.disk.values()) f.cached = [];
     for (const t of this.children.values()) t.cancel();
     this.children.clear();
     this.cronTimer?.cancel();
     this.cronTimer = null;
-    this.pausedUntilUs = -1;
-    this.pausedInput = [];
-    this.sleepingOutbox = [];
     this.loadingHeld = null;
-    // Local clients see their connection drop.
-    const pending = [...this.replyTo.values()].flat();
-    this.replyTo.clear();
-    for (const cb of pending) cb({ kind: 'error', text: 'ERR Server closed the connection' });
-    this.world.trace({ kind: 'process', node: this.name, what: how });
   }
 
-  /** `pause NODE DUR`: SIGSTOP for durUs; input queues up. */
-  pause(durUs: number): void {
-    if (this.node === null) return;
-    this.world.trace({ kind: 'process', node: this.name, what: 'pause' });
-    this.freezeFor(durUs);
-  }
-
-  get paused(): boolean {
-    return this.pausedUntilUs >= 0;
-  }
-
-  get running(): boolean {
-    return this.node !== null;
-  }
-
-  private freezeFor(durUs: number): void {
-    const until = this.world.engine.nowUs + durUs;
-    if (until <= this.pausedUntilUs) return;
-    this.pausedUntilUs = until;
-    const epoch = this.epoch;
-    this.world.engine.scheduleAt(until, () => {
-      if (epoch !== this.epoch || this.pausedUntilUs !== until) return;
-      this.resume();
-    });
-  }
-
-  private resume(): void {
-    this.pausedUntilUs = -1;
+  /** Only a data node's wake-up is traced (a sentinel's shows in its TILT events). */
+  protected override resumed(): void {
     this.world.trace({ kind: 'process', node: this.name, what: 'resume' });
-    const out = this.sleepingOutbox;
-    this.sleepingOutbox = [];
-    for (const f of out) f();
-    const queued = this.pausedInput;
-    this.pausedInput = [];
-    for (const f of queued) {
-      if (this.node === null) return;
-      this.deliver(f);
-      if (this.paused) {
-        // Frozen again (a queued DEBUG SLEEP): the rest waits for the next wake-up.
-        this.pausedInput.push(...queued.slice(queued.indexOf(f) + 1));
-        return;
-      }
-    }
-  }
-
-  /** One event-loop iteration: run the input, then beforeSleep (writes). */
-  deliver(input: () => void): void {
-    const node = this.node;
-    if (node === null) return;
-    if (this.paused) {
-      this.pausedInput.push(input);
-      return;
-    }
-    input();
-    this.afterInput(node);
   }
 
   /** The end of an event-loop iteration: beforeSleep (writes), then the invariants. */
-  private afterInput(node: RedisNode): void {
-    if (this.node !== node) return;
+  protected afterInput(node: RedisNode): void {
+    if (this.proc !== node) return;
     // If the input put the process to sleep (DEBUG SLEEP), these writes leave when it wakes.
     node.beforeSleep();
-    if (this.node === node) this.world.checker?.afterIteration(this.name, node, this.world.engine.nowUs);
-    if (this.node === node) this.world.options.observe?.(this.name, node, this.world.engine.nowUs);
+    if (this.proc === node) this.world.checker?.afterIteration(this.name, node, this.world.engine.nowUs);
+    if (this.proc === node) this.world.options.observe?.(this.name, node, this.world.engine.nowUs);
   }
 
   private scheduleCron(delayUs: number): void {
     const epoch = this.epoch;
     this.cronTimer = this.world.engine.schedule(delayUs, () => {
-      if (epoch !== this.epoch || this.node === null) return;
-      const node = this.node;
+      if (epoch !== this.epoch || this.proc === null) return;
+      const node = this.proc;
       // serverCron() returns 1000/server.hz: the next tick is a whole number of milliseconds
       // later (333 ms at hz 3, not 333.3).
       const periodUs = cronPeriodUs(node.config.hz);
@@ -398,32 +322,20 @@ export class NodeSlot implements Host, SocketOwner {
    * loaded for longer than 1 ms runs at the end of the load, before any replica can attach.
    */
   private runCronDueAfterLoad(): void {
-    const node = this.node;
+    const node = this.proc;
     if (!this.cronDueAfterLoad || node === null) return;
     this.cronDueAfterLoad = false;
     this.cronTimer?.cancel();
     this.deliver(() => node.cron());
-    if (this.node === node) this.scheduleCron(cronPeriodUs(node.config.hz));
+    if (this.proc === node) this.scheduleCron(cronPeriodUs(node.config.hz));
   }
 
   // --- Local clients -------------------------------------------------------------------------
 
-  /** Send a command from a local client; `onReply` runs when the reply comes (maybe much later). */
-  command(client: ClientId, argv: string[], onReply: (reply: Reply) => void): void {
-    if (this.node === null) {
-      onReply({ kind: 'error', text: `ERR Could not connect to Redis at ${this.name}:${REDIS_PORT}: Connection refused` });
-      return;
-    }
-    const queue = this.replyTo.get(client);
-    if (queue === undefined) this.replyTo.set(client, [onReply]);
-    else queue.push(onReply);
-    const node = this.node;
-    if (this.paused) {
-      this.pausedInput.push(() => node.localCommand(client, argv));
-      return;
-    }
-    if (this.loadingHeld !== null) {
-      this.loadingHeld.push(() => node.localCommand(client, argv));
+  /** The hot path: no closure unless the process is frozen or loading and the input must wait. */
+  protected runCommand(node: RedisNode, client: ClientId, argv: string[]): void {
+    if (this.paused || this.loadingHeld !== null) {
+      this.deliverSocketEvent(() => node.localCommand(client, argv));
       return;
     }
     node.localCommand(client, argv);
@@ -440,8 +352,8 @@ export class NodeSlot implements Host, SocketOwner {
    */
   startLoading(diskBytes: number, sizeBytes: number, keys: number): void {
     assert(this.loadingHeld === null, `${this.name}: already loading`);
-    assert(this.node !== null, `${this.name}: loading without a process`);
-    const cfg = this.node.config;
+    assert(this.proc !== null, `${this.name}: loading without a process`);
+    const cfg = this.proc.config;
     // key-load-delay: debugDelay() per key; a negative N sleeps 1 us once every -N keys on average.
     const delayNsPerKey = cfg.keyLoadDelayUs > 0 ? cfg.keyLoadDelayUs * 1000 : cfg.keyLoadDelayUs < 0 ? 1000 / -cfg.keyLoadDelayUs : 0;
     const durationUs = Math.max(1, Math.round((diskBytes * 1e6) / this.diskModel.readBytesPerSec + (keys * (LOAD_PARSE_NS_PER_KEY + delayNsPerKey)) / 1000));
@@ -453,7 +365,7 @@ export class NodeSlot implements Host, SocketOwner {
     const stepAt = (i: number): void => {
       const atUs = startUs + (i > steps ? durationUs : Math.floor((durationUs * i * interval) / sizeBytes));
       this.world.engine.scheduleAt(atUs, () => {
-        const node = this.node;
+        const node = this.proc;
         if (epoch !== this.epoch || node === null) return;
         if (i <= steps) {
           this.deliver(() => node.loadingProgress(i * interval));
@@ -475,54 +387,16 @@ export class NodeSlot implements Host, SocketOwner {
     if (held === null) return;
     this.loadingHeld = done ? null : [];
     for (const f of held) {
-      if (this.node === null) return;
+      if (this.proc === null) return;
       this.deliver(f);
     }
   }
 
-  // --- Host ------------------------------------------------------------------------------------
-
-  nowUs(): number {
-    return this.world.engine.nowUs;
-  }
-
-  unixMs(): number {
-    return EPOCH_UNIX_MS + Math.floor(this.world.engine.nowUs / 1000);
-  }
-
-  randomHex(chars: number): string {
-    return this.rng.hex(chars);
-  }
+  // --- Host (the rest is ProcessSlot's) -------------------------------------------------------
 
   connect(host: string, port: number): ConnId {
-    if (!this.world.slots.has(host)) {
-      // No such host: the name does not resolve. A socket id of our own, failing a moment later.
-      const conn = this.world.newUnresolvedSocket();
-      const epoch = this.epoch;
-      this.world.engine.schedule(1000, () => {
-        const node = this.node;
-        if (epoch === this.epoch && node !== null) this.deliverOrHold(() => node.connectFailed(conn, `cannot resolve host '${host}'`));
-      });
-      return conn;
-    }
+    if (!this.world.slots.has(host)) return this.unresolved(host);
     return this.world.net.connect(this.name, host, port);
-  }
-
-  send(conn: ConnId, bytes: Uint8Array): void {
-    if (this.paused) {
-      this.sleepingOutbox.push(() => this.world.net.send(conn, bytes));
-      return;
-    }
-    this.world.net.send(conn, bytes);
-  }
-
-  close(conn: ConnId): void {
-    if (conn < 0) return; // An unresolved host's socket: nothing to close.
-    if (this.paused) {
-      this.sleepingOutbox.push(() => this.world.net.close(conn));
-      return;
-    }
-    this.world.net.close(conn);
   }
 
   fork(target: ChildTarget, sizeBytes: number): ChildId {
@@ -535,7 +409,7 @@ export class NodeSlot implements Host, SocketOwner {
     let produced = 0;
     const step = (): void => {
       if (epoch !== this.epoch) return;
-      const node = this.node;
+      const node = this.proc;
       if (node === null) return;
       produced = Math.min(sizeBytes, produced + CHILD_PROGRESS_BYTES);
       if (target === 'sockets' && produced < sizeBytes) {
@@ -581,79 +455,40 @@ export class NodeSlot implements Host, SocketOwner {
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
 
-  reply(client: ClientId, reply: Reply): void {
-    if (this.paused) {
-      this.sleepingOutbox.push(() => this.reply(client, reply));
-      return;
-    }
-    const queue = this.replyTo.get(client);
-    const cb = queue?.shift();
-    if (cb === undefined) return;
-    if (queue!.length === 0) this.replyTo.delete(client);
-    cb(reply);
-  }
-
   sleep(durUs: number): void {
     this.world.trace({ kind: 'process', node: this.name, what: 'sleep' });
     this.freezeFor(durUs);
-  }
-
-  exit(): void {
-    // Called from inside a command: finish this iteration first, then die like a crash.
-    const epoch = this.epoch;
-    this.world.engine.schedule(0, () => {
-      if (epoch === this.epoch) this.stop('exit');
-    });
-  }
-
-  get tracing(): boolean {
-    return this.world.tracing;
-  }
-
-  trace(event: TraceEvent): void {
-    this.world.trace(event);
   }
 
   history(event: HistoryEvent): void {
     this.world.histories.record(this.name, this.world.engine.nowUs, event);
   }
 
-  // --- SocketOwner -----------------------------------------------------------------------------
+  // --- SocketOwner (the rest is ProcessSlot's) ------------------------------------------------
 
-  accepted(sock: SocketId, _listenPort: number, peerHost: string): void {
-    const node = this.node;
-    if (node === null) return;
+  override accepted(sock: SocketId, listenPort: number, peerHost: string): void {
+    if (this.proc === null) return;
     const client = this.world.clients.get(peerHost);
     if (client !== undefined) {
       const peer = this.world.net.peerSocketOf(sock);
       if (peer !== null) this.clientConns.set(sock, { client, sock: peer });
     }
-    this.deliverOrHold(() => node.accepted(sock, peerHost));
-  }
-
-  connected(sock: SocketId): void {
-    const node = this.node;
-    if (node !== null) this.deliverOrHold(() => node.connected(sock));
-  }
-
-  connectFailed(sock: SocketId, reason: 'refused'): void {
-    const node = this.node;
-    if (node !== null) this.deliverOrHold(() => node.connectFailed(sock, reason === 'refused' ? 'connection refused' : reason));
+    super.accepted(sock, listenPort, peerHost);
   }
 
   /** Socket events wait while the process loads (they are served at the next progress step). */
-  private deliverOrHold(input: () => void): void {
+  protected override deliverSocketEvent(input: () => void): void {
     if (this.loadingHeld !== null && !this.paused) this.loadingHeld.push(input);
     else this.deliver(input);
   }
 
-  data(sock: SocketId, bytes: Uint8Array): void {
-    const node = this.node;
+  override data(sock: SocketId, bytes: Uint8Array): void {
+    const node = this.proc;
     if (node === null) return;
     if (this.clientConns.size > 0) {
       const cc = this.clientConns.get(sock);
       if (cc !== undefined) {
-        this.deliverOrHold(() => {
+        this.deliverSocketEvent(() => {
           // The ledger: where this client's write landed in our history.
           const replid = node.replid;
           const offset = node.masterReplOffset;
@@ -663,23 +498,13 @@ export class NodeSlot implements Host, SocketOwner {
         return;
       }
     }
-    // The hot path: no closure unless the process is frozen and the input must wait.
-    if (this.paused) {
-      this.pausedInput.push(() => node.received(sock, bytes));
-      return;
-    }
-    if (this.loadingHeld !== null) {
-      this.loadingHeld.push(() => node.received(sock, bytes));
+    // The hot path: no closure unless the process is frozen or loading and the input must wait.
+    if (this.paused || this.loadingHeld !== null) {
+      this.deliverSocketEvent(() => node.received(sock, bytes));
       return;
     }
     node.received(sock, bytes);
     this.afterInput(node);
-  }
-
-  closed(sock: SocketId, reason: 'eof' | 'reset'): void {
-    const node = this.node;
-    // clientConns keeps the socket: a paused node may still run this client's queued data (a few entries per connection).
-    if (node !== null) this.deliverOrHold(() => node.closed(sock, reason === 'eof' ? 'connection closed by peer' : 'connection reset by peer'));
   }
 }
 

@@ -1,9 +1,12 @@
 /**
  * `psync-sim fuzz [--runs N] [--seed S] [--time DUR] [--shard i/n] [--faults kinds]
- *  [--nodes a..b] [--out DIR] [--json] [--no-shrink] [--shrink-runs N] [--check-determinism]`:
+ *  [--nodes a..b] [--out DIR] [--json] [--no-shrink] [--shrink-runs N] [--check-determinism]
+ *  [--clients [--variant 'NAME: STATEMENT; STATEMENT']...]`:
  * a fuzz campaign with progress, a coverage summary, and every failure written as
  * `<out>/<seed>.scn`, shrunk (sim/fuzz/shrink.ts) into `<out>/<seed>.min.scn`, with the one-line
- * replay command of the smaller file. `--check-determinism` runs every seed twice.
+ * replay command of the smaller file. `--check-determinism` runs every seed twice. `--variant`
+ * runs every story again under each variant (sim/fuzz/variants.ts) and ends the summary with
+ * compare's table; a variant run's failure is reported like any other, as `<seed>.<NAME>`.
  *
  * The wall clock (runs/s, --time) and the terminal live here, never in sim/fuzz. Progress is a
  * self-rewriting line on a TTY and a plain line every few seconds otherwise (CI logs); with

@@ -1,11 +1,12 @@
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCampaign } from '../sim/fuzz/campaign.ts';
 import { fuzzCommand } from '../sim/cli/fuzz.ts';
 import { parseVariant } from '../sim/scenario/variants.ts';
-import { resultStem } from '../sim/fuzz/run.ts';
+import { resultStem, scenarioFileText } from '../sim/fuzz/run.ts';
+import { runVariants } from '../sim/fuzz/variants.ts';
 
 const minrep = "minrep: config * min-replicas-to-write 1; config * min-replicas-max-lag 10";
 
@@ -104,5 +105,36 @@ describe('fuzz --variant', () => {
       },
     });
     expect(checked).toBe(1);
+  }, 60_000);
+
+  it("a variant's liveness failure is a failure when the base story passed, a figure when it failed too", () => {
+    // A full sync that waits 10 minutes cannot converge within the story's closing `await ... within 1m`.
+    const slow = parseVariant('slow: config * repl-diskless-sync yes; config * repl-diskless-sync-delay 600');
+    let base: Parameters<typeof runVariants>[0] | undefined;
+    const s = runCampaign({ seed: 'lv', runs: 1, shardIndex: 0, shardCount: 1, fixed: { clients: true }, variants: [slow] }, { onResult: (r) => void (base = r) });
+    expect(base!.ok).toBe(true);
+    const v = base!.variantRuns![0]!;
+    expect(v.failure?.kind).toBe('liveness');
+    expect(s.failures).toEqual([v]);
+    expect(s.byKind.liveness).toBe(1);
+    expect(s.variants![1]).toMatchObject({ name: 'slow', checksFailed: 1, unsettled: 1 });
+    // Its file is the variant's story, saying which variant, and replays as the failure.
+    const file = scenarioFileText(v);
+    expect(file).toContain('# variant slow: config * repl-diskless-sync yes; config * repl-diskless-sync-delay 600');
+    expect(file).toContain('\nconfig * repl-diskless-sync-delay 600\n');
+    // The same variant run after a base run that failed: counted, not reported a second time.
+    const failedBase = { ...base!, ok: false, failure: { kind: 'liveness' as const, detail: 'line 1: planted' } };
+    const again = runVariants(failedBase, [slow])[0]!;
+    expect(again.ok).toBe(true);
+    expect(again.failure).toBeUndefined();
+    expect(again.figures?.checksFailed).toBe(1);
+    // Through the CLI: written as <seed>.<name>.scn, printed and counted like any failure.
+    const dir = mkdtempSync(join(tmpdir(), 'psync-fuzz-variant-'));
+    const out = collector();
+    const code = fuzzCommand({ runs: 1, seed: 'lv', clients: true, out: dir, shrink: false, variants: ['slow: config * repl-diskless-sync yes; config * repl-diskless-sync-delay 600'], stdout: out.write, stderr: out.write, isTTY: false });
+    expect(code).toBe(1);
+    expect(readdirSync(dir)).toEqual(['lv_0.slow.scn']);
+    expect(out.text()).toContain('✗ lv/0.slow: liveness');
+    expect(out.text()).toContain('1 runs, 1 failed');
   }, 60_000);
 });

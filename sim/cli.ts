@@ -111,6 +111,7 @@ const parser = yargs(argvParsed)
       .option('bug', { type: 'string', array: true, describe: `switch on a historical Redis bug: ${BUG_NAMES.join(', ')}` })
       .option('clients', { type: 'boolean', default: false, describe: 'loads go through a networked client: the summary shows lost acknowledged writes by cause' })
       .option('sentinels', { type: 'boolean', default: false, describe: 'sentinels (3 or 5) monitor the nodes: sentinel faults, settled + converged at the end, sentinel coverage' })
+      .option('variant', { type: 'string', array: true, default: [], describe: "with --clients: 'NAME: STATEMENT; STATEMENT' (as compare); every story also runs under it, one table at the end" })
       .option('workers', { type: 'number', default: availableParallelism(), describe: 'worker threads (default: the machine\'s cores)' })
       .option('shrink', { type: 'boolean', default: true, describe: 'shrink the first failure of each kind into <seed>.min.scn (--no-shrink: off)' })
       .option('shrink-all', { type: 'boolean', default: false, describe: 'shrink every failure, not only the first of each signature' })
@@ -119,12 +120,13 @@ const parser = yargs(argvParsed)
       .example('$0 fuzz --runs 500 --seed nightly', 'a campaign')
       .example('$0 fuzz --time 10m --shard 2/8', 'machine 2 of 8 in a CI matrix')
       .example('$0 fuzz --sentinels --clients --runs 2000', 'failovers run by sentinels, with the lost writes by cause')
+      .example("$0 fuzz --clients --runs 200 --variant 'minrep: config * min-replicas-to-write 1; config * min-replicas-max-lag 10'", 'what min-replicas buys over generated stories')
       .epilog(EXIT_CODES_HELP),
     async (argv) => {
       const { fuzzCommand } = await import('./cli/fuzz.ts');
       process.exitCode = await fuzzCommand({
         runs: argv.runs, seed: argv.seed, time: argv.time, shard: argv.shard,
-        faults: argv.faults, nodes: argv.nodes, out: argv.out, json: argv.json, bugs: argv.bug, workers: argv.workers, clients: argv.clients, sentinels: argv.sentinels,
+        faults: argv.faults, nodes: argv.nodes, out: argv.out, json: argv.json, bugs: argv.bug, workers: argv.workers, clients: argv.clients, sentinels: argv.sentinels, variants: argv.variant as string[],
         interruptible: true, shrink: argv.shrink, shrinkAll: argv['shrink-all'], shrinkRuns: argv['shrink-runs'], checkDeterminism: argv['check-determinism'],
       });
     },

@@ -15,59 +15,12 @@ import { parseScenario } from '../scenario/parser.ts';
 import { ScenarioError } from '../scenario/errors.ts';
 import type { Scenario } from '../scenario/ast.ts';
 import { runScenario } from '../scenario/run.ts';
-import { formatTimeUs } from '../trace/render.ts';
 import { AssertionError } from '../assert.ts';
+import { CompareError, parseVariant, renderVariantTable, runFigures, summarize, variantScenario } from '../scenario/variants.ts';
+import type { RunFigures, Variant, VariantSummary } from '../scenario/variants.ts';
 
-export interface Variant {
-  readonly name: string;
-  /** Header statements, as written. */
-  readonly statements: string[];
-}
-
-export interface RunFigures {
-  readonly seed: string;
-  readonly sent: number;
-  readonly acked: number;
-  /** null when the run ended without a single master to judge against. */
-  readonly lost: number | null;
-  readonly failed: number;
-  readonly unknown: number;
-  readonly fullSyncs: number;
-  readonly failovers: number;
-  /** When the story's last `await` held, or null if it did not. */
-  readonly settledUs: number | null;
-  readonly checksFailed: number;
-}
-
-export interface VariantSummary {
-  readonly name: string;
-  readonly statements: string[];
-  readonly runs: RunFigures[];
-  readonly acked: number;
-  readonly lost: { total: number; median: number; p95: number; max: number; unjudged: number };
-  readonly failed: number;
-  readonly unknown: number;
-  readonly fullSyncs: number;
-  readonly failovers: number;
-  /** Median over the runs that settled, or null if none did. */
-  readonly settleMedianUs: number | null;
-  readonly unsettled: number;
-  readonly checksFailed: number;
-}
-
-/** Thrown for bad command-line input: one line, exit status 2. */
-export class CompareError extends Error {}
-
-/** `NAME: STATEMENT; STATEMENT`. */
-export function parseVariant(text: string): Variant {
-  const colon = text.indexOf(':');
-  if (colon <= 0) throw new CompareError(`bad --variant '${text}' (expected 'NAME: STATEMENT; STATEMENT')`);
-  const name = text.slice(0, colon).trim();
-  if (!/^[A-Za-z0-9_.+-]+$/.test(name)) throw new CompareError(`bad variant name '${name}' (letters, digits and _ . + -)`);
-  const statements = text.slice(colon + 1).split(';').map((s) => s.trim()).filter((s) => s !== '');
-  if (statements.length === 0) throw new CompareError(`variant '${name}' has no statements`);
-  return { name, statements };
-}
+export { CompareError, parseVariant, summarize, variantScenario };
+export type { RunFigures, Variant, VariantSummary };
 
 /** `A..B` (inclusive) or a single seed. */
 export function parseSeeds(text: string): string[] {
@@ -80,56 +33,6 @@ export function parseSeeds(text: string): string[] {
   return Array.from({ length: b - a + 1 }, (_, i) => String(a + i));
 }
 
-/** The story under a variant: header lines before the first `at`, then compare's own `wait`. */
-export function variantScenario(text: string, file: string, v: Variant): Scenario {
-  const lines = text.split('\n');
-  const firstAt = lines.findIndex((l) => /^\s*at(\s|$)/.test(l));
-  if (firstAt < 0) throw new CompareError(`${file}: no 'at' line`);
-  let wait: { replicas: number; timeoutMs: number } | null = null;
-  const header: string[] = [];
-  for (const st of v.statements) {
-    const w = /^wait\s+(\d+)\s+(\d+)$/.exec(st);
-    if (w !== null) wait = { replicas: Number(w[1]), timeoutMs: Number(w[2]) };
-    else if (/^wait(\s|$)/.test(st)) throw new CompareError(`variant '${v.name}': bad '${st}' (expected 'wait N TIMEOUT', TIMEOUT in ms)`);
-    else header.push(st);
-  }
-  const combined = [...lines.slice(0, firstAt), ...header, ...lines.slice(firstAt)].join('\n');
-  let s: Scenario;
-  try {
-    s = parseScenario(combined, file);
-  } catch (e) {
-    if (!(e instanceof ScenarioError)) throw e;
-    const i = e.line - 1 - firstAt;
-    if (i >= 0 && i < header.length) throw new CompareError(`variant '${v.name}': '${header[i]}': ${e.message}`);
-    throw new CompareError(e.format());
-  }
-  if (wait !== null) {
-    let loads = 0;
-    for (const st of s.body) {
-      if (st.kind === 'load' && st.from !== undefined) {
-        st.wait = wait;
-        loads++;
-      }
-    }
-    if (loads === 0) throw new CompareError(`variant '${v.name}': 'wait' needs at least one 'load ... from CLIENT' in ${file}`);
-  }
-  return s;
-}
-
-function median(xs: number[]): number {
-  if (xs.length === 0) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-/** Nearest-rank percentile. */
-function percentile(xs: number[], p: number): number {
-  if (xs.length === 0) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
-}
-
 export function runVariant(s: Scenario, file: string, text: string, seed: string): RunFigures {
   let r;
   try {
@@ -139,41 +42,7 @@ export function runVariant(s: Scenario, file: string, text: string, seed: string
     if (e instanceof ScenarioError) throw new CompareError(e.format());
     throw e;
   }
-  const awaits = r.checks.filter((c) => c.kind === 'await');
-  const last = awaits[awaits.length - 1];
-  const t = r.ledger?.total;
-  return {
-    seed,
-    sent: t?.sent ?? 0,
-    acked: t?.acked ?? 0,
-    lost: t === undefined ? 0 : t.lost,
-    failed: t?.failed ?? 0,
-    unknown: t?.unknown ?? 0,
-    fullSyncs: r.historyCounts?.fullSyncs ?? 0,
-    failovers: r.historyCounts?.promotions ?? 0,
-    settledUs: last !== undefined && last.ok && !r.checks.some((c) => c.kind === 'invariant') ? last.atUs : null,
-    checksFailed: r.failed,
-  };
-}
-
-export function summarize(v: Variant, runs: RunFigures[]): VariantSummary {
-  const judged = runs.filter((r) => r.lost !== null).map((r) => r.lost!);
-  const settled = runs.filter((r) => r.settledUs !== null).map((r) => r.settledUs!);
-  const sum = (f: (r: RunFigures) => number): number => runs.reduce((a, r) => a + f(r), 0);
-  return {
-    name: v.name,
-    statements: v.statements,
-    runs,
-    acked: sum((r) => r.acked),
-    lost: { total: judged.reduce((a, b) => a + b, 0), median: median(judged), p95: percentile(judged, 95), max: judged.length ? Math.max(...judged) : 0, unjudged: runs.length - judged.length },
-    failed: sum((r) => r.failed),
-    unknown: sum((r) => r.unknown),
-    fullSyncs: sum((r) => r.fullSyncs),
-    failovers: sum((r) => r.failovers),
-    settleMedianUs: settled.length ? Math.round(median(settled)) : null,
-    unsettled: runs.length - settled.length,
-    checksFailed: sum((r) => r.checksFailed),
-  };
+  return runFigures(r, seed);
 }
 
 /** Every variant (base first) on every seed. The base file must parse. */
@@ -198,30 +67,7 @@ function parseBase(text: string, file: string): Scenario {
 }
 
 export function renderCompare(rows: VariantSummary[], seeds: string[]): string {
-  const head = ['variant', 'acked', 'lost', 'median', 'p95', 'max', 'failed', 'unknown', 'full syncs', 'failovers', 'settle', 'checks failed'];
-  const body = rows.map((r) => [
-    r.name,
-    String(r.acked),
-    String(r.lost.total) + (r.lost.unjudged ? ` (${r.lost.unjudged} runs unjudged)` : ''),
-    String(r.lost.median),
-    String(r.lost.p95),
-    String(r.lost.max),
-    String(r.failed),
-    String(r.unknown),
-    String(r.fullSyncs),
-    String(r.failovers),
-    r.settleMedianUs === null ? 'never' : formatTimeUs(r.settleMedianUs) + (r.unsettled ? ` (${r.unsettled} never)` : ''),
-    String(r.checksFailed),
-  ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  const out = [
-    `${seeds.length} seed${seeds.length === 1 ? '' : 's'} (${seeds[0]}..${seeds[seeds.length - 1]}) per variant; acked, lost, failed, unknown, full syncs and failovers are totals over the runs; median/p95/max are lost writes per run; settle is the median time the last await held`,
-    line(head),
-    ...body.map(line),
-  ];
-  for (const r of rows) if (r.statements.length > 0) out.push(`  ${r.name}: ${r.statements.join('; ')}`);
-  return out.join('\n');
+  return renderVariantTable(rows, `${seeds.length} seed${seeds.length === 1 ? '' : 's'} (${seeds[0]}..${seeds[seeds.length - 1]})`);
 }
 
 export interface CompareCommandOptions {

@@ -1,9 +1,12 @@
 /**
  * `psync-sim fuzz [--runs N] [--seed S] [--time DUR] [--shard i/n] [--faults kinds]
- *  [--nodes a..b] [--out DIR] [--json] [--no-shrink] [--shrink-runs N] [--check-determinism]`:
+ *  [--nodes a..b] [--out DIR] [--json] [--no-shrink] [--shrink-runs N] [--check-determinism]
+ *  [--clients [--variant 'NAME: STATEMENT; STATEMENT']...]`:
  * a fuzz campaign with progress, a coverage summary, and every failure written as
  * `<out>/<seed>.scn`, shrunk (sim/fuzz/shrink.ts) into `<out>/<seed>.min.scn`, with the one-line
- * replay command of the smaller file. `--check-determinism` runs every seed twice.
+ * replay command of the smaller file. `--check-determinism` runs every seed twice. `--variant`
+ * runs every story again under each variant (sim/fuzz/variants.ts) and ends the summary with
+ * compare's table; a variant run's failure is reported like any other, as `<seed>.<NAME>`.
  *
  * The wall clock (runs/s, --time) and the terminal live here, never in sim/fuzz. Progress is a
  * self-rewriting line on a TTY and a plain line every few seconds otherwise (CI logs); with
@@ -21,13 +24,18 @@ import type { BugName } from '../core/bugs.ts';
 import type { CampaignOptions, CampaignSummary } from '../fuzz/campaign.ts';
 import { ALL_FAULT_KINDS, FAULT_KINDS, SENTINEL_FAULT_KINDS, isFaultKind, isSentinelFaultKind } from '../fuzz/generate.ts';
 import type { FaultKind, FuzzOptions } from '../fuzz/generate.ts';
-import { COVERAGE_KEYS, COVERAGE_REQUIRED, SENTINEL_COVERAGE_KEYS, SENTINEL_COVERAGE_REQUIRED, fileStem, scenarioFileText } from '../fuzz/run.ts';
+import { COVERAGE_KEYS, COVERAGE_REQUIRED, SENTINEL_COVERAGE_KEYS, SENTINEL_COVERAGE_REQUIRED, resultStem, scenarioFileText } from '../fuzz/run.ts';
 import type { FuzzResult } from '../fuzz/run.ts';
 import { failureSignature, minFileText, shrinkBudgetDefault, shrinkFailure } from '../fuzz/shrink.ts';
 import type { ShrinkProgress } from '../fuzz/shrink.ts';
 import { EXIT, UsageError, isInterrupted, onInterrupt } from './exit.ts';
 import { headerRecord, JSON_SCHEMA_VERSION } from './records.ts';
 import { formatDurationUs, parseDurationUs } from '../scenario/units.ts';
+import { CompareError, parseVariant, renderVariantTable, variantScenario } from '../scenario/variants.ts';
+import type { Variant } from '../scenario/variants.ts';
+import { generateScenario } from '../fuzz/generate.ts';
+import { printScenario } from '../scenario/printer.ts';
+import { runSeed } from '../fuzz/campaign.ts';
 
 export interface FuzzCommandOptions {
   runs?: number;
@@ -49,6 +57,8 @@ export interface FuzzCommandOptions {
   clients?: boolean;
   /** `--sentinels`: sentinels monitor the nodes; sentinel faults, `settled` at the end, sentinel coverage. */
   sentinels?: boolean;
+  /** `--variant 'NAME: STATEMENT; STATEMENT'` (repeatable, needs --clients): every story also runs under each. */
+  variants?: string[];
   /** Worker threads (default 1 here; the CLI defaults to the machine's cores). */
   workers?: number;
   /** Shrink failures and write `<seed>.min.scn` too (default true; `--no-shrink` turns it off). */
@@ -118,7 +128,32 @@ export function parseFuzzArgs(o: FuzzCommandOptions): { campaign: CampaignOption
   const runs = o.runs ?? (timeUs !== null ? null : campaignDefault.runs);
   if (o.workers !== undefined && !(Number.isSafeInteger(o.workers) && o.workers >= 1 && o.workers <= 256)) throw new UsageError(`--workers: expected a whole number from 1 to 256, got ${o.workers}`);
   if (o.shrinkRuns !== undefined && !(Number.isSafeInteger(o.shrinkRuns) && o.shrinkRuns >= 0)) throw new UsageError(`--shrink-runs: expected a count, got ${o.shrinkRuns}`);
-  return { campaign: { seed, runs, shardIndex, shardCount, fixed, checkDeterminism: o.checkDeterminism === true }, timeUs };
+  const variants = parseFuzzVariants(o, seed, shardIndex, fixed);
+  return { campaign: { seed, runs, shardIndex, shardCount, fixed, checkDeterminism: o.checkDeterminism === true, ...(variants.length > 0 ? { variants } : {}) }, timeUs };
+}
+
+/**
+ * `--variant`s, each checked against the campaign's first story, so a statement the language
+ * refuses is one line and exit 2 before any run (not a crash per story an hour later).
+ */
+function parseFuzzVariants(o: FuzzCommandOptions, seed: string, shardIndex: number, fixed: Partial<FuzzOptions>): Variant[] {
+  const texts = o.variants ?? [];
+  if (texts.length === 0) return [];
+  if (o.clients !== true) throw new UsageError('--variant needs --clients: a variant is compared by what the clients got acknowledged and lost');
+  const variants: Variant[] = [];
+  try {
+    const story = printScenario(generateScenario(runSeed(seed, shardIndex), fixed).scenario);
+    for (const t of texts) {
+      const v = parseVariant(t);
+      if (v.name === 'base' || variants.some((x) => x.name === v.name)) throw new CompareError(`two variants are named '${v.name}' ('base' is the story as generated)`);
+      variantScenario(story, `${runSeed(seed, shardIndex)}.scn`, v, false);
+      variants.push(v);
+    }
+  } catch (e) {
+    if (!(e instanceof CompareError)) throw e;
+    throw new UsageError(`--variant: ${e.message}`);
+  }
+  return variants;
 }
 
 /**
@@ -133,7 +168,7 @@ export function runCampaignOnWorkers(
   onResult: (r: FuzzResult) => void,
   control: { stop?: () => void } = {},
 ): Promise<CampaignSummary> {
-  const tally = new CampaignTally();
+  const tally = new CampaignTally(campaign.variants);
   const jobs: Promise<void>[] = [];
   const all: Worker[] = [];
   let stopping = false;
@@ -167,6 +202,11 @@ interface FailureGroup {
   readonly signature: string;
   readonly seeds: string[];
   minFile: string | null;
+}
+
+/** How a failing run is named in output: its seed, and `.NAME` under a variant (its file's stem). */
+function runLabel(r: FuzzResult): string {
+  return r.variant === undefined ? r.seed : `${r.seed}.${r.variant.name}`;
 }
 
 /** The triage key: failureSignature (kind + invariant) plus, for liveness, the check's text. */
@@ -246,29 +286,30 @@ export function fuzzCommand(o: FuzzCommandOptions): number | Promise<number> {
       lastS = s;
     };
   };
-  const onResult = (r: FuzzResult): void => {
-    done++;
+  // One failing run (a story, or a story under a --variant): written, triaged, shrunk, printed.
+  const reportFailure = (r: FuzzResult): void => {
     if (r.failure !== undefined) {
       failed++;
+      const label = runLabel(r);
       const file = writeFailure(outDir, r);
       const signature = triageSignature(r);
       let group = groups.get(signature);
       const firstOfGroup = group === undefined;
       if (group === undefined) groups.set(signature, (group = { signature, seeds: [], minFile: null }));
-      group.seeds.push(r.seed);
+      group.seeds.push(label);
       const bugFlags = r.options.bugs.map((b) => ` --bug ${b}`).join('');
       // Only the first of a signature is shrunk by default: the others fail the same way.
       const shrinkThis = shrinkOn && r.failure.kind !== 'nondeterminism' && (firstOfGroup || o.shrinkAll === true);
       if (!json && isTTY) out('\r\x1b[K');
       if (!json) {
         const again = firstOfGroup ? '' : c.dim(` (same signature as ${group.seeds[0]}, ${group.seeds.length} so far)`);
-        out(c.red(`✗ ${r.seed}: ${r.failure.kind}: ${r.failure.detail.split('\n')[0]}`) + again + '\n');
+        out(c.red(`✗ ${label}: ${r.failure.kind}: ${r.failure.detail.split('\n')[0]}`) + again + '\n');
         if (r.failure.kind === 'nondeterminism') out(r.failure.detail.split('\n').slice(1).join('\n') + '\n');
         out(`  file: ${file}\n`);
         // Shrinking runs the scenario up to shrinkRuns more times: say so before the wait.
         if (shrinkThis) out(c.dim(`  shrinking (at most ${shrinkRuns} runs)...`) + '\n');
       }
-      const min = shrinkThis ? writeShrunk(outDir, r, shrinkRuns, json ? undefined : shrinkProgress(r.seed)) : null;
+      const min = shrinkThis ? writeShrunk(outDir, r, shrinkRuns, json ? undefined : shrinkProgress(label)) : null;
       if (!json && isTTY && shrinkThis) out('\r\x1b[K');
       if (min !== null && firstOfGroup) group.minFile = min.file;
       const replayFile = (min?.file ?? file) + bugFlags;
@@ -276,12 +317,18 @@ export function fuzzCommand(o: FuzzCommandOptions): number | Promise<number> {
         out(JSON.stringify({
           type: 'failure', seed: r.seed, kind: r.failure.kind, signature, file, minFile: min?.file ?? null,
           replay: `psync-sim run ${replayFile}`, detail: r.failure.detail.split('\n')[0], options: r.options,
+          ...(r.variant !== undefined ? { variant: r.variant.name } : {}),
         }) + '\n');
       } else {
         if (min !== null) out(`  shrunk: ${min.summary}\n`);
         out(`  replay: psync-sim run ${replayFile} --trace\n`);
       }
     }
+  };
+  const onResult = (r: FuzzResult): void => {
+    done++;
+    reportFailure(r);
+    for (const v of r.variantRuns ?? []) reportFailure(v);
     progress(false);
   };
   const finish = (summary: CampaignSummary): number => {
@@ -330,7 +377,7 @@ function bar(done: number, total: number): string {
 
 function writeFailure(dir: string, r: FuzzResult): string {
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${fileStem(r.seed)}.scn`);
+  const file = join(dir, `${resultStem(r)}.scn`);
   // The scenario part is ASCII (the generator writes no binary arguments); comments may hold UTF-8.
   writeFileSync(file, scenarioFileText(r), 'utf8');
   return file;
@@ -340,7 +387,7 @@ function writeFailure(dir: string, r: FuzzResult): string {
 export function writeShrunk(dir: string, r: FuzzResult, runsMax: number, onProgress?: (p: ShrinkProgress) => void): { file: string; summary: string } | null {
   const sh = shrinkFailure(r, runsMax, onProgress);
   if (sh === null) return null;
-  const file = join(dir, `${fileStem(r.seed)}.min.scn`);
+  const file = join(dir, `${resultStem(r)}.min.scn`);
   writeFileSync(file, minFileText(sh, scenarioFileText), 'utf8');
   const summary = `${sh.statementsBefore} → ${sh.statementsAfter} body statements, ${sh.nodesBefore} → ${sh.nodesAfter} nodes, ${sh.runs} runs${sh.exhausted ? ' (budget spent)' : ''}`;
   return { file, summary };
@@ -358,9 +405,10 @@ function summaryJson(s: CampaignSummary, wallS: number, groups: FailureGroup[], 
     events: s.events,
     coverage: Object.fromEntries([...COVERAGE_KEYS, ...(sentinels ? SENTINEL_COVERAGE_KEYS : [])].map((k) => [k, s.coverage.get(k) ?? 0])),
     faultKinds: Object.fromEntries((sentinels ? ALL_FAULT_KINDS : FAULT_KINDS).map((k) => [k, s.faultKinds.get(k) ?? 0])),
-    failures: s.failures.map((f) => ({ seed: f.seed, kind: f.failure!.kind })),
+    failures: s.failures.map((f) => ({ seed: f.seed, kind: f.failure!.kind, ...(f.variant !== undefined ? { variant: f.variant.name } : {}) })),
     groups: groups.map((g) => ({ signature: g.signature, count: g.seeds.length, seeds: g.seeds, minFile: g.minFile })),
     ...(s.losses !== undefined ? { losses: s.losses } : {}),
+    ...(s.variants !== undefined ? { variants: s.variants } : {}),
   };
 }
 
@@ -388,6 +436,12 @@ function renderSummary(s: CampaignSummary, wallS: number, c: ReturnType<typeof m
     lines.push('  by cause: ' + Object.entries(l.byCause).map(([k, n]) => `${k} ${n} (${l.runsByCause[k as keyof typeof l.runsByCause]} runs)`).join(', '));
     lines.push('  runs by writes lost: ' + LOSS_RANGES.map(([label], i) => `${label}: ${l.runsByLost[i]}`).join(', '));
     lines.push(`  writes WAIT had confirmed on every other node, lost with no crash since (failures): ${l.waitPromiseBroken}`);
+  }
+  if (s.variants !== undefined) {
+    // compare's table over the campaign: the same stories, so the rows differ only by policy.
+    lines.push('', c.bold('variants (every story under each; figures, not failures):'));
+    const rows = s.variants.map((v) => ({ ...v, runs: [] }));
+    lines.push(...renderVariantTable(rows, `${s.runs} generated stor${s.runs === 1 ? 'y' : 'ies'}`).split('\n').map((l) => `  ${l}`));
   }
   lines.push('');
   if (s.failures.length === 0) lines.push(c.green(`no failures`));

@@ -17,6 +17,12 @@ import { fuzzTwice } from './determinism.ts';
 import type { FailureKind, FuzzResult } from './run.ts';
 import type { FuzzOptions } from './generate.ts';
 import type { CauseKind } from '../clients/ledger.ts';
+import { runVariants } from './variants.ts';
+import { summarize } from '../scenario/variants.ts';
+import type { RunFigures, Variant, VariantSummary } from '../scenario/variants.ts';
+
+/** A row of the campaign's variant table: compare's row without the per-run figures. */
+export type VariantRow = Omit<VariantSummary, 'runs'>;
 
 /** Lost acknowledged writes over the runs that had clients: a distribution, not a verdict. */
 export interface LossSummary {
@@ -51,6 +57,8 @@ export interface CampaignOptions {
   readonly fixed: Partial<FuzzOptions>;
   /** Run every seed twice and fail it as 'nondeterminism' when the traces differ. */
   readonly checkDeterminism?: boolean;
+  /** `--variant`: every story also runs under each (sim/fuzz/variants.ts); needs `fixed.clients`. */
+  readonly variants?: readonly Variant[];
 }
 
 export const campaignDefault: CampaignOptions = { seed: '1', runs: 100, shardIndex: 0, shardCount: 1, fixed: {} };
@@ -68,6 +76,8 @@ export interface CampaignSummary {
   readonly events: number;
   /** Present when some run had clients (`--clients`). */
   readonly losses?: LossSummary;
+  /** With `variants`: the compare table over every story, base first. */
+  readonly variants?: VariantRow[];
 }
 
 export interface CampaignHooks {
@@ -98,6 +108,12 @@ export class CampaignTally {
   private waitPromiseBroken = 0;
   private readonly byCause: Record<CauseKind, number> = { promotion: 0, 'full-sync': 0, crash: 0, poweroff: 0, unexplained: 0 };
   private readonly runsByCause: Record<CauseKind, number> = { promotion: 0, 'full-sync': 0, crash: 0, poweroff: 0, unexplained: 0 };
+  /** Per variant (base first), every run's row figures; empty without --variant. */
+  private readonly figures: Array<{ variant: Variant; runs: RunFigures[] }>;
+
+  constructor(variants: readonly Variant[] = []) {
+    this.figures = variants.length === 0 ? [] : [{ name: 'base', statements: [] }, ...variants].map((variant) => ({ variant, runs: [] }));
+  }
 
   add(r: FuzzResult): void {
     this.runs++;
@@ -120,12 +136,26 @@ export class CampaignTally {
       this.failures.push(r);
       this.byKind[r.failure.kind]++;
     }
+    if (this.figures.length > 0) {
+      // Only the table and the failures see a variant's run: coverage, fault kinds and the loss
+      // distribution above stay the generated stories' own.
+      if (r.figures !== undefined) this.figures[0]!.runs.push(r.figures);
+      for (const v of r.variantRuns ?? []) {
+        const row = this.figures.find((f) => f.variant.name === v.variant?.name);
+        if (row !== undefined && v.figures !== undefined) row.runs.push(v.figures);
+        if (v.failure !== undefined) {
+          this.failures.push(v);
+          this.byKind[v.failure.kind]++;
+        }
+      }
+    }
   }
 
   summary(): CampaignSummary {
     const { runs, failures, byKind, coverage, faultKinds, virtualUs, events } = this;
     const base = { runs, failures, byKind, coverage, faultKinds, virtualUs, events };
-    if (this.lossRuns === 0) return base;
+    const variants = this.figures.length > 0 ? { variants: this.figures.map((f) => variantRow(f.variant, f.runs)) } : {};
+    if (this.lossRuns === 0) return { ...base, ...variants };
     const sorted = [...this.lostPerRun].sort((a, b) => a - b);
     const at = (q: number): number => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!);
     const losses: LossSummary = {
@@ -139,8 +169,14 @@ export class CampaignTally {
       runsByCause: { ...this.runsByCause },
       waitPromiseBroken: this.waitPromiseBroken,
     };
-    return { ...base, losses };
+    return { ...base, losses, ...variants };
   }
+}
+
+/** compare's row over a campaign's runs (order does not matter: totals, median, p95, max). */
+function variantRow(v: Variant, runs: RunFigures[]): VariantRow {
+  const { runs: _perRun, ...row } = summarize(v, runs);
+  return row;
 }
 
 export function runCampaign(o: CampaignOptions, hooks: CampaignHooks = {}): CampaignSummary {
@@ -148,11 +184,13 @@ export function runCampaign(o: CampaignOptions, hooks: CampaignHooks = {}): Camp
   assert(Number.isSafeInteger(o.shardIndex) && o.shardIndex >= 0 && o.shardIndex < o.shardCount, `campaign: bad shard ${o.shardIndex}/${o.shardCount}`);
   assert(o.runs === null || (Number.isSafeInteger(o.runs) && o.runs >= 0), `campaign: bad run count ${o.runs}`);
   assert(o.runs !== null || hooks.shouldStop !== undefined, 'campaign: no run count and no stop condition');
-  const tally = new CampaignTally();
+  const tally = new CampaignTally(o.variants);
   for (let index = o.shardIndex; o.runs === null || index < o.runs; index += o.shardCount) {
     if (hooks.shouldStop?.()) break;
     const seed = runSeed(o.seed, index);
-    const r = o.checkDeterminism === true ? fuzzTwice(seed, o.fixed) : fuzzOne(seed, o.fixed);
+    const r0 = o.checkDeterminism === true ? fuzzTwice(seed, o.fixed) : fuzzOne(seed, o.fixed);
+    // Variants run here, after their base, in the same worker: deterministic, and no extra jobs.
+    const r = o.variants !== undefined && o.variants.length > 0 ? { ...r0, variantRuns: runVariants(r0, o.variants) } : r0;
     tally.add(r);
     hooks.onResult?.(r, index);
   }

@@ -25,6 +25,8 @@ import { renderStamped } from '../trace/render.ts';
 import { generateScenario, optionsComment } from './generate.ts';
 import type { FaultKind, FuzzOptions } from './generate.ts';
 import type { CauseKind } from '../clients/ledger.ts';
+import { runFigures } from '../scenario/variants.ts';
+import type { RunFigures, Variant } from '../scenario/variants.ts';
 
 /** What a run with clients lost (figures, not failures: asynchronous replication loses writes by design). */
 export interface RunLosses {
@@ -60,6 +62,12 @@ export interface FuzzResult {
   readonly events: number;
   /** With `clients` in the options: the run's lost acknowledged writes by cause. */
   readonly losses?: RunLosses;
+  /** With `clients`: the run's row of the variant table (sim/scenario/variants.ts). */
+  readonly figures?: RunFigures;
+  /** `fuzz --variant`: the variant this run of the story ran under (absent for the story as generated). */
+  readonly variant?: Variant;
+  /** `fuzz --variant`, on the base run only: the same story under each variant, in --variant order (sim/fuzz/variants.ts). */
+  readonly variantRuns?: FuzzResult[];
   /**
    * The comment lines the file starts with when they are not the options comment (a `.min.scn`
    * says what was shrunk): the run was executed under them, so its line numbers are the file's.
@@ -302,6 +310,7 @@ export function executeGenerated(seed: string, scenario: Scenario, options: Fuzz
   let virtualUs = 0;
   let events = 0;
   let losses: RunLosses | undefined;
+  let figures: RunFigures | undefined;
   let promise: string | null = null;
   try {
     // Run what the failure file will hold, parsed back: line numbers are the file's, and the
@@ -317,6 +326,7 @@ export function executeGenerated(seed: string, scenario: Scenario, options: Fuzz
     if (r.ledger !== undefined) {
       losses = { acked: r.ledger.total.acked, lost: r.ledger.total.lost, byCause: r.ledger.byCause, waitPromiseBroken: r.ledger.waitPromiseBroken };
       promise = r.ledger.waitPromiseExample;
+      figures = runFigures(r, seed);
     }
   } catch (e) {
     const what = e instanceof AssertionError ? 'assertion failed (a psync-sim bug)' : `exception ${(e as Error)?.name ?? typeof e}`;
@@ -324,7 +334,7 @@ export function executeGenerated(seed: string, scenario: Scenario, options: Fuzz
     return { ...base, ok: false, failure: { kind: 'crash', detail: `${what}: ${stack}\n${tail(cov)}` }, virtualUs, events };
   }
   const broken = checks.find((c) => !c.ok && c.kind === 'invariant') ?? checks.find((c) => !c.ok);
-  const withLosses = losses !== undefined ? { ...base, losses } : base;
+  const withLosses = losses !== undefined ? { ...base, losses, ...(figures !== undefined ? { figures } : {}) } : base;
   if (broken === undefined && promise !== null) {
     const detail = `${losses!.waitPromiseBroken} lost write(s) had been confirmed by WAIT on every other node: ${promise}\n${tail(cov)}`;
     return { ...withLosses, ok: false, failure: { kind: 'promise', detail }, virtualUs, events };
@@ -344,6 +354,11 @@ function tail(cov: CoverageSink): string {
 /** A seed as a file name: `/` and anything unusual become `_`. */
 export function fileStem(seed: string): string {
   return seed.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+/** A result's file name without `.scn`: the seed, plus `.NAME` for a run under variant NAME. */
+export function resultStem(r: Pick<FuzzResult, 'seed' | 'variant'>): string {
+  return fileStem(r.variant === undefined ? r.seed : `${r.seed}.${r.variant.name}`);
 }
 
 /** The failure's `.scn` file: the options as comments, then the scenario. */

@@ -32,7 +32,7 @@ import { assert, assertNever } from '../assert.ts';
 import type { Predicate, Scenario, Statement } from '../scenario/ast.ts';
 import { parseScenario } from '../scenario/parser.ts';
 import { printScenario } from '../scenario/printer.ts';
-import { executeGenerated, fileStem } from './run.ts';
+import { executeGenerated, resultStem } from './run.ts';
 import type { FuzzFailure, FuzzResult } from './run.ts';
 
 /** Where a shrink stands, for a progress line while it runs (the CLI draws it; nothing here prints). */
@@ -146,7 +146,7 @@ export function shrinkFailure(r: FuzzResult, runsMax = shrinkBudgetDefault.runsM
   // The file's header and title describe the shrunk story, not the run it came from; the last run
   // is made under that header, so the failure's line numbers are the `.min.scn` file's own.
   const story: Scenario = { ...out.scenario, title: shrunkTitle(r.seed, out.scenario) };
-  const result = fails(story, { file: `${fileStem(r.seed)}.min.scn`, header: minFileHeader(r, out, story) });
+  const result = fails(story, { file: `${resultStem(r)}.min.scn`, header: minFileHeader(r, out, story) });
   assert(result !== null, `shrink: the shrunk scenario of ${r.seed} no longer fails as ${want}`);
   return { ...out, scenario: story, result };
 }
@@ -168,7 +168,7 @@ function shrunkTitle(seed: string, s: Scenario): string {
  * options of the original run stay in `<seed>.scn`; most no longer describe this story.
  */
 export function minFileHeader(r: FuzzResult, out: ShrinkResult, story: Scenario): string {
-  const stem = fileStem(r.seed);
+  const stem = resultStem(r);
   const bugFlags = r.options.bugs.map((b) => ` --bug ${b}`).join('');
   const removed = out.statementsBefore - out.statementsAfter;
   const steps = storySteps(story);
@@ -180,6 +180,7 @@ export function minFileHeader(r: FuzzResult, out: ShrinkResult, story: Scenario)
     `# nodes: ${story.nodes.map((n) => n.name).join(' ')}`,
     `# steps: ${steps.length > 0 ? steps.join(', ') : 'none'}`,
   ];
+  if (r.variant !== undefined) lines.push(`# under variant ${r.variant.name}: ${r.variant.statements.join('; ')}`);
   if (r.options.bugs.length > 0) lines.push(`# bugs on: ${r.options.bugs.join(' ')} (it passes without them)`);
   return lines.join('\n') + '\n';
 }

@@ -18,7 +18,7 @@ declare function unpackStates(p: PackedStates): Record<string, NodeState[]>;
 export function pageMain(data: PageData): void {
   const LANE_H = 54;
   const ARROWS_PER_KIND = 1500;
-  const SHOWN_MAX = 200;
+  const SHOWN_MAX = 50;
   const TOP = 26;
   const AXIS = 26;
   const LEFT = 78;

@@ -6,7 +6,7 @@
  *
  * Node's built-ins are replaced by small stand-ins (sim/lab/shims/): `Buffer` by the `buffer`
  * package (injected where sim/ uses the global), `node:crypto` by a synchronous SHA-1 (DEBUG
- * DIGEST), `node:fs` and `node:module` (used by html.ts only to write whole pages) by stubs.
+ * DIGEST), `node:fs`, `node:module` and `node:zlib` (used by html.ts only to write whole pages) by stubs.
  * Runs from sim/ (tsx, .ts) or from dist/ (.js): the sibling files have the same extension.
  */
 import { build } from 'esbuild';
@@ -23,7 +23,7 @@ function here(rel: string): string {
 const shims: Plugin = {
   name: 'psync-sim-lab-shims',
   setup(b) {
-    b.onResolve({ filter: /^(node:)?(crypto|fs|module)$/ }, (args) => ({
+    b.onResolve({ filter: /^(node:)?(crypto|fs|module|zlib)$/ }, (args) => ({
       path: here(args.path.replace(/^node:/, '') === 'crypto' ? './shims/crypto' : './shims/node-stub'),
     }));
   },

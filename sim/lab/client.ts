@@ -343,6 +343,8 @@ function main(): void {
     if (session === null) return;
     if (playing !== null) {
       stop();
+      // Show the moment it paused at: while playing, the page is redrawn at most every PLAY_REDRAW_MS.
+      render();
       return;
     }
     if (nowUs >= session.endUs) nowUs = 0;

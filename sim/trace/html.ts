@@ -9,10 +9,11 @@
  * (sim/trace/record.ts) into plain arrays (`PageData`), embedded as JSON; the page's script
  * (sim/trace/page-client.ts) only draws. Nothing is fetched: the script, the styles and the
  * charting library (uPlot, MIT) are inlined. Strings from the scenario or the trace reach the
- * page only inside the JSON block, with `<` escaped, and the script puts them in the DOM as text
- * (never as HTML), so a `</script>` in a title stays text.
+ * page only inside the data block, JSON gzipped and in base64 (no `<` can end the block), and
+ * the script puts them in the DOM as text (never as HTML), so a `</script>` in a title stays text.
  */
 import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import type { Recording, RecordedEvent, NodeState } from './record.ts';
 import { stateAt } from './record.ts';
@@ -52,7 +53,8 @@ export interface PsyncCard {
   readonly accepted: boolean;
   readonly reason: string;
   readonly sendBytes: number;
-  readonly server: NodeState | null;
+  /** The server's history and backlog just before it decided (what the card draws). */
+  readonly server: Pick<NodeState, 'replid' | 'replid2' | 'offset' | 'secondOffset' | 'backlogFirst' | 'backlogHistlen'> | null;
 }
 
 export interface PageData {
@@ -61,13 +63,15 @@ export interface PageData {
   readonly seed: string;
   readonly endUs: number;
   readonly lanes: readonly string[];
-  /** The trace's events, but for the stream's (`--trace-level stream`): those are drawn as arrows, in batches. */
-  readonly events: readonly RecordedEvent[];
+  /** The trace's events, but for the stream's (`--trace-level stream`: those are drawn as arrows,
+   *  in batches), packed (packEvents): what the page lists and draws of each, not every field. */
+  readonly events: PackedEvents;
   /** How many stream events the run traced (0 unless `--trace-level stream`). */
   readonly streamEvents: number;
   /** Every node's states, packed (packStates): a sample is a row of numbers into `strings`. */
   readonly states: PackedStates;
-  readonly arrows: readonly Arrow[];
+  /** Every arrow, packed (packArrows). */
+  readonly arrows: PackedArrows;
   readonly spans: readonly Span[];
   readonly cards: readonly PsyncCard[];
   readonly story: readonly string[];
@@ -141,6 +145,70 @@ export function unpackStates(p: PackedStates): Record<string, NodeState[]> {
   return out;
 }
 
+/**
+ * The events as the page needs them: when, in what order, on whose lane, the sentence `--trace`
+ * prints, and a check's verdict. A 100k-event run's events as whole objects were 19 MB of the
+ * page's 31 MB; most sentences repeat (the handshake of every reconnection reads the same), so
+ * each distinct one is stored once.
+ */
+export interface PackedEvents {
+  /** Distinct sentences. */
+  readonly sentences: readonly string[];
+  /** Four numbers per event: dAtUs and dSeq (from the previous event), lane index (-1: none), sentence index. */
+  readonly rows: readonly number[];
+  /** The check events, whole (a page draws each as a mark). */
+  readonly checks: ReadonlyArray<{ readonly atUs: number; readonly seq: number; readonly line: number; readonly ok: boolean; readonly text: string; readonly detail: string }>;
+}
+
+export function packEvents(events: readonly RecordedEvent[], lanes: readonly string[]): PackedEvents {
+  const sentences: string[] = [];
+  const index = new Map<string, number>();
+  const rows: number[] = [];
+  const checks: Array<PackedEvents['checks'][number]> = [];
+  let t = 0;
+  let seq = 0;
+  for (const e of events) {
+    let i = index.get(e.sentence);
+    if (i === undefined) {
+      i = sentences.length;
+      sentences.push(e.sentence);
+      index.set(e.sentence, i);
+    }
+    rows.push(e.atUs - t, e.seq - seq, 'node' in e ? lanes.indexOf(e.node) : -1, i);
+    t = e.atUs;
+    seq = e.seq;
+    if (e.kind === 'check') checks.push({ atUs: e.atUs, seq: e.seq, line: e.line, ok: e.ok, text: e.text, detail: e.detail });
+  }
+  return { sentences, rows, checks };
+}
+
+const ARROW_KINDS: ReadonlyArray<Arrow['kind']> = ['handshake', 'psync', 'fullresync', 'continue', 'rdb', 'stream', 'ack', 'getack'];
+
+/** Arrows packed for the page: six numbers per arrow, names and labels interned (the handshake's labels repeat at every reconnection). */
+export interface PackedArrows {
+  readonly kinds: ReadonlyArray<Arrow['kind']>;
+  readonly strings: readonly string[];
+  /** Per arrow: from (string), fromUs, to (string), toUs, kind (index into kinds), label (string). */
+  readonly rows: readonly number[];
+}
+
+export function packArrows(arrows: readonly Arrow[]): PackedArrows {
+  const strings: string[] = [];
+  const index = new Map<string, number>();
+  const str = (v: string): number => {
+    let i = index.get(v);
+    if (i === undefined) {
+      i = strings.length;
+      strings.push(v);
+      index.set(v, i);
+    }
+    return i;
+  };
+  const rows: number[] = [];
+  for (const a of arrows) rows.push(str(a.from), a.fromUs, str(a.to), a.toUs, ARROW_KINDS.indexOf(a.kind), str(a.label));
+  return { kinds: ARROW_KINDS, strings, rows };
+}
+
 /** Stream traffic is drawn as at most this many arrows per master → replica pair. */
 const STREAM_ARROWS_MAX = 400;
 /** How long an arrow for a command that was never answered is drawn (its arrival is unknown). */
@@ -155,10 +223,10 @@ export function pageData(rec: Recording): PageData {
     seed: rec.seed,
     endUs: rec.endUs,
     lanes: rec.nodes,
-    events: streamEvents === 0 ? rec.events : rec.events.filter((e) => !STREAM_KINDS.has(e.kind)),
+    events: packEvents(streamEvents === 0 ? rec.events : rec.events.filter((e) => !STREAM_KINDS.has(e.kind)), rec.nodes),
     streamEvents,
     states: packStates(rec.states),
-    arrows: [...messageArrows(rec.events), ...(streamEvents === 0 ? streamArrows(rec) : streamEventArrows(rec.events))],
+    arrows: packArrows([...messageArrows(rec.events), ...(streamEvents === 0 ? streamArrows(rec) : streamEventArrows(rec.events))]),
     spans: faultSpans(rec),
     cards: psyncCards(rec),
     story: explain(rec),
@@ -448,20 +516,16 @@ export function psyncCards(rec: Recording): PsyncCard[] {
     if (e.kind === 'psync-received') asked.set(`${e.node} ${e.peer}`, e);
     if (e.kind !== 'psync-decision') continue;
     const q = asked.get(`${e.node} ${e.peer}`);
+    // The server's state just before it decided: the decision itself may start a new history.
+    const server = stateAt(rec, e.node, q?.seq ?? e.seq);
     out.push({
       atUs: e.atUs, seq: e.seq, master: e.node, replica: e.peer,
       replid: q?.replid ?? '?', offset: q?.offset ?? '-1',
       accepted: e.accepted, reason: e.reason, sendBytes: e.sendBytes,
-      // The server's state just before it decided: the decision itself may start a new history.
-      server: stateAt(rec, e.node, q?.seq ?? e.seq),
+      server: server === null ? null : { replid: server.replid, replid2: server.replid2, offset: server.offset, secondOffset: server.secondOffset, backlogFirst: server.backlogFirst, backlogHistlen: server.backlogHistlen },
     });
   }
   return out;
-}
-
-/** JSON that can sit inside a <script> element: no `<`, so no `</script>` and no `<!--`. */
-export function scriptSafeJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
 function escapeHtml(s: string): string {
@@ -483,7 +547,18 @@ export function renderHtml(rec: Recording): string {
   const u = uplot();
   const title = rec.title ?? rec.file;
   // The client function is inlined as source; `__name` covers transpilers that keep names.
-  const script = `var __name = function (f) { return f; };\n${unpackStates.toString()}\n(${pageMain.toString()})(JSON.parse(document.getElementById('psync-data').textContent));`;
+  // The data travels gzipped, in base64 (DecompressionStream unpacks it): a 100k-event run's
+  // 11 MB of JSON is under 2 MB so, and parsing the page itself took seconds at 11 MB.
+  // gzipSync writes no timestamp, so the same run gives the same page, byte for byte.
+  const packed = gzipSync(JSON.stringify(data), { level: 9 }).toString('base64');
+  const script = `var __name = function (f) { return f; };\n${unpackStates.toString()}\n` +
+    `(async function () {\n` +
+    `  var bin = atob(document.getElementById('psync-data').textContent.trim());\n` +
+    `  var bytes = new Uint8Array(bin.length);\n` +
+    `  for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);\n` +
+    `  var text = await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).text();\n` +
+    `  (${pageMain.toString()})(JSON.parse(text));\n` +
+    `})().catch(function (e) { console.error('psync-sim page: ' + (e && e.stack || e)); });`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -496,7 +571,7 @@ export function renderHtml(rec: Recording): string {
 </head>
 <body>
 <div id="app"></div>
-<script type="application/json" id="psync-data">${scriptSafeJson(data)}</script>
+<script type="application/octet-stream" id="psync-data">${packed}</script>
 <script>${u.js.replace(/<\/script/gi, '<\\/script')}</script>
 <script>${script.replace(/<\/script/gi, '<\\/script')}</script>
 </body>
@@ -517,6 +592,7 @@ main { padding: 0 20px 40px; }
 .controls { display: flex; gap: 6px; align-items: center; flex-wrap: wrap; margin: 8px 0; position: sticky; top: 0; background: var(--bg); padding: 6px 0; z-index: 2; }
 .controls button { font: inherit; padding: 3px 10px; border: 1px solid var(--line); background: #fff; border-radius: 4px; cursor: pointer; }
 .controls button:hover { background: #f0f2f4; }
+button.more { font: inherit; margin: 8px 0; padding: 3px 10px; border: 1px solid var(--line); background: #fff; border-radius: 4px; cursor: pointer; }
 #cursor-time { font-variant-numeric: tabular-nums; min-width: 120px; font-weight: 600; }
 #diagram-wrap { position: relative; border: 1px solid var(--line); background: #fff; border-radius: 4px; }
 #diagram { display: block; width: 100%; cursor: crosshair; }

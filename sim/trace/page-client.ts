@@ -7,8 +7,8 @@
  * text nodes), never as HTML. The page exposes `window.psyncSim` for tests: set the cursor,
  * read what the state panel shows, count what the diagram drew.
  */
-import type { PageData, Arrow, Span, PsyncCard, PackedStates } from './html.ts';
-import type { NodeState, RecordedEvent } from './record.ts';
+import type { PageData, Arrow, Span, PsyncCard, PackedStates, PackedEvents } from './html.ts';
+import type { NodeState } from './record.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const uPlot: any;
@@ -18,6 +18,7 @@ declare function unpackStates(p: PackedStates): Record<string, NodeState[]>;
 export function pageMain(data: PageData): void {
   const LANE_H = 54;
   const ARROWS_PER_KIND = 1500;
+  const SHOWN_MAX = 50;
   const TOP = 26;
   const AXIS = 26;
   const LEFT = 78;
@@ -32,8 +33,27 @@ export function pageMain(data: PageData): void {
   };
   const SERIES = ['#1971c2', '#d9480f', '#1a7f37', '#6f42c1', '#c2255c', '#0c8599', '#5c940d', '#e67700'];
 
-  const events = data.events;
   const lanes = data.lanes;
+  const arrows: Arrow[] = [];
+  for (let i = 0, r = data.arrows.rows, S = data.arrows.strings; i < r.length; i += 6) {
+    arrows.push({ from: S[r[i]!]!, fromUs: r[i + 1]!, to: S[r[i + 2]!]!, toUs: r[i + 3]!, kind: data.arrows.kinds[r[i + 4]!]!, label: S[r[i + 5]!]! });
+  }
+  /** An event as the page lists it: html.ts packEvents, unpacked. */
+  interface PageEvent { readonly atUs: number; readonly seq: number; readonly node: string | null; readonly sentence: string; readonly check: PackedEvents['checks'][number] | null }
+  const events: PageEvent[] = [];
+  {
+    const p = data.events;
+    const bySeq = new Map<number, PackedEvents['checks'][number]>();
+    for (const c of p.checks) bySeq.set(c.seq, c);
+    let t = 0;
+    let seq = 0;
+    for (let i = 0; i < p.rows.length; i += 4) {
+      t += p.rows[i]!;
+      seq += p.rows[i + 1]!;
+      const lane = p.rows[i + 2]!;
+      events.push({ atUs: t, seq, node: lane < 0 ? null : lanes[lane]!, sentence: p.sentences[p.rows[i + 3]!]!, check: bySeq.get(seq) ?? null });
+    }
+  }
   const states = unpackStates(data.states);
   const endUs = Math.max(1, data.endUs);
 
@@ -65,7 +85,7 @@ export function pageMain(data: PageData): void {
   const app = document.getElementById('app')!;
   const header = el('header');
   header.appendChild(el('h1', '', data.title ?? data.file));
-  const checks = events.filter((e) => e.kind === 'check') as Array<Extract<RecordedEvent, { kind: 'check' }>>;
+  const checks = data.events.checks;
   const failedChecks = checks.filter((c) => !c.ok).length;
   header.appendChild(el('div', 'meta', `${data.file} · seed ${data.seed} · ${fmtUs(data.endUs)} virtual · ${num(events.length)} events · ` +
     `${checks.length - failedChecks} of ${checks.length} checks passed` +
@@ -143,13 +163,33 @@ export function pageMain(data: PageData): void {
 
   main.appendChild(el('h2', '', 'The story'));
   const story = el('ol', 'story');
-  for (const p of data.story) story.appendChild(el('li', '', p.replace(/^\d+\.\s*/, '')));
   main.appendChild(story);
+  showInBatches(data.story, story, (p) => el('li', '', p.replace(/^\d+\.\s*/, '')), 'paragraphs');
 
   main.appendChild(el('h2', '', 'Events around the cursor'));
   const eventsBox = el('div');
   eventsBox.id = 'events';
   main.appendChild(eventsBox);
+
+  /**
+   * Long lists (cards, the story) are put in the DOM SHOWN_MAX at a time, with a button for the
+   * next batch: a 100k-event run has thousands of each, and laying them all out at once made
+   * the first paint wait seconds for what is below the fold.
+   */
+  function showInBatches<T>(items: readonly T[], box: HTMLElement, make: (x: T) => HTMLElement, what: string): void {
+    let shown = 0;
+    const more = el('button', 'more');
+    const next = (): void => {
+      const end = Math.min(items.length, shown + SHOWN_MAX);
+      for (; shown < end; shown++) box.appendChild(make(items[shown]!));
+      if (shown < items.length) {
+        more.textContent = `show ${Math.min(SHOWN_MAX, items.length - shown)} more of ${items.length - shown} ${what}`;
+        box.after(more);
+      } else more.remove();
+    };
+    more.addEventListener('click', next);
+    next();
+  }
 
   // ------------------------------------------------------------------ state lookup
   function lastAtOrBefore<T>(list: readonly T[], ok: (x: T) => boolean): T | null {
@@ -205,18 +245,25 @@ export function pageMain(data: PageData): void {
   const drawn = { arrows: {} as Record<string, number>, spans: 0, checks: 0 };
   let arrowTargets: Array<{ a: Arrow; x1: number; y1: number; x2: number; y2: number }> = [];
 
+  /** The plot's width in CSS pixels, read once per draw: reading clientWidth forces a layout,
+   *  and xOf() runs for every arrow (a 100k-event run spent most of a cursor move here). */
+  let plotWidth = 1;
+  function measure(): void {
+    plotWidth = Math.max(1, canvas.clientWidth - LEFT - RIGHT);
+  }
   function plotW(): number {
-    return canvas.clientWidth - LEFT - RIGHT;
+    return plotWidth;
   }
   function xOf(us: number): number {
-    return LEFT + ((us - view.from) / (view.to - view.from)) * plotW();
+    return LEFT + ((us - view.from) / (view.to - view.from)) * plotWidth;
   }
   function usOf(x: number): number {
-    return Math.round(view.from + ((x - LEFT) / plotW()) * (view.to - view.from));
+    return Math.round(view.from + ((x - LEFT) / plotWidth) * (view.to - view.from));
   }
+  const laneIndex = new Map(lanes.map((n, i) => [n, i]));
   function laneY(name: string): number {
-    const i = lanes.indexOf(name);
-    return TOP + (i < 0 ? 0 : i) * LANE_H + LANE_H / 2;
+    const i = laneIndex.get(name) ?? 0;
+    return TOP + i * LANE_H + LANE_H / 2;
   }
   function clampView(): void {
     const span = Math.max(20, Math.min(endUs * 1.05, view.to - view.from));
@@ -252,6 +299,7 @@ export function pageMain(data: PageData): void {
       canvas.width = Math.round(w * dpr);
       canvas.height = Math.round(h * dpr);
     }
+    measure();
     const g = canvas.getContext('2d')!;
     g.setTransform(dpr, 0, 0, dpr, 0, 0);
     g.clearRect(0, 0, w, h);
@@ -313,9 +361,9 @@ export function pageMain(data: PageData): void {
       g.fillStyle = '#868e96';
       for (let i = i0; i <= i1; i++) {
         const e = events[i]!;
-        if (!('node' in e) || lanes.indexOf((e as { node: string }).node) < 0) continue;
+        if (e.node === null) continue;
         const x = xOf(e.atUs);
-        const y = laneY((e as { node: string }).node);
+        const y = laneY(e.node);
         g.fillRect(x - 0.5, y - 4, 1, 8);
         targets.push({ hit: (px, py) => (Math.abs(px - x) < 3 && Math.abs(py - y) < 6 ? Math.abs(px - x) + 2 : Infinity), text: `${fmtUs(e.atUs)}  ${e.sentence}`, seq: e.seq, us: e.atUs });
       }
@@ -326,11 +374,11 @@ export function pageMain(data: PageData): void {
     // Past ARROWS_PER_KIND in view, every k-th of a kind is drawn: at that density the shape is
     // what a reader sees, and zooming in brings every arrow back.
     const lastPx: Record<string, number> = {};
-    for (const a of data.arrows) if (a.toUs >= view.from && a.fromUs <= view.to) drawn.arrows[a.kind] = (drawn.arrows[a.kind] ?? 0) + 1;
+    for (const a of arrows) if (a.toUs >= view.from && a.fromUs <= view.to) drawn.arrows[a.kind] = (drawn.arrows[a.kind] ?? 0) + 1;
     const stride: Record<string, number> = {};
     const seen: Record<string, number> = {};
     for (const k of Object.keys(drawn.arrows)) stride[k] = Math.max(1, Math.ceil(drawn.arrows[k]! / ARROWS_PER_KIND));
-    for (const a of data.arrows) {
+    for (const a of arrows) {
       if (a.toUs < view.from || a.fromUs > view.to) continue;
       seen[a.kind] = (seen[a.kind] ?? 0) + 1;
       if (seen[a.kind]! % stride[a.kind]! !== 0) continue;
@@ -496,7 +544,7 @@ export function pageMain(data: PageData): void {
     let current: HTMLElement | null = null;
     for (let i = from; i < to; i++) {
       const e = events[i]!;
-      const d = el('div', e.kind === 'check' ? (e.ok ? 'good' : 'bad') : '', `${fmtUs(e.atUs).padStart(13)}  ${e.sentence}`);
+      const d = el('div', e.check !== null ? (e.check.ok ? 'good' : 'bad') : '', `${fmtUs(e.atUs).padStart(13)}  ${e.sentence}`);
       d.dataset.seq = String(e.seq);
       if (i === at) {
         d.classList.add('now');
@@ -510,7 +558,7 @@ export function pageMain(data: PageData): void {
 
   // ------------------------------------------------------------------ PSYNC cards
   function renderCards(): void {
-    for (const c of data.cards) cardsBox.appendChild(psyncCard(c));
+    showInBatches(data.cards, cardsBox, psyncCard, 'PSYNC decisions');
   }
   function psyncCard(c: PsyncCard): HTMLElement {
     const card = el('div', c.accepted ? 'card ok' : 'card');

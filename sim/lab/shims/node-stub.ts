@@ -1,6 +1,6 @@
 /**
- * node:fs and node:module for the lab's browser bundle. sim/trace/html.ts reads uPlot's files
- * from node_modules when it writes a whole page; the lab only uses its pageData(), and the lab
+ * node:fs, node:module and node:zlib for the lab's browser bundle. sim/trace/html.ts reads
+ * uPlot's files from node_modules and gzips the page's data when it writes a whole page; the lab only uses its pageData(), and the lab
  * server serves uPlot itself. These stand-ins fail loudly if anything calls them.
  */
 function unavailable(what: string): never {
@@ -13,4 +13,8 @@ export function readFileSync(): never {
 
 export function createRequire(): ((id: string) => never) & { resolve: (id: string) => never } {
   return Object.assign((id: string) => unavailable(`require('${id}')`), { resolve: (id: string) => unavailable(`require.resolve('${id}')`) });
+}
+
+export function gzipSync(): never {
+  return unavailable('gzipSync');
 }

@@ -19,10 +19,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, RespClient, sleepMs, startRedis, stopAllRedis, waitFor } from './support/real-redis.ts';
 import type { RealServer } from './support/real-redis.ts';
-import type { Reply } from '../sim/core/reply.ts';
 import { parseScenario } from '../sim/scenario/parser.ts';
 import { runScenario } from '../sim/scenario/run.ts';
 import type { World } from '../sim/world/world.ts';
+import { fields } from './support/real-sentinel.ts';
 
 const haveSentinel = spawnSync('redis-sentinel', ['--version']).status === 0;
 const WRITES = 1500;
@@ -51,17 +51,6 @@ async function startSentinel(masterPort: number): Promise<{ port: number; client
   let exited = false;
   p.once('exit', () => (exited = true));
   return { port, client: await RespClient.connect(port, () => exited) };
-}
-
-function fields(r: Reply): Map<string, string> {
-  const m = new Map<string, string>();
-  if (r.kind !== 'array' || r.items === null) return m;
-  for (let i = 0; i + 1 < r.items.length; i += 2) {
-    const k = r.items[i]!;
-    const v = r.items[i + 1]!;
-    if (k.kind === 'bulk' && v.kind === 'bulk') m.set(k.value ?? '', v.value ?? '');
-  }
-  return m;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -22,6 +22,7 @@ import { runScenario } from '../sim/scenario/run.ts';
 import type { Stamped } from '../sim/trace/events.ts';
 import { Sentinel } from '../sim/sentinel/sentinel.ts';
 import type { SentinelHost } from '../sim/sentinel/host.ts';
+import { fields } from './support/real-sentinel.ts';
 
 const haveSentinel = spawnSync('redis-sentinel', ['--version']).status === 0;
 const DOWN_AFTER_MS = 2000;
@@ -92,17 +93,6 @@ function listen(port: number, node: string, out: Ev[], t0: () => number): net.So
   s.on('error', () => {});
   s.write(encodeRequest(['PSUBSCRIBE', '*']));
   return s;
-}
-
-function fields(r: Reply): Map<string, string> {
-  const m = new Map<string, string>();
-  if (r.kind !== 'array' || r.items === null) return m;
-  for (let i = 0; i + 1 < r.items.length; i += 2) {
-    const k = r.items[i]!;
-    const v = r.items[i + 1]!;
-    if (k.kind === 'bulk' && v.kind === 'bulk') m.set(k.value ?? '', v.value ?? '');
-  }
-  return m;
 }
 
 const SIM = `

@@ -87,6 +87,21 @@ export type IterationObserver = (name: string, node: RedisNode, nowUs: number) =
 
 export type ProcessStatus = 'up' | 'crashed' | 'poweroff';
 
+/** A local client's callbacks in flight: cbs[head..] are pending (see NodeSlot.replyTo). */
+interface ReplyQueue {
+  cbs: Array<((reply: Reply) => void) | undefined>;
+  head: number;
+  since: number;
+}
+
+/** Every pending callback, the queues in the order they last became non-empty. */
+function pendingReplies(queues: ReadonlyMap<ClientId, ReplyQueue>): Array<(reply: Reply) => void> {
+  const live = [...queues.values()].filter((q) => q.head < q.cbs.length).sort((a, b) => a.since - b.since);
+  const out: Array<(reply: Reply) => void> = [];
+  for (const q of live) for (let i = q.head; i < q.cbs.length; i++) out.push(q.cbs[i]!);
+  return out;
+}
+
 export class World {
   readonly engine = new Engine();
   readonly random: RandomStreams;
@@ -222,8 +237,14 @@ export class NodeSlot implements Host, SocketOwner {
   private pausedInput: Array<() => void> = [];
   /** Output made while the process is frozen (inside DEBUG SLEEP) leaves when it wakes. */
   private sleepingOutbox: Array<() => void> = [];
-  /** Per local client, the callbacks of its commands in flight, in order (replies come in order). */
-  private readonly replyTo = new Map<ClientId, Array<(reply: Reply) => void>>();
+  /**
+   * Per local client, the callbacks of its commands in flight, in order (replies come in order).
+   * A queue is kept when it empties (most local commands are answered at once: no Map insert and
+   * delete, no new array per command); `since` numbers the moment it last became non-empty, so a
+   * crash still fails the queues in the order they filled, as when empty ones were dropped.
+   */
+  private readonly replyTo = new Map<ClientId, ReplyQueue>();
+  private replyQueueSeq = 0;
   private readonly children = new Map<ChildId, Timer>();
   private nextChildId = 1;
   private cronTimer: Timer | null = null;
@@ -298,7 +319,7 @@ export class NodeSlot implements Host, SocketOwner {
     this.sleepingOutbox = [];
     this.loadingHeld = null;
     // Local clients see their connection drop.
-    const pending = [...this.replyTo.values()].flat();
+    const pending = pendingReplies(this.replyTo);
     this.replyTo.clear();
     for (const cb of pending) cb({ kind: 'error', text: 'ERR Server closed the connection' });
     this.world.trace({ kind: 'process', node: this.name, what: how });
@@ -414,9 +435,10 @@ export class NodeSlot implements Host, SocketOwner {
       onReply({ kind: 'error', text: `ERR Could not connect to Redis at ${this.name}:${REDIS_PORT}: Connection refused` });
       return;
     }
-    const queue = this.replyTo.get(client);
-    if (queue === undefined) this.replyTo.set(client, [onReply]);
-    else queue.push(onReply);
+    let queue = this.replyTo.get(client);
+    if (queue === undefined) this.replyTo.set(client, (queue = { cbs: [], head: 0, since: 0 }));
+    if (queue.head === queue.cbs.length) queue.since = this.replyQueueSeq++;
+    queue.cbs.push(onReply);
     const node = this.node;
     if (this.paused) {
       this.pausedInput.push(() => node.localCommand(client, argv));
@@ -587,9 +609,13 @@ export class NodeSlot implements Host, SocketOwner {
       return;
     }
     const queue = this.replyTo.get(client);
-    const cb = queue?.shift();
-    if (cb === undefined) return;
-    if (queue!.length === 0) this.replyTo.delete(client);
+    if (queue === undefined || queue.head === queue.cbs.length) return;
+    const cb = queue.cbs[queue.head]!;
+    queue.cbs[queue.head++] = undefined;
+    if (queue.head === queue.cbs.length) {
+      queue.cbs.length = 0;
+      queue.head = 0;
+    }
     cb(reply);
   }
 

@@ -63,7 +63,12 @@ real_replay() {
     --pidfile "$dir/m.pid" --repl-diskless-sync no --repl-ping-replica-period 3600
   redis-server --port "$pr" --bind 127.0.0.1 --dir "$dir/r1" --save '' --daemonize yes --logfile "$dir/r1.log" \
     --pidfile "$dir/r1.pid" --repl-ping-replica-period 3600
-  trap 'redis-cli -p '"$pm"' SHUTDOWN NOSAVE >/dev/null 2>&1 || true; redis-cli -p '"$pr"' SHUTDOWN NOSAVE >/dev/null 2>&1 || true; rm -rf '"$dir" RETURN
+  # Stop both servers however this ends: at the return, or at an `exit 1` of a failed check or
+  # wait, or at Ctrl-C (a RETURN trap alone misses the last two and leaves daemons running).
+  STOP="redis-cli -p $pm SHUTDOWN NOSAVE >/dev/null 2>&1; redis-cli -p $pr SHUTDOWN NOSAVE >/dev/null 2>&1; for f in $dir/m.pid $dir/r1.pid; do [ -f \$f ] && kill \$(cat \$f) 2>/dev/null; done; rm -rf $dir"
+  trap 'eval "$STOP"; trap - RETURN' RETURN
+  trap 'eval "$STOP"' EXIT
+  trap 'exit 130' INT TERM
   wait_until "m to answer" test "$(redis-cli -p "$pm" PING 2>/dev/null)" = PONG
   wait_until "r1 to answer" test "$(redis-cli -p "$pr" PING 2>/dev/null)" = PONG
   redis-cli -p "$pm" SET greeting hello >/dev/null

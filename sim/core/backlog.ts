@@ -25,6 +25,7 @@
  * This file knows nothing of clients or sockets: master.ts drives it.
  */
 import { assert } from '../assert.ts';
+import { encodeCommandInto } from './resp.ts';
 
 /** PROTO_REPLY_CHUNK_BYTES: the smallest block. */
 export const PROTO_REPLY_CHUNK_BYTES = 16 * 1024;
@@ -163,6 +164,29 @@ export class Backlog {
       this.ref(this.head);
     }
     return taken;
+  }
+
+  /**
+   * appendSome() for a command of `sizeBytes` that fits in the tail block's free room, encoded
+   * there directly by encodeCommandInto() (no Buffer of its own, no copy). Sets startBlock and
+   * startPos as appendSome() does; never adds a block. The caller checked tailRoomBytes().
+   */
+  appendCommandInTail(argv: readonly string[], sizeBytes: number): void {
+    const tail = this.tail!;
+    this.startBlock = tail;
+    this.startPos = tail.used;
+    this.addedBlock = false;
+    const end = encodeCommandInto(tail.buf, tail.used, argv);
+    if (end !== tail.used + sizeBytes) assert(false, `backlog.appendCommandInTail: ${end - tail.used} bytes encoded, ${sizeBytes} expected`);
+    tail.used = end;
+    this.endOffset += sizeBytes;
+    this.histlen += sizeBytes;
+  }
+
+  /** Free bytes in the tail block (0 without one, or before the backlog holds its first block). */
+  tailRoomBytes(): number {
+    const tail = this.tail;
+    return tail === null || this.head === null || this.head.refcount === 0 ? 0 : tail.size - tail.used;
   }
 
   /** Append all of `bytes` with no readers but the backlog (tests, and callers without replicas). */

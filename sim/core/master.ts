@@ -13,7 +13,7 @@ import { ZERO_REPLID } from './node.ts';
 import type { Client } from './client.ts';
 import { traceFed, traceAckReceived, traceAckSent } from './stream-trace.ts';
 import { Backlog, PROTO_REPLY_CHUNK_BYTES, REPL_BACKLOG_TRIM_BLOCKS_PER_CALL } from './backlog.ts';
-import { encodeCommand } from './resp.ts';
+import { encodeCommand, commandSizeBytes } from './resp.ts';
 import { OK, err, errSyntax, errNotInteger } from './reply.ts';
 import { writeRdb } from './rdb.ts';
 import type { RdbContents } from './rdb.ts';
@@ -110,6 +110,13 @@ export function feedCommand(n: RedisNode, db: number, argv: readonly string[]): 
     n.slaveseldb = db;
     if (n.host.traceStream === true) traceFed(n, ['SELECT', String(db)], select.length);
   }
+  // Most commands fit in the tail block: encoded there, with no Buffer of their own.
+  const sizeBytes = commandSizeBytes(argv);
+  if (sizeBytes <= n.backlog.tailRoomBytes()) {
+    feedCommandInTail(n, argv, sizeBytes);
+    if (n.host.traceStream === true) traceFed(n, argv, sizeBytes);
+    return;
+  }
   const bytes = encodeCommand(argv);
   if (bytes.length <= PROTO_REPLY_CHUNK_BYTES) feedStream(n, bytes);
   else feedCommandInPieces(n, bytes, argv);
@@ -162,6 +169,20 @@ export function feedStream(n: RedisNode, bytes: Uint8Array): void {
       if (b.addedBlock) checkOutputBufferLimits(n, b, r);
     }
     if (b.addedBlock) b.trim(REPL_BACKLOG_TRIM_BLOCKS_PER_CALL);
+  }
+  assert(b.endOffset === n.masterReplOffset, 'backlog invariant: offset + histlen - 1 == master_repl_offset');
+}
+
+/** feedStream() of a command that fits in the backlog's tail block: one round, no block added. */
+function feedCommandInTail(n: RedisNode, argv: readonly string[], sizeBytes: number): void {
+  const b = n.backlog!;
+  const rs = n.replicas;
+  for (let i = 0; i < rs.length; i++) if (rs[i]!.replState !== 'wait_bgsave_start') n.markPendingWrite(rs[i]!);
+  b.appendCommandInTail(argv, sizeBytes);
+  n.masterReplOffset += sizeBytes;
+  for (let i = 0; i < rs.length; i++) {
+    const r = rs[i]!;
+    if (r.replState !== 'wait_bgsave_start' && r.replBlock === null) b.attachAtStart(r);
   }
   assert(b.endOffset === n.masterReplOffset, 'backlog invariant: offset + histlen - 1 == master_repl_offset');
 }

@@ -574,7 +574,7 @@ export class RedisNode {
     this.statCommandsProcessed++;
     const spec = lookupCommand(argv);
     if (typeof spec === 'string') return this.rejectCommand(c, err(spec));
-    const name = argv[0]!.toLowerCase();
+    const name = spec.name; // argv[0] lowercased, once per command (lookupCommand did it)
     c.lastCmd = name;
     let flags = spec.bits;
     // EXEC carries the union of its queued commands' flags, and lacks STALE or LOADING if any
@@ -627,7 +627,7 @@ export class RedisNode {
       c.multi.push(argv);
       return this.addReply(c, QUEUED);
     }
-    this.call(c, argv);
+    this.call(c, argv, name);
     this.propagatePending();
     // Every command, reads included, moves the client's WAIT target (processCommand after call()).
     c.woff = this.masterReplOffset;
@@ -651,15 +651,14 @@ export class RedisNode {
   }
 
   /** call(): run one command; its effects wait in `effects` for propagatePending(). */
-  call(c: Client, argv: string[]): void {
+  call(c: Client, argv: string[], name: string = argv[0]!.toLowerCase()): void {
     // call(): the cached clock is refreshed before the command runs (once for a whole EXEC:
     // virtual time does not move inside one).
     this.updateCachedTime();
-    const name = argv[0]!.toLowerCase();
     const server = SERVER_COMMANDS.get(name);
     if (server) return server.run(this, c, argv);
     const data = dataCommands.get(name);
-    assert(data !== undefined, `call: unknown command ${name}`);
+    if (data === undefined) assert(false, `call: unknown command ${name}`);
     const ctx = this.dataCtx;
     ctx.ks = this.ks;
     ctx.db = c.db;

@@ -79,7 +79,8 @@ export function string2ll(s: string): number | null {
 }
 
 function decimalDigits(n: number): number {
-  assert(Number.isSafeInteger(n) && n >= 0, `decimalDigits: ${n}`);
+  // The message is built only on failure: this runs for every argument of every command encoded.
+  if (!(Number.isSafeInteger(n) && n >= 0)) assert(false, `decimalDigits: ${n}`);
   let d = 1;
   while (n >= 10) {
     n = Math.floor(n / 10);

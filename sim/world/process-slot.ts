@@ -18,6 +18,21 @@ import type { Reply } from '../core/reply.ts';
 import type { TraceEvent } from '../trace/events.ts';
 import type { World } from './world.ts';
 
+/** A local client's callbacks in flight: cbs[head..] are pending (see ProcessSlot.replyTo). */
+interface ReplyQueue {
+  cbs: Array<((reply: Reply) => void) | undefined>;
+  head: number;
+  since: number;
+}
+
+/** Every pending callback, the queues in the order they last became non-empty. */
+function pendingReplies(queues: ReadonlyMap<ClientId, ReplyQueue>): Array<(reply: Reply) => void> {
+  const live = [...queues.values()].filter((q) => q.head < q.cbs.length).sort((a, b) => a.since - b.since);
+  const out: Array<(reply: Reply) => void> = [];
+  for (const q of live) for (let i = q.head; i < q.cbs.length; i++) out.push(q.cbs[i]!);
+  return out;
+}
+
 /** The node's unix clock starts at 2026-01-01T00:00:00Z (docs/ARCHITECTURE.md, "Determinism"). */
 export const EPOCH_UNIX_MS = Date.UTC(2026, 0, 1); // determinism-ok: a constant, not a clock read
 
@@ -45,8 +60,14 @@ export abstract class ProcessSlot<P extends SlotProcess> implements SocketOwner 
   private pausedInput: Array<() => void> = [];
   /** Output made while the process is frozen (inside DEBUG SLEEP) leaves when it wakes. */
   private sleepingOutbox: Array<() => void> = [];
-  /** Per local client, the callbacks of its commands in flight, in order (replies come in order). */
-  private readonly replyTo = new Map<ClientId, Array<(reply: Reply) => void>>();
+  /**
+   * Per local client, the callbacks of its commands in flight, in order (replies come in order).
+   * A queue is kept when it empties (most local commands are answered at once: no Map insert and
+   * delete, no new array per command); `since` numbers the moment it last became non-empty, so a
+   * crash still fails the queues in the order they filled, as when empty ones were dropped.
+   */
+  private readonly replyTo = new Map<ClientId, ReplyQueue>();
+  private replyQueueSeq = 0;
 
   constructor(
     readonly world: World,
@@ -106,7 +127,7 @@ export abstract class ProcessSlot<P extends SlotProcess> implements SocketOwner 
     this.pausedInput = [];
     this.sleepingOutbox = [];
     // Local clients see their connection drop.
-    const pending = [...this.replyTo.values()].flat();
+    const pending = pendingReplies(this.replyTo);
     this.replyTo.clear();
     for (const cb of pending) cb({ kind: 'error', text: 'ERR Server closed the connection' });
     this.world.trace({ kind: 'process', node: this.name, what: how });
@@ -170,9 +191,10 @@ export abstract class ProcessSlot<P extends SlotProcess> implements SocketOwner 
       onReply({ kind: 'error', text: `ERR Could not connect to Redis at ${this.name}:${this.refusedPort}: Connection refused` });
       return;
     }
-    const queue = this.replyTo.get(client);
-    if (queue === undefined) this.replyTo.set(client, [onReply]);
-    else queue.push(onReply);
+    let queue = this.replyTo.get(client);
+    if (queue === undefined) this.replyTo.set(client, (queue = { cbs: [], head: 0, since: 0 }));
+    if (queue.head === queue.cbs.length) queue.since = this.replyQueueSeq++;
+    queue.cbs.push(onReply);
     this.runCommand(p, client, argv);
   }
 
@@ -225,9 +247,13 @@ export abstract class ProcessSlot<P extends SlotProcess> implements SocketOwner 
       return;
     }
     const queue = this.replyTo.get(client);
-    const cb = queue?.shift();
-    if (cb === undefined) return;
-    if (queue!.length === 0) this.replyTo.delete(client);
+    if (queue === undefined || queue.head === queue.cbs.length) return;
+    const cb = queue.cbs[queue.head]!;
+    queue.cbs[queue.head++] = undefined;
+    if (queue.head === queue.cbs.length) {
+      queue.cbs.length = 0;
+      queue.head = 0;
+    }
     cb(reply);
   }
 

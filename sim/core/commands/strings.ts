@@ -24,13 +24,17 @@ import { parseLongDouble, addLongDouble, formatLongDoubleHuman, longDoubleFromBi
 const NX = 1, XX = 2, EX = 4, PX = 8, KEEPTTL = 16, GET = 32, EXAT = 64, PXAT = 128, PERSIST = 256;
 const ANY_EXPIRE = EX | PX | EXAT | PXAT;
 
-interface ExtendedArgs { flags: number; expire: string | null }
+interface ExtendedArgs { readonly flags: number; readonly expire: string | null }
+
+/** No options at all (a plain `SET key value`): shared, not allocated per command. */
+const NO_OPTIONS: ExtendedArgs = Object.freeze({ flags: 0, expire: null });
 
 /**
  * parseExtendedStringArgumentsOrReply(): SET's options (from argv[3]) or GETEX's (from argv[2]).
  * An option that conflicts with one already given, or lacks its value, is a syntax error.
  */
 function parseExtended(argv: string[], forSet: boolean): ExtendedArgs | Reply {
+  if (argv.length <= (forSet ? 3 : 2)) return NO_OPTIONS;
   let flags = 0;
   let expire: string | null = null;
   for (let j = forSet ? 3 : 2; j < argv.length; j++) {

@@ -41,6 +41,8 @@ const BITS: Partial<Record<CommandFlag, number>> = {
 export interface CommandSpec {
   /** Lowercase full name: `get`, or `config|get` for a subcommand. */
   readonly fullname: string;
+  /** Lowercase command name, argv[0]: `get`, `config` for `config|get` (so callers need not lowercase it again). */
+  readonly name: string;
   /** Redis's convention: N = exactly N arguments including the name(s); -N = at least N. */
   readonly arity: number;
   readonly flags: readonly CommandFlag[];
@@ -150,7 +152,8 @@ function buildTable(): ReadonlyMap<string, CommandSpec> {
   const make = (fullname: string, arity: number, flags: readonly CommandFlag[], sub: ReadonlyMap<string, CommandSpec> | null): CommandSpec => {
     let bits = 0;
     for (const f of flags) bits |= BITS[f] ?? 0;
-    return { fullname, arity, flags, bits, subcommands: sub };
+    const bar = fullname.indexOf('|');
+    return { fullname, name: bar < 0 ? fullname : fullname.slice(0, bar), arity, flags, bits, subcommands: sub };
   };
   for (const [fullname, arity, flags] of specs) {
     const bar = fullname.indexOf('|');

@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeRequest, parseReplyAt, RespClient, startRedis, stopAllRedis, waitFor } from './support/real-redis.ts';
+import { freePort, RespClient, startRedis, stopAllRedis, waitFor } from './support/real-redis.ts';
 import type { RealServer } from './support/real-redis.ts';
 import type { Reply } from '../sim/core/reply.ts';
 import { parseScenario } from '../sim/scenario/parser.ts';
@@ -22,7 +22,7 @@ import { runScenario } from '../sim/scenario/run.ts';
 import type { Stamped } from '../sim/trace/events.ts';
 import { Sentinel } from '../sim/sentinel/sentinel.ts';
 import type { SentinelHost } from '../sim/sentinel/host.ts';
-import { fields } from './support/real-sentinel.ts';
+import { fields, listenEvents } from './support/real-sentinel.ts';
 
 const haveSentinel = spawnSync('redis-sentinel', ['--version']).status === 0;
 const DOWN_AFTER_MS = 2000;
@@ -43,17 +43,6 @@ function stopEverything(): void {
 }
 afterAll(stopEverything);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function startSentinel(masterPort: number): Promise<{ port: number; client: RespClient }> {
   const port = await freePort();
@@ -71,29 +60,6 @@ async function startSentinel(masterPort: number): Promise<{ port: number; client
   return { port, client };
 }
 
-/** PSUBSCRIBE * on a sentinel: every event it publishes, stamped on receipt. */
-function listen(port: number, node: string, out: Ev[], t0: () => number): net.Socket {
-  const s = net.connect(port, '127.0.0.1');
-  let buf = Buffer.alloc(0);
-  s.on('data', (d: Buffer) => {
-    buf = Buffer.concat([buf, d]);
-    let at = 0;
-    for (let r = parseReplyAt(buf, at); r !== null; r = parseReplyAt(buf, at)) {
-      at = r[1];
-      const m = r[0];
-      if (m.kind === 'array' && m.items !== null && m.items.length === 4) {
-        const [kind, , ch, payload] = m.items as Reply[];
-        if (kind!.kind === 'bulk' && kind!.value === 'pmessage' && ch!.kind === 'bulk' && payload!.kind === 'bulk') {
-          out.push({ atMs: Date.now() - t0(), node, event: ch!.value!, payload: payload!.value ?? '' });
-        }
-      }
-    }
-    buf = buf.subarray(at);
-  });
-  s.on('error', () => {});
-  s.write(encodeRequest(['PSUBSCRIBE', '*']));
-  return s;
-}
 
 const SIM = `
 nodes      m r1 r2
@@ -179,7 +145,7 @@ describe('sentinel: differential against real redis-sentinel 7.0.15', () => {
       const names = ['s1', 's2', 's3'];
       const real: Ev[] = [];
       let crashAt = 0;
-      sentinels.forEach((s, i) => socks.push(listen(s.port, names[i]!, real, () => crashAt)));
+      sentinels.forEach((s, i) => socks.push(listenEvents(s.port, names[i]!, real, () => crashAt)));
       await waitFor('discovery', async () => {
         for (const s of sentinels) {
           const f = fields(await s.client.call('SENTINEL', 'MASTER', 'mymaster'));

@@ -58,6 +58,30 @@ export function simEvents(out: SentinelEv[], fromUs: () => number): (st: Stamped
   };
 }
 
+/** PSUBSCRIBE * on a sentinel: every event it publishes, stamped on receipt (ms after t0()). */
+export function listenEvents(port: number, node: string, out: SentinelEv[], t0: () => number): net.Socket {
+  const s = net.connect(port, '127.0.0.1');
+  let buf = Buffer.alloc(0);
+  s.on('data', (d: Buffer) => {
+    buf = Buffer.concat([buf, d]);
+    let at = 0;
+    for (let r = parseReplyAt(buf, at); r !== null; r = parseReplyAt(buf, at)) {
+      at = r[1];
+      const m = r[0];
+      if (m.kind === 'array' && m.items !== null && m.items.length === 4) {
+        const [kind, , ch, payload] = m.items as Reply[];
+        if (kind!.kind === 'bulk' && kind!.value === 'pmessage' && ch!.kind === 'bulk' && payload!.kind === 'bulk') {
+          out.push({ atMs: Date.now() - t0(), node, event: ch!.value!, payload: payload!.value ?? '' });
+        }
+      }
+    }
+    buf = buf.subarray(at);
+  });
+  s.on('error', () => {});
+  s.write(encodeRequest(['PSUBSCRIBE', '*']));
+  return s;
+}
+
 export interface DeploymentOptions {
   /** Extra redis-server arguments per replica (its count is the replica count). */
   readonly replicaArgs: ReadonlyArray<readonly string[]>;
@@ -157,25 +181,6 @@ export class RealDeployment {
   }
 
   private listen(port: number, node: string): net.Socket {
-    const s = net.connect(port, '127.0.0.1');
-    let buf = Buffer.alloc(0);
-    s.on('data', (d: Buffer) => {
-      buf = Buffer.concat([buf, d]);
-      let at = 0;
-      for (let r = parseReplyAt(buf, at); r !== null; r = parseReplyAt(buf, at)) {
-        at = r[1];
-        const m = r[0];
-        if (m.kind === 'array' && m.items !== null && m.items.length === 4) {
-          const [kind, , ch, payload] = m.items as Reply[];
-          if (kind!.kind === 'bulk' && kind!.value === 'pmessage' && ch!.kind === 'bulk' && payload!.kind === 'bulk') {
-            this.events.push({ atMs: Date.now() - this.t0, node, event: ch!.value!, payload: payload!.value ?? '' });
-          }
-        }
-      }
-      buf = buf.subarray(at);
-    });
-    s.on('error', () => {});
-    s.write(encodeRequest(['PSUBSCRIBE', '*']));
-    return s;
+    return listenEvents(port, node, this.events, () => this.t0);
   }
 }

@@ -70,6 +70,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the --html page in chromium', () => {
     page.on('request', (r) => { if (!r.url().startsWith('file:')) problems.push(`fetched ${r.url()}`); });
     await page.goto(`file://${path}`);
     await page.waitForFunction(() => 'psyncSim' in window);
+    // The chart, the cards and the story come after the first paint.
+    await page.evaluate(() => (window as any).psyncSim.complete);
     return { page, problems };
   }
 

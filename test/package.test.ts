@@ -2,7 +2,8 @@
  * The library as a user gets it: `npm pack`, install the tarball into a fresh folder (no
  * network: --offline, the package's dependencies come from this checkout's cache), import
  * `psync-sim`, run a story and see an invalid one refused with its line and column; then the
- * README's vitest example, copied from the README as it stands, must pass in that folder.
+ * README's vitest example, copied from the README as it stands, must pass in that folder; and the
+ * installed lab lists, serves and bundles what it needs (its lessons ship in the tarball).
  */
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -61,6 +62,30 @@ describe('package', { timeout: 300_000 }, () => {
       // The installed bin runs too.
       const bin = spawnSync(process.execPath, [join(pkg, 'sim/psync-sim.js'), '--version'], { cwd: app, encoding: 'utf8' });
       expect(bin.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+      // The installed lab lists the lessons the checkout has, serves them, and bundles its scripts
+      // (no browser: its lesson index, one lesson and the two scripts over HTTP).
+      const want = readdirSync(join(root, 'scenarios/lessons')).filter((f) => f.endsWith('.scn')).length +
+        readdirSync(join(root, 'scenarios/lessons-sentinel')).filter((f) => f.endsWith('.scn')).length;
+      writeFileSync(join(app, 'lab.js'), [
+        "import { startLabServer } from './node_modules/psync-sim/dist/lab/server.js';",
+        "const lab = await startLabServer({ port: 0, host: '127.0.0.1' });",
+        'const get = async (p) => { const r = await fetch(new URL(p, lab.url)); return { status: r.status, text: await r.text() }; };',
+        "const lessons = JSON.parse((await get('/lessons.json')).text);",
+        'const first = await get(lessons[0].path);',
+        "const js = await get('/lab.js');",
+        "const worker = await get('/lab-worker.js');",
+        'await lab.close();',
+        'console.log(JSON.stringify({ lessons: lessons.map((l) => l.path), first: first.status, title: /^title /m.test(first.text), js: js.status, jsBytes: js.text.length, worker: worker.status, workerBytes: worker.text.length }));',
+      ].join('\n'));
+      const labRun = spawnSync(process.execPath, ['lab.js'], { cwd: app, encoding: 'utf8', timeout: 120_000 });
+      expect(labRun.status, labRun.stderr).toBe(0);
+      const lab = JSON.parse(labRun.stdout);
+      expect(lab.lessons).toHaveLength(want);
+      expect(lab.lessons).toContain('/scenarios/lessons/04-partial-resync.scn');
+      expect(lab.lessons).toContain('/scenarios/lessons-sentinel/03-election.scn');
+      expect(lab).toMatchObject({ first: 200, title: true, js: 200, worker: 200 });
+      expect(lab.jsBytes).toBeGreaterThan(10_000);
+      expect(lab.workerBytes).toBeGreaterThan(10_000);
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }

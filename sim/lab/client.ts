@@ -16,7 +16,7 @@
  */
 import { LabSession, LabError, formatAction, cutAt } from './program.ts';
 import type { LabAction } from './program.ts';
-import { pageData, unpackStates } from '../trace/html.ts';
+import { pageData } from '../trace/html.ts';
 import { pageMain } from '../trace/page-client.ts';
 import type { RecordedEvent } from '../trace/record.ts';
 import { ScenarioError } from '../scenario/errors.ts';
@@ -26,9 +26,6 @@ interface Lesson {
   readonly path: string;
   readonly title: string;
 }
-
-// pageMain expects html.ts's unpackStates as a global (the run page inlines it ahead).
-(globalThis as unknown as { unpackStates: typeof unpackStates }).unpackStates = unpackStates;
 
 const SPEEDS = [0.1, 0.25, 0.5, 1, 2, 5, 10] as const;
 const DEFAULT_LESSON = '/scenarios/lessons/04-partial-resync.scn';
@@ -133,6 +130,7 @@ function main(): void {
   let nowUs = 0;
   let selected: string | null = null;
   let hash = '';
+  let disposePage = (): void => {};
   let pageListeners: Array<[string, EventListenerOrEventListenerObject, boolean | AddEventListenerOptions | undefined]> = [];
 
   function setStatus(text: string, error = false): void {
@@ -166,7 +164,8 @@ function main(): void {
       add.call(window, t, wrapped, o);
     }) as typeof window.addEventListener;
     try {
-      pageMain(pageData(cutAt(session.run.recording, nowUs)));
+      disposePage();
+      disposePage = pageMain(pageData(cutAt(session.run.recording, nowUs)), { sync: true });
     } finally {
       window.addEventListener = add;
     }

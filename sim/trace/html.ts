@@ -9,8 +9,9 @@
  * (sim/trace/record.ts) into plain arrays (`PageData`), embedded as JSON; the page's script
  * (sim/trace/page-client.ts) only draws. Nothing is fetched: the script, the styles and the
  * charting library (uPlot, MIT) are inlined. Strings from the scenario or the trace reach the
- * page only inside the data block, JSON gzipped and in base64 (no `<` can end the block), and
- * the script puts them in the DOM as text (never as HTML), so a `</script>` in a title stays text.
+ * page only inside the two data blocks (html-block.ts), gzipped and in base64 (no `<` can end
+ * a block), and the script puts them in the DOM as text (never as HTML), so a `</script>` in a
+ * title stays text.
  */
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -20,6 +21,8 @@ import { stateAt } from './record.ts';
 import { STREAM_KINDS } from './events.ts';
 import { explain } from './explain.ts';
 import { pageMain } from './page-client.ts';
+import { encodePageBlock, decodePageBlock } from './html-block.ts';
+import type { PageLater } from './html-block.ts';
 
 /** A message between two processes, drawn as an arrow. */
 export interface Arrow {
@@ -81,14 +84,20 @@ export interface PageData {
  * NodeState samples packed for the page: strings (replids, names, states) are interned once, a
  * sample is one row of numbers, and time, seq and offset are stored as differences from the
  * previous row. A 40k-event run's 70k samples take about a tenth of their JSON as objects.
+ * A node's rows follow each other in one flat array (the page gets it as a typed array, see
+ * encodePageBlock, and reads a row where it is instead of building an object per sample).
  */
 export interface PackedStates {
   readonly strings: readonly string[];
-  /** Per node, its rows: [dAtUs, dSeq, process, role(0 master, 1 replica), master, link(0 none, 1 up, 2 down),
+  /** Per node, its rows one after the other, each STATE_ROW_FIXED + 3 × (replica count) numbers:
+   *  [dAtUs, dSeq, process, role(0 master, 1 replica), master, link(0 none, 1 up, 2 down),
    *  replState, replid, replid2, dOffset, secondOffset, backlogFirst, backlogHistlen, keys,
    *  replica count, then per replica: name, ackOffset, state] (strings as indexes, master -1 for none). */
-  readonly rows: Readonly<Record<string, readonly (readonly number[])[]>>;
+  readonly rows: Readonly<Record<string, ArrayLike<number>>>;
 }
+
+/** The numbers of a state row before its replicas (the replica count is the last of them). */
+export const STATE_ROW_FIXED = 15;
 
 export function packStates(states: Recording['states']): PackedStates {
   const strings: string[] = [];
@@ -102,45 +111,49 @@ export function packStates(states: Recording['states']): PackedStates {
     }
     return i;
   };
-  const rows: Record<string, number[][]> = {};
+  const rows: Record<string, number[]> = {};
   for (const [node, list] of Object.entries(states)) {
     let t = 0;
     let seq = 0;
     let off = 0;
-    rows[node] = list.map((s) => {
-      const row = [s.atUs - t, s.seq - seq, str(s.process), s.role === 'replica' ? 1 : 0, s.master === null ? -1 : str(s.master),
+    const row: number[] = [];
+    for (const s of list) {
+      row.push(s.atUs - t, s.seq - seq, str(s.process), s.role === 'replica' ? 1 : 0, s.master === null ? -1 : str(s.master),
         s.link === null ? 0 : s.link === 'up' ? 1 : 2, str(s.replState), str(s.replid), str(s.replid2), s.offset - off,
-        s.secondOffset, s.backlogFirst, s.backlogHistlen, s.keys, s.replicas.length];
+        s.secondOffset, s.backlogFirst, s.backlogHistlen, s.keys, s.replicas.length);
       for (const r of s.replicas) row.push(str(r.name), r.ackOffset, str(r.state));
       t = s.atUs;
       seq = s.seq;
       off = s.offset;
-      return row;
-    });
+    }
+    rows[node] = row;
   }
   return { strings, rows };
 }
 
-/** The page's inverse of packStates (also used by the tests). */
+/** The inverse of packStates (the tests check the round trip; the page reads rows in place). */
 export function unpackStates(p: PackedStates): Record<string, NodeState[]> {
   const out: Record<string, NodeState[]> = {};
   const S = p.strings;
   for (const node of Object.keys(p.rows)) {
+    const r = p.rows[node]!;
     let t = 0;
     let seq = 0;
     let off = 0;
-    out[node] = p.rows[node]!.map((r) => {
-      t += r[0]!;
-      seq += r[1]!;
-      off += r[9]!;
+    const list: NodeState[] = [];
+    for (let i = 0; i < r.length; i += STATE_ROW_FIXED + 3 * r[i + 14]!) {
+      t += r[i]!;
+      seq += r[i + 1]!;
+      off += r[i + 9]!;
       const replicas: Array<{ name: string; ackOffset: number; state: string }> = [];
-      for (let i = 0; i < r[14]!; i++) replicas.push({ name: S[r[15 + 3 * i]!]!, ackOffset: r[16 + 3 * i]!, state: S[r[17 + 3 * i]!]! });
-      return {
-        atUs: t, seq, process: S[r[2]!]!, role: r[3] === 1 ? 'replica' : 'master', master: r[4] === -1 ? null : S[r[4]!]!,
-        link: r[5] === 0 ? null : r[5] === 1 ? 'up' : 'down', replState: S[r[6]!]!, replid: S[r[7]!]!, replid2: S[r[8]!]!,
-        offset: off, secondOffset: r[10]!, backlogFirst: r[11]!, backlogHistlen: r[12]!, keys: r[13]!, replicas,
-      };
-    });
+      for (let k = 0, j = i + STATE_ROW_FIXED; k < r[i + 14]!; k++, j += 3) replicas.push({ name: S[r[j]!]!, ackOffset: r[j + 1]!, state: S[r[j + 2]!]! });
+      list.push({
+        atUs: t, seq, process: S[r[i + 2]!]!, role: r[i + 3] === 1 ? 'replica' : 'master', master: r[i + 4] === -1 ? null : S[r[i + 4]!]!,
+        link: r[i + 5] === 0 ? null : r[i + 5] === 1 ? 'up' : 'down', replState: S[r[i + 6]!]!, replid: S[r[i + 7]!]!, replid2: S[r[i + 8]!]!,
+        offset: off, secondOffset: r[i + 10]!, backlogFirst: r[i + 11]!, backlogHistlen: r[i + 12]!, keys: r[i + 13]!, replicas,
+      });
+    }
+    out[node] = list;
   }
   return out;
 }
@@ -155,7 +168,7 @@ export interface PackedEvents {
   /** Distinct sentences. */
   readonly sentences: readonly string[];
   /** Four numbers per event: dAtUs and dSeq (from the previous event), lane index (-1: none), sentence index. */
-  readonly rows: readonly number[];
+  readonly rows: ArrayLike<number>;
   /** The check events, whole (a page draws each as a mark). */
   readonly checks: ReadonlyArray<{ readonly atUs: number; readonly seq: number; readonly line: number; readonly ok: boolean; readonly text: string; readonly detail: string }>;
 }
@@ -184,12 +197,13 @@ export function packEvents(events: readonly RecordedEvent[], lanes: readonly str
 
 const ARROW_KINDS: ReadonlyArray<Arrow['kind']> = ['handshake', 'psync', 'fullresync', 'continue', 'rdb', 'stream', 'ack', 'getack'];
 
-/** Arrows packed for the page: six numbers per arrow, names and labels interned (the handshake's labels repeat at every reconnection). */
+/** Arrows packed for the page: six numbers per arrow, names and labels interned (the handshake's
+ *  labels repeat at every reconnection), in order of departure (fromUs). */
 export interface PackedArrows {
   readonly kinds: ReadonlyArray<Arrow['kind']>;
   readonly strings: readonly string[];
   /** Per arrow: from (string), fromUs, to (string), toUs, kind (index into kinds), label (string). */
-  readonly rows: readonly number[];
+  readonly rows: ArrayLike<number>;
 }
 
 export function packArrows(arrows: readonly Arrow[]): PackedArrows {
@@ -226,7 +240,8 @@ export function pageData(rec: Recording): PageData {
     events: packEvents(streamEvents === 0 ? rec.events : rec.events.filter((e) => !STREAM_KINDS.has(e.kind)), rec.nodes),
     streamEvents,
     states: packStates(rec.states),
-    arrows: packArrows([...messageArrows(rec.events), ...(streamEvents === 0 ? streamArrows(rec) : streamEventArrows(rec.events))]),
+    // By departure (a stable sort): the page finds the arrows in view by binary search.
+    arrows: packArrows([...messageArrows(rec.events), ...(streamEvents === 0 ? streamArrows(rec) : streamEventArrows(rec.events))].sort((a, b) => a.fromUs - b.fromUs)),
     spans: faultSpans(rec),
     cards: psyncCards(rec),
     story: explain(rec),
@@ -543,21 +558,26 @@ function uplot(): { js: string; css: string } {
 }
 
 export function renderHtml(rec: Recording): string {
-  const data = pageData(rec);
+  const { story, cards, ...first } = pageData(rec);
   const u = uplot();
   const title = rec.title ?? rec.file;
-  // The client function is inlined as source; `__name` covers transpilers that keep names.
-  // The data travels gzipped, in base64 (DecompressionStream unpacks it): a 100k-event run's
-  // 11 MB of JSON is under 2 MB so, and parsing the page itself took seconds at 11 MB.
-  // gzipSync writes no timestamp, so the same run gives the same page, byte for byte.
-  const packed = gzipSync(JSON.stringify(data), { level: 9 }).toString('base64');
-  const script = `var __name = function (f) { return f; };\n${unpackStates.toString()}\n` +
+  // Two blocks (html-block.ts): what the first paint needs, its numbers in binary, and the story
+  // and cards, inflated after that paint. Both gzipped, in base64 (DecompressionStream unpacks
+  // them): a 100k-event run's 11 MB of JSON is about 1 MB so. gzipSync writes no timestamp,
+  // so the same run gives the same page, byte for byte. The client function is inlined as
+  // source; `__name` covers transpilers that keep names.
+  const firstBlock = gzipSync(encodePageBlock(first), { level: 9 }).toString('base64');
+  const laterBlock = gzipSync(JSON.stringify({ story, cards } satisfies PageLater), { level: 9 }).toString('base64');
+  const script = `var __name = function (f) { return f; };\n${decodePageBlock.toString()}\n` +
     `(async function () {\n` +
-    `  var bin = atob(document.getElementById('psync-data').textContent.trim());\n` +
-    `  var bytes = new Uint8Array(bin.length);\n` +
-    `  for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);\n` +
-    `  var text = await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).text();\n` +
-    `  (${pageMain.toString()})(JSON.parse(text));\n` +
+    `  function inflate(id) {\n` +
+    `    var text = document.getElementById(id).textContent.trim(), bytes;\n` +
+    `    if (typeof Uint8Array.fromBase64 === 'function') bytes = Uint8Array.fromBase64(text);\n` +
+    `    else { var bin = atob(text); bytes = new Uint8Array(bin.length); for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i); }\n` +
+    `    return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer();\n` +
+    `  }\n` +
+    `  var first = decodePageBlock(await inflate('psync-data'));\n` +
+    `  (${pageMain.toString()})(first, { later: function () { return inflate('psync-later').then(function (b) { return JSON.parse(new TextDecoder().decode(b)); }); } });\n` +
     `})().catch(function (e) { console.error('psync-sim page: ' + (e && e.stack || e)); });`;
   return `<!doctype html>
 <html lang="en">
@@ -571,7 +591,8 @@ export function renderHtml(rec: Recording): string {
 </head>
 <body>
 <div id="app"></div>
-<script type="application/octet-stream" id="psync-data">${packed}</script>
+<script type="application/octet-stream" id="psync-data">${firstBlock}</script>
+<script type="application/octet-stream" id="psync-later">${laterBlock}</script>
 <script>${u.js.replace(/<\/script/gi, '<\\/script')}</script>
 <script>${script.replace(/<\/script/gi, '<\\/script')}</script>
 </body>
@@ -613,6 +634,8 @@ button.more { font: inherit; margin: 8px 0; padding: 3px 10px; border: 1px solid
 .bar .mark span { position: absolute; top: 18px; left: -10px; font-size: 10.5px; color: var(--dim); white-space: nowrap; }
 .barlabel { font-size: 11px; color: var(--dim); display: flex; justify-content: space-between; margin-bottom: 12px; }
 #chart { background: #fff; border: 1px solid var(--line); border-radius: 4px; }
+/* Below the fold: laid out and painted only when scrolled to. */
+.cards, ol.story { content-visibility: auto; contain-intrinsic-size: auto 1200px; }
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(360px, 1fr)); gap: 10px; }
 .card { border: 1px solid var(--line); border-left: 4px solid var(--bad); background: #fff; border-radius: 6px; padding: 8px 10px; cursor: pointer; }
 .card.ok { border-left-color: var(--good); }
@@ -620,8 +643,8 @@ button.more { font: inherit; margin: 8px 0; padding: 3px 10px; border: 1px solid
 .card svg { width: 100%; height: 74px; display: block; margin: 4px 0; }
 .card .reason { font-size: 12.5px; }
 ol.story li { margin-bottom: 6px; }
-#events { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; max-height: 260px; overflow: auto; border: 1px solid var(--line); background: #fff; border-radius: 4px; }
-#events div { padding: 1px 8px; white-space: pre; cursor: pointer; }
+#events { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; overflow: auto; border: 1px solid var(--line); background: #fff; border-radius: 4px; contain: strict; }
+#events div { padding: 0 8px; height: 18px; line-height: 18px; white-space: pre; cursor: pointer; }
 #events div.now { background: #fff3bf; }
 #events div.bad { color: var(--bad); }
 #events div.good { color: var(--good); }

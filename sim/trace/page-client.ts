@@ -6,16 +6,32 @@
  * Every string from the scenario or the trace goes into the DOM as text (textContent, or SVG
  * text nodes), never as HTML. The page exposes `window.psyncSim` for tests: set the cursor,
  * read what the state panel shows, count what the diagram drew.
+ *
+ * First paint. A 100k-event run has 104,000 events, 44,000 state samples and 33,000 arrows; the
+ * page keeps them in the typed arrays it was given (html-block.ts) and builds an object only for
+ * what it shows (the events list around the cursor, each node's state at it). The diagram is
+ * drawn from the arrows in view (sorted by departure, found by binary search) into a cached
+ * canvas; a cursor move copies it and draws the cursor over it. The offset chart (uPlot) gets
+ * at most four points per pixel column per node (the first, lowest, highest and last offset in
+ * it, so every step still shows), and is built, like the cards and the story, after the first
+ * paint. Sizes are read once and then from a ResizeObserver, so that nothing forces a layout.
  */
-import type { PageData, Arrow, Span, PsyncCard, PackedStates, PackedEvents } from './html.ts';
+import type { Arrow, Span, PsyncCard, PackedEvents } from './html.ts';
+import type { PageFirst, PageLater } from './html-block.ts';
 import type { NodeState } from './record.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const uPlot: any;
-/** html.ts inlines its unpackStates() into the page ahead of this function. */
-declare function unpackStates(p: PackedStates): Record<string, NodeState[]>;
 
-export function pageMain(data: PageData): void {
+export interface PageOptions {
+  /** The story and the cards when `data` has none: the run page inflates them after its first paint. */
+  readonly later?: () => Promise<PageLater>;
+  /** Build everything (the chart, the cards, the story) before returning: the lab redraws the page at every step. */
+  readonly sync?: boolean;
+}
+
+/** Draw the page into #app; returns a function that cancels what is still scheduled (the lab redraws). */
+export function pageMain(data: PageFirst & Partial<PageLater>, opts: PageOptions = {}): () => void {
   const LANE_H = 54;
   const ARROWS_PER_KIND = 1500;
   const SHOWN_MAX = 50;
@@ -23,6 +39,10 @@ export function pageMain(data: PageData): void {
   const AXIS = 26;
   const LEFT = 78;
   const RIGHT = 16;
+  /** The events list: a fixed row height, so the list scrolls to the cursor without measuring. */
+  const EVENT_ROW_H = 18;
+  const EVENTS_H = 260;
+  const CHART_H = 240;
   const COLORS: Record<Arrow['kind'], string> = {
     handshake: '#8d99a6', psync: '#6f42c1', fullresync: '#d9480f', continue: '#1a7f37', rdb: '#e8590c', stream: '#1971c2',
     ack: '#0c8599', getack: '#c2255c',
@@ -34,28 +54,103 @@ export function pageMain(data: PageData): void {
   const SERIES = ['#1971c2', '#d9480f', '#1a7f37', '#6f42c1', '#c2255c', '#0c8599', '#5c940d', '#e67700'];
 
   const lanes = data.lanes;
-  const arrows: Arrow[] = [];
-  for (let i = 0, r = data.arrows.rows, S = data.arrows.strings; i < r.length; i += 6) {
-    arrows.push({ from: S[r[i]!]!, fromUs: r[i + 1]!, to: S[r[i + 2]!]!, toUs: r[i + 3]!, kind: data.arrows.kinds[r[i + 4]!]!, label: S[r[i + 5]!]! });
-  }
-  /** An event as the page lists it: html.ts packEvents, unpacked. */
-  interface PageEvent { readonly atUs: number; readonly seq: number; readonly node: string | null; readonly sentence: string; readonly check: PackedEvents['checks'][number] | null }
-  const events: PageEvent[] = [];
-  {
-    const p = data.events;
-    const bySeq = new Map<number, PackedEvents['checks'][number]>();
-    for (const c of p.checks) bySeq.set(c.seq, c);
-    let t = 0;
-    let seq = 0;
-    for (let i = 0; i < p.rows.length; i += 4) {
-      t += p.rows[i]!;
-      seq += p.rows[i + 1]!;
-      const lane = p.rows[i + 2]!;
-      events.push({ atUs: t, seq, node: lane < 0 ? null : lanes[lane]!, sentence: p.sentences[p.rows[i + 3]!]!, check: bySeq.get(seq) ?? null });
-    }
-  }
-  const states = unpackStates(data.states);
+  const laneIndex = new Map(lanes.map((n, i) => [n, i]));
   const endUs = Math.max(1, data.endUs);
+  let disposed = false;
+
+  // ------------------------------------------------------------------ the arrows, as columns
+  const A = data.arrows;
+  const nArrows = A.rows.length / 6;
+  const aFrom = new Int32Array(nArrows);
+  const aTo = new Int32Array(nArrows);
+  const aFromUs = new Float64Array(nArrows);
+  const aToUs = new Float64Array(nArrows);
+  const aKind = new Uint8Array(nArrows);
+  const aLabel = new Int32Array(nArrows);
+  let maxArrowUs = 0;
+  for (let i = 0, r = A.rows; i < nArrows; i++) {
+    aFrom[i] = laneIndex.get(A.strings[r[6 * i]!]!) ?? 0;
+    aFromUs[i] = r[6 * i + 1]!;
+    aTo[i] = laneIndex.get(A.strings[r[6 * i + 2]!]!) ?? 0;
+    aToUs[i] = r[6 * i + 3]!;
+    aKind[i] = r[6 * i + 4]!;
+    aLabel[i] = r[6 * i + 5]!;
+    maxArrowUs = Math.max(maxArrowUs, aToUs[i]! - aFromUs[i]!);
+  }
+  function arrowText(i: number): string {
+    return `${A.strings[A.rows[6 * i]!]} → ${A.strings[A.rows[6 * i + 2]!]}: ${A.strings[aLabel[i]!]}\n${fmtUs(aFromUs[i]!)} → ${fmtUs(aToUs[i]!)}`;
+  }
+
+  // ------------------------------------------------------------------ the events, as columns
+  /** An event as the page lists it: html.ts packEvents, unpacked on demand. */
+  interface PageEvent { readonly atUs: number; readonly seq: number; readonly node: string | null; readonly sentence: string; readonly check: PackedEvents['checks'][number] | null }
+  const nEvents = data.events.rows.length / 4;
+  const evAt = new Float64Array(nEvents);
+  const evSeq = new Float64Array(nEvents);
+  const evLane = new Int32Array(nEvents);
+  const evSentence = new Int32Array(nEvents);
+  const checkBySeq = new Map<number, PackedEvents['checks'][number]>();
+  for (const c of data.events.checks) checkBySeq.set(c.seq, c);
+  for (let i = 0, t = 0, q = 0, r = data.events.rows; i < nEvents; i++) {
+    t += r[4 * i]!;
+    q += r[4 * i + 1]!;
+    evAt[i] = t;
+    evSeq[i] = q;
+    evLane[i] = r[4 * i + 2]!;
+    evSentence[i] = r[4 * i + 3]!;
+  }
+  function eventAt(i: number): PageEvent {
+    return { atUs: evAt[i]!, seq: evSeq[i]!, node: evLane[i]! < 0 ? null : lanes[evLane[i]!]!, sentence: data.events.sentences[evSentence[i]!]!, check: checkBySeq.get(evSeq[i]!) ?? null };
+  }
+
+  // ------------------------------------------------------------------ the states, read in place
+  /** A node's packed rows (html.ts packStates) with where each row starts and its time, seq and offset. */
+  interface StateColumns { readonly rows: ArrayLike<number>; readonly start: Int32Array; readonly at: Float64Array; readonly seq: Float64Array; readonly offset: Float64Array; readonly down: Uint8Array }
+  const S = data.states.strings;
+  const stateCols = new Map<string, StateColumns>();
+  for (const node of Object.keys(data.states.rows)) {
+    const r = data.states.rows[node]!;
+    let n = 0;
+    for (let i = 0; i < r.length; i += 15 + 3 * r[i + 14]!) n++;
+    const c = { rows: r, start: new Int32Array(n), at: new Float64Array(n), seq: new Float64Array(n), offset: new Float64Array(n), down: new Uint8Array(n) };
+    for (let i = 0, k = 0, t = 0, q = 0, o = 0; i < r.length; i += 15 + 3 * r[i + 14]!, k++) {
+      t += r[i]!;
+      q += r[i + 1]!;
+      o += r[i + 9]!;
+      c.start[k] = i;
+      c.at[k] = t;
+      c.seq[k] = q;
+      c.offset[k] = o;
+      const p = S[r[i + 2]!];
+      c.down[k] = p === 'crashed' || p === 'poweroff' ? 1 : 0;
+    }
+    stateCols.set(node, c);
+  }
+  function stateRow(c: StateColumns, k: number): NodeState {
+    const r = c.rows;
+    const i = c.start[k]!;
+    const replicas: Array<{ name: string; ackOffset: number; state: string }> = [];
+    for (let m = 0, j = i + 15; m < r[i + 14]!; m++, j += 3) replicas.push({ name: S[r[j]!]!, ackOffset: r[j + 1]!, state: S[r[j + 2]!]! });
+    return {
+      atUs: c.at[k]!, seq: c.seq[k]!, process: S[r[i + 2]!]!, role: r[i + 3] === 1 ? 'replica' : 'master', master: r[i + 4] === -1 ? null : S[r[i + 4]!]!,
+      link: r[i + 5] === 0 ? null : r[i + 5] === 1 ? 'up' : 'down', replState: S[r[i + 6]!]!, replid: S[r[i + 7]!]!, replid2: S[r[i + 8]!]!,
+      offset: c.offset[k]!, secondOffset: r[i + 10]!, backlogFirst: r[i + 11]!, backlogHistlen: r[i + 12]!, keys: r[i + 13]!, replicas,
+    } as NodeState;
+  }
+  /** The index of the last value <= x in a sorted column, or -1. */
+  function lastAtOrBefore(col: ArrayLike<number>, x: number, n = col.length): number {
+    let lo = 0;
+    let hi = n - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (col[mid]! <= x) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
 
   // ------------------------------------------------------------------ small DOM helpers
   function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
@@ -87,7 +182,7 @@ export function pageMain(data: PageData): void {
   header.appendChild(el('h1', '', data.title ?? data.file));
   const checks = data.events.checks;
   const failedChecks = checks.filter((c) => !c.ok).length;
-  header.appendChild(el('div', 'meta', `${data.file} · seed ${data.seed} · ${fmtUs(data.endUs)} virtual · ${num(events.length)} events · ` +
+  header.appendChild(el('div', 'meta', `${data.file} · seed ${data.seed} · ${fmtUs(data.endUs)} virtual · ${num(nEvents)} events · ` +
     `${checks.length - failedChecks} of ${checks.length} checks passed` +
     (data.streamEvents > 0 ? ` · ${num(data.streamEvents)} stream events, drawn as arrows in batches` : '')));
   app.appendChild(header);
@@ -154,9 +249,12 @@ export function pageMain(data: PageData): void {
   main.appendChild(el('h2', '', 'master_repl_offset over time'));
   const chartBox = el('div');
   chartBox.id = 'chart';
+  // Its size before uPlot fills it (after the first paint), so that nothing below moves then.
+  chartBox.style.minHeight = `${CHART_H + 40}px`;
   main.appendChild(chartBox);
 
-  main.appendChild(el('h2', '', `PSYNC decisions (${data.cards.length})`));
+  const cardsTitle = el('h2', '', 'PSYNC decisions');
+  main.appendChild(cardsTitle);
   const cardsBox = el('div', 'cards');
   cardsBox.id = 'cards';
   main.appendChild(cardsBox);
@@ -164,11 +262,11 @@ export function pageMain(data: PageData): void {
   main.appendChild(el('h2', '', 'The story'));
   const story = el('ol', 'story');
   main.appendChild(story);
-  showInBatches(data.story, story, (p) => el('li', '', p.replace(/^\d+\.\s*/, '')), 'paragraphs');
 
   main.appendChild(el('h2', '', 'Events around the cursor'));
   const eventsBox = el('div');
   eventsBox.id = 'events';
+  eventsBox.style.height = `${EVENTS_H}px`;
   main.appendChild(eventsBox);
 
   /**
@@ -192,49 +290,25 @@ export function pageMain(data: PageData): void {
   }
 
   // ------------------------------------------------------------------ state lookup
-  function lastAtOrBefore<T>(list: readonly T[], ok: (x: T) => boolean): T | null {
-    // `ok` is monotone (true then false); binary search for the last true.
-    let lo = 0;
-    let hi = list.length - 1;
-    let found: T | null = null;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (ok(list[mid]!)) {
-        found = list[mid]!;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return found;
-  }
   function stateOf(node: string): NodeState | null {
-    const list = states[node] ?? [];
-    return cursor.seq !== null
-      ? lastAtOrBefore(list, (s) => s.seq <= cursor.seq!)
-      : lastAtOrBefore(list, (s) => s.atUs <= cursor.us);
+    const c = stateCols.get(node);
+    if (c === undefined) return null;
+    const k = cursor.seq !== null ? lastAtOrBefore(c.seq, cursor.seq) : lastAtOrBefore(c.at, cursor.us);
+    return k < 0 ? null : stateRow(c, k);
   }
-  /** Index of the first event with seq >= `seq` (events are in seq order). */
+  /** Index of the first event with seq >= `seq` (events are in seq order), or -1. */
   function eventIndexOfSeq(seq: number): number {
     let lo = 0;
-    let hi = events.length;
+    let hi = nEvents;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (events[mid]!.seq < seq) lo = mid + 1;
+      if (evSeq[mid]! < seq) lo = mid + 1;
       else hi = mid;
     }
-    return lo < events.length ? lo : -1;
+    return lo < nEvents ? lo : -1;
   }
   function eventIndexAt(us: number): number {
-    let lo = 0;
-    let hi = events.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (events[mid]!.atUs <= us) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return found;
+    return lastAtOrBefore(evAt, us);
   }
 
   // ------------------------------------------------------------------ view and cursor
@@ -242,14 +316,17 @@ export function pageMain(data: PageData): void {
   const cursor: { us: number; seq: number | null } = { us: 0, seq: null };
   let hover: { x: number; y: number } | null = null;
   let targets: Array<{ hit: (x: number, y: number) => number; text: string; seq: number | null; us: number }> = [];
-  const drawn = { arrows: {} as Record<string, number>, spans: 0, checks: 0 };
-  let arrowTargets: Array<{ a: Arrow; x1: number; y1: number; x2: number; y2: number }> = [];
+  const drawn = { arrows: {} as Record<string, number>, spans: 0, checks: 0, painted: 0 };
+  /** The arrows drawn (index, ends in CSS pixels), for hover. */
+  let arrowTargets: number[] = [];
 
-  /** The plot's width in CSS pixels, read once per draw: reading clientWidth forces a layout,
-   *  and xOf() runs for every arrow (a 100k-event run spent most of a cursor move here). */
+  /** The diagram's width in CSS pixels: read once, then kept by a ResizeObserver (reading
+   *  clientWidth after the state panel changed forced a layout of the page at every cursor move). */
+  let wrapWidth = 0;
   let plotWidth = 1;
-  function measure(): void {
-    plotWidth = Math.max(1, canvas.clientWidth - LEFT - RIGHT);
+  function setWidth(w: number): void {
+    wrapWidth = Math.max(1, Math.floor(w));
+    plotWidth = Math.max(1, wrapWidth - LEFT - RIGHT);
   }
   function plotW(): number {
     return plotWidth;
@@ -260,9 +337,10 @@ export function pageMain(data: PageData): void {
   function usOf(x: number): number {
     return Math.round(view.from + ((x - LEFT) / plotWidth) * (view.to - view.from));
   }
-  const laneIndex = new Map(lanes.map((n, i) => [n, i]));
   function laneY(name: string): number {
-    const i = laneIndex.get(name) ?? 0;
+    return laneYi(laneIndex.get(name) ?? 0);
+  }
+  function laneYi(i: number): number {
     return TOP + i * LANE_H + LANE_H / 2;
   }
   function clampView(): void {
@@ -289,18 +367,64 @@ export function pageMain(data: PageData): void {
     const t = len2 === 0 ? 0 : Math.max(0, Math.min(1, ((px - x1) * dx + (py - y1) * dy) / len2));
     return Math.hypot(px - (x1 + t * dx), py - (y1 + t * dy));
   }
+  /** The first arrow that leaves at or after `us` (html.ts sorts them by departure). */
+  function firstDeparting(us: number): number {
+    let lo = 0;
+    let hi = nArrows;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (aFromUs[mid]! < us) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Everything but the cursor, drawn when the view or the size changes, copied at each cursor move. */
+  const layer = document.createElement('canvas');
+  let layerKey = '';
+  function diagramHeight(): number {
+    return TOP + lanes.length * LANE_H + AXIS;
+  }
 
   function draw(): void {
     const dpr = window.devicePixelRatio || 1;
-    const w = wrap.clientWidth;
-    const h = TOP + lanes.length * LANE_H + AXIS;
-    canvas.style.height = `${h}px`;
-    if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
-      canvas.width = Math.round(w * dpr);
-      canvas.height = Math.round(h * dpr);
+    const w = wrapWidth;
+    const h = diagramHeight();
+    const pw = Math.round(w * dpr);
+    const ph = Math.round(h * dpr);
+    if (canvas.width !== pw || canvas.height !== ph) {
+      canvas.width = pw;
+      canvas.height = ph;
     }
-    measure();
+    const key = `${pw} ${ph} ${view.from} ${view.to}`;
+    if (key !== layerKey) {
+      layerKey = key;
+      if (layer.width !== pw || layer.height !== ph) {
+        layer.width = pw;
+        layer.height = ph;
+      }
+      drawLayer(layer.getContext('2d')!, dpr, w, h);
+    }
     const g = canvas.getContext('2d')!;
+    g.setTransform(1, 0, 0, 1, 0, 0);
+    g.clearRect(0, 0, pw, ph);
+    g.drawImage(layer, 0, 0);
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    // The cursor.
+    const cx = xOf(cursor.us);
+    if (cx >= LEFT - 1 && cx <= LEFT + plotW() + 1) {
+      g.strokeStyle = '#e03131';
+      g.lineWidth = 1.5;
+      g.beginPath();
+      g.moveTo(cx, 4);
+      g.lineTo(cx, TOP + lanes.length * LANE_H);
+      g.stroke();
+      g.lineWidth = 1;
+    }
+    showTooltip();
+  }
+
+  function drawLayer(g: CanvasRenderingContext2D, dpr: number, w: number, h: number): void {
     g.setTransform(dpr, 0, 0, dpr, 0, 0);
     g.clearRect(0, 0, w, h);
     g.font = '12px system-ui, sans-serif';
@@ -309,6 +433,7 @@ export function pageMain(data: PageData): void {
     drawn.arrows = {};
     drawn.spans = 0;
     drawn.checks = 0;
+    drawn.painted = 0;
     const bottom = TOP + lanes.length * LANE_H;
 
     // Time axis.
@@ -360,54 +485,77 @@ export function pageMain(data: PageData): void {
     if (i1 - i0 < 4000) {
       g.fillStyle = '#868e96';
       for (let i = i0; i <= i1; i++) {
-        const e = events[i]!;
-        if (e.node === null) continue;
-        const x = xOf(e.atUs);
-        const y = laneY(e.node);
+        if (evLane[i]! < 0) continue;
+        const x = xOf(evAt[i]!);
+        const y = laneYi(evLane[i]!);
         g.fillRect(x - 0.5, y - 4, 1, 8);
-        targets.push({ hit: (px, py) => (Math.abs(px - x) < 3 && Math.abs(py - y) < 6 ? Math.abs(px - x) + 2 : Infinity), text: `${fmtUs(e.atUs)}  ${e.sentence}`, seq: e.seq, us: e.atUs });
+        const k = i;
+        targets.push({ hit: (px, py) => (Math.abs(px - x) < 3 && Math.abs(py - y) < 6 ? Math.abs(px - x) + 2 : Infinity), text: `${fmtUs(evAt[k]!)}  ${data.events.sentences[evSentence[k]!]}`, seq: evSeq[k]!, us: evAt[k]! });
       }
     }
 
-    // Messages. An arrow that lands on the same pixels as the previous one of its kind is drawn
-    // once (a long run has thousands per pixel at full view); tooltips are built on hover.
-    // Past ARROWS_PER_KIND in view, every k-th of a kind is drawn: at that density the shape is
-    // what a reader sees, and zooming in brings every arrow back.
-    const lastPx: Record<string, number> = {};
-    for (const a of arrows) if (a.toUs >= view.from && a.fromUs <= view.to) drawn.arrows[a.kind] = (drawn.arrows[a.kind] ?? 0) + 1;
-    const stride: Record<string, number> = {};
-    const seen: Record<string, number> = {};
-    for (const k of Object.keys(drawn.arrows)) stride[k] = Math.max(1, Math.ceil(drawn.arrows[k]! / ARROWS_PER_KIND));
-    for (const a of arrows) {
-      if (a.toUs < view.from || a.fromUs > view.to) continue;
-      seen[a.kind] = (seen[a.kind] ?? 0) + 1;
-      if (seen[a.kind]! % stride[a.kind]! !== 0) continue;
-      const x1 = xOf(a.fromUs);
-      const x2 = xOf(a.toUs);
-      const y1 = laneY(a.from);
-      const y2 = laneY(a.to);
-      const px = Math.round(x1) * 100003 + Math.round(x2) * 31 + y1 * 7 + y2;
-      if (lastPx[a.kind] === px) continue;
-      lastPx[a.kind] = px;
-      g.strokeStyle = COLORS[a.kind];
-      g.globalAlpha = a.kind === 'stream' ? 0.45 : a.kind === 'rdb' ? 0.35 : 0.95;
-      g.lineWidth = a.kind === 'rdb' ? 7 : a.kind === 'stream' || a.kind === 'ack' || a.kind === 'getack' ? 1 : 1.6;
-      g.beginPath();
-      g.moveTo(x1, y1);
-      g.lineTo(x2, y2);
-      g.stroke();
-      if (a.kind !== 'stream' && a.kind !== 'rdb') {
-        const ang = Math.atan2(y2 - y1, x2 - x1);
-        g.fillStyle = COLORS[a.kind];
-        g.beginPath();
-        g.moveTo(x2, y2);
-        g.lineTo(x2 - 8 * Math.cos(ang - 0.4), y2 - 8 * Math.sin(ang - 0.4));
-        g.lineTo(x2 - 8 * Math.cos(ang + 0.4), y2 - 8 * Math.sin(ang + 0.4));
-        g.closePath();
-        g.fill();
-      }
-      arrowTargets.push({ a, x1, y1, x2, y2 });
+    // Messages: only those in view (by departure, from the earliest that can still be in flight).
+    // Arrows of a kind that land on the same pixels (both ends rounded, the same two lanes) are
+    // drawn once (a long run has thousands per pixel column at full view); tooltips are built
+    // on hover. Past ARROWS_PER_KIND in view, every k-th of a kind is drawn: at that density
+    // the shape is what a reader sees, and zooming in brings every arrow back.
+    const i0a = firstDeparting(view.from - maxArrowUs);
+    const i1a = firstDeparting(view.to + 1);
+    const kinds = A.kinds;
+    const inView = new Int32Array(kinds.length);
+    for (let i = i0a; i < i1a; i++) if (aToUs[i]! >= view.from) inView[aKind[i]!]!++;
+    for (let k = 0; k < kinds.length; k++) if (inView[k]! > 0) drawn.arrows[kinds[k]!] = inView[k]!;
+    const stride = Array.from(inView, (n) => Math.max(1, Math.ceil(n / ARROWS_PER_KIND)));
+    const seen = new Int32Array(kinds.length);
+    const onPixels = kinds.map(() => new Set<number>());
+    const px = (x: number): number => Math.max(0, Math.min(200000, Math.round(x) + 100000));
+    // The arrows to draw, by kind, so that each kind's style is set once. Each arrow is its own
+    // stroke: one path holding all of a kind's arrows is several times slower to stroke.
+    const ends: number[][] = kinds.map(() => []);
+    for (let i = i0a; i < i1a; i++) {
+      if (aToUs[i]! < view.from) continue;
+      const kind = aKind[i]!;
+      if (++seen[kind]! % stride[kind]! !== 0) continue;
+      const x1 = xOf(aFromUs[i]!);
+      const x2 = xOf(aToUs[i]!);
+      // 18 bits per end, 8 per lane: exact below 2^53.
+      const key = ((px(x1) * 262144 + px(x2)) * 256 + (aFrom[i]! & 255)) * 256 + (aTo[i]! & 255);
+      if (onPixels[kind]!.has(key)) continue;
+      onPixels[kind]!.add(key);
+      const y1 = laneYi(aFrom[i]!);
+      const y2 = laneYi(aTo[i]!);
+      ends[kind]!.push(x1, y1, x2, y2);
+      drawn.painted++;
+      arrowTargets.push(i, x1, y1, x2, y2);
     }
+    kinds.forEach((k, kind) => {
+      const e = ends[kind]!;
+      if (e.length === 0) return;
+      g.strokeStyle = COLORS[k];
+      g.fillStyle = COLORS[k];
+      g.globalAlpha = k === 'stream' ? 0.45 : k === 'rdb' ? 0.35 : 0.95;
+      g.lineWidth = k === 'rdb' ? 7 : k === 'stream' || k === 'ack' || k === 'getack' ? 1 : 1.6;
+      const head = k !== 'stream' && k !== 'rdb';
+      for (let j = 0; j < e.length; j += 4) {
+        const x1 = e[j]!;
+        const y1 = e[j + 1]!;
+        const x2 = e[j + 2]!;
+        const y2 = e[j + 3]!;
+        g.beginPath();
+        g.moveTo(x1, y1);
+        g.lineTo(x2, y2);
+        g.stroke();
+        if (head) {
+          const ang = Math.atan2(y2 - y1, x2 - x1);
+          g.beginPath();
+          g.moveTo(x2, y2);
+          g.lineTo(x2 - 8 * Math.cos(ang - 0.4), y2 - 8 * Math.sin(ang - 0.4));
+          g.lineTo(x2 - 8 * Math.cos(ang + 0.4), y2 - 8 * Math.sin(ang + 0.4));
+          g.closePath();
+          g.fill();
+        }
+      }
+    });
     g.globalAlpha = 1;
     g.lineWidth = 1;
 
@@ -422,30 +570,18 @@ export function pageMain(data: PageData): void {
       drawn.checks++;
       targets.push({ hit: (px, py) => Math.hypot(px - x, py - TOP / 2), text: `line ${c.line}: ${c.ok ? 'ok' : 'FAILED'} ${c.text}${c.detail ? '\n' + c.detail : ''}\n${fmtUs(c.atUs)}`, seq: c.seq, us: c.atUs });
     }
-
-    // The cursor.
-    const cx = xOf(cursor.us);
-    if (cx >= LEFT - 1 && cx <= LEFT + plotW() + 1) {
-      g.strokeStyle = '#e03131';
-      g.lineWidth = 1.5;
-      g.beginPath();
-      g.moveTo(cx, 4);
-      g.lineTo(cx, bottom);
-      g.stroke();
-      g.lineWidth = 1;
-    }
-    showTooltip();
   }
 
   function nearestTarget(x: number, y: number): (typeof targets)[number] | null {
     let best: (typeof targets)[number] | null = null;
     let bestD = 7;
-    for (const t of arrowTargets) {
-      const d = distToSegment(x, y, t.x1, t.y1, t.x2, t.y2) + (t.a.kind === 'stream' ? 2 : 0);
+    const T = arrowTargets;
+    for (let j = 0; j < T.length; j += 5) {
+      const i = T[j]!;
+      const d = distToSegment(x, y, T[j + 1]!, T[j + 2]!, T[j + 3]!, T[j + 4]!) + (A.kinds[aKind[i]!] === 'stream' ? 2 : 0);
       if (d < bestD) {
         bestD = d;
-        const a = t.a;
-        best = { hit: () => d, text: `${a.from} → ${a.to}: ${a.label}\n${fmtUs(a.fromUs)} → ${fmtUs(a.toUs)}`, seq: null, us: a.fromUs };
+        best = { hit: () => d, text: arrowText(i), seq: null, us: aFromUs[i]! };
       }
     }
     for (const t of targets) {
@@ -465,7 +601,7 @@ export function pageMain(data: PageData): void {
     }
     tooltip.textContent = t.text;
     tooltip.style.display = 'block';
-    tooltip.style.left = `${Math.min(hover.x + 14, wrap.clientWidth - 300)}px`;
+    tooltip.style.left = `${Math.min(hover.x + 14, wrapWidth - 300)}px`;
     tooltip.style.top = `${hover.y + 14}px`;
   }
 
@@ -540,25 +676,23 @@ export function pageMain(data: PageData): void {
     const at = idx < 0 ? 0 : idx;
     eventsBox.replaceChildren();
     const from = Math.max(0, at - 60);
-    const to = Math.min(events.length, at + 60);
-    let current: HTMLElement | null = null;
+    const to = Math.min(nEvents, at + 60);
     for (let i = from; i < to; i++) {
-      const e = events[i]!;
+      const e = eventAt(i);
       const d = el('div', e.check !== null ? (e.check.ok ? 'good' : 'bad') : '', `${fmtUs(e.atUs).padStart(13)}  ${e.sentence}`);
       d.dataset.seq = String(e.seq);
-      if (i === at) {
-        d.classList.add('now');
-        current = d;
-      }
-      d.addEventListener('click', () => setCursorSeq(e.seq));
+      if (i === at) d.classList.add('now');
       eventsBox.appendChild(d);
     }
-    if (current) eventsBox.scrollTop = current.offsetTop - eventsBox.clientHeight / 2;
+    // Rows are EVENT_ROW_H high (the page's CSS): the current one is centred without measuring.
+    if (to > from) eventsBox.scrollTop = Math.max(0, (at - from + 0.5) * EVENT_ROW_H - EVENTS_H / 2);
   }
 
   // ------------------------------------------------------------------ PSYNC cards
-  function renderCards(): void {
-    showInBatches(data.cards, cardsBox, psyncCard, 'PSYNC decisions');
+  function renderLater(later: PageLater): void {
+    cardsTitle.textContent = `PSYNC decisions (${later.cards.length})`;
+    showInBatches(later.cards, cardsBox, psyncCard, 'PSYNC decisions');
+    showInBatches(later.story, story, (p) => el('li', '', p.replace(/^\d+\.\s*/, '')), 'paragraphs');
   }
   function psyncCard(c: PsyncCard): HTMLElement {
     const card = el('div', c.accepted ? 'card ok' : 'card');
@@ -602,27 +736,76 @@ export function pageMain(data: PageData): void {
   // ------------------------------------------------------------------ the offset chart (uPlot)
   let chart: any = null;
   let chartCursor: HTMLElement | null = null;
-  function buildChart(): void {
-    if (typeof uPlot === 'undefined') return;
-    const times = new Set<number>([0]);
-    for (const n of lanes) for (const s of states[n] ?? []) times.add(s.atUs);
-    times.add(endUs);
-    const xs = [...times].sort((a, b) => a - b);
-    const cols: Array<Array<number | null>> = [xs.map((t) => t / 1e6)];
-    for (const n of lanes) {
-      const list = states[n] ?? [];
-      const col: Array<number | null> = [];
-      let j = -1;
-      for (const t of xs) {
-        while (j + 1 < list.length && list[j + 1]!.atUs <= t) j++;
-        const s = j >= 0 ? list[j]! : null;
-        col.push(s === null || s.process === 'crashed' || s.process === 'poweroff' ? null : s.offset);
+  /** The x range the chart's data was made for, in µs (it is made again when uPlot zooms). */
+  let chartRange = { from: 0, to: endUs };
+
+  /**
+   * The chart's columns over [fromUs, toUs]: [x in seconds, then each node's offset (null while
+   * it is down)]. When the samples in range outnumber the pixel columns, each column gets four
+   * points per node — its offset entering the column, the lowest and highest within it, and the
+   * last — so the line keeps its shape and every step stays visible with a few thousand points
+   * instead of every sample (a 100k-event run has 44,000). The run's first and last moments are
+   * always points, so that uPlot's "reset zoom" (double-click) spans the whole run.
+   */
+  function chartData(fromUs: number, toUs: number, columns: number): Array<ArrayLike<number | null>> {
+    const cols = lanes.map((n) => stateCols.get(n));
+    const valueAt = (c: StateColumns | undefined, k: number): number | null => (c === undefined || k < 0 || c.down[k] === 1 ? null : c.offset[k]!);
+    let inRange = 0;
+    for (const c of cols) if (c !== undefined) inRange += lastAtOrBefore(c.at, toUs) - lastAtOrBefore(c.at, fromUs);
+    const xs: number[] = [];
+    const ys: Array<Array<number | null>> = cols.map(() => []);
+    const point = (us: number): void => {
+      xs.push(us / 1e6);
+      cols.forEach((c, i) => ys[i]!.push(c === undefined ? null : valueAt(c, lastAtOrBefore(c.at, us))));
+    };
+    if (fromUs > 0) point(0);
+    if (inRange <= 4 * columns) {
+      // Few samples: every one of them.
+      const times = new Set<number>([fromUs, toUs]);
+      for (const c of cols) {
+        if (c === undefined) continue;
+        for (let k = lastAtOrBefore(c.at, fromUs) + 1; k < c.at.length && c.at[k]! <= toUs; k++) times.add(c.at[k]!);
       }
-      cols.push(col);
+      for (const t of [...times].sort((x, y) => x - y)) point(t);
+    } else {
+      const w = (toUs - fromUs) / columns;
+      const next = cols.map((c) => (c === undefined ? 0 : lastAtOrBefore(c.at, fromUs)));
+      for (let b = 0; b < columns; b++) {
+        const t0 = fromUs + b * w;
+        const t1 = t0 + w;
+        xs.push(t0 / 1e6, (t0 + w * 0.25) / 1e6, (t0 + w * 0.5) / 1e6, (t0 + w * 0.75) / 1e6);
+        cols.forEach((c, i) => {
+          const y = ys[i]!;
+          if (c === undefined) return void y.push(null, null, null, null);
+          let k = next[i]!;
+          const entry = valueAt(c, k);
+          let lo = entry;
+          let hi = entry;
+          while (k + 1 < c.at.length && c.at[k + 1]! < t1) {
+            k++;
+            const v = valueAt(c, k);
+            if (v !== null) {
+              lo = lo === null ? v : Math.min(lo, v);
+              hi = hi === null ? v : Math.max(hi, v);
+            }
+          }
+          next[i] = k;
+          y.push(entry, lo, hi, valueAt(c, k));
+        });
+      }
+      point(toUs);
     }
+    if (toUs < endUs) point(endUs);
+    chartRange = { from: fromUs, to: toUs };
+    return [xs, ...ys];
+  }
+
+  function buildChart(): void {
+    if (typeof uPlot === 'undefined' || disposed) return;
+    const width = Math.max(300, main.clientWidth);
     const opts = {
-      width: Math.max(300, main.clientWidth),
-      height: 240,
+      width,
+      height: CHART_H,
       scales: { x: { time: false } },
       axes: [{ label: 'virtual seconds' }, { label: 'offset', size: 70 }],
       series: [{ label: 't (s)' }, ...lanes.map((n, i) => ({ label: n, stroke: SERIES[i % SERIES.length], width: 1.5, paths: uPlot.paths.stepped({ align: 1 }) }))],
@@ -637,10 +820,22 @@ export function pageMain(data: PageData): void {
             ctx.fillRect(x1, u.bbox.top, Math.max(1, x2 - x1), u.bbox.height);
           }
         }],
+        // A zoom (drag, or double-click back to the whole run) gets points for its own range.
+        setScale: [(u: any, key: string) => {
+          if (key !== 'x') return;
+          const from = Math.max(0, Math.floor(u.scales.x.min * 1e6));
+          const to = Math.min(endUs, Math.ceil(u.scales.x.max * 1e6));
+          const span = Math.max(1, chartRange.to - chartRange.from);
+          if (Math.abs(from - chartRange.from) < span / 1000 && Math.abs(to - chartRange.to) < span / 1000) return;
+          requestAnimationFrame(() => {
+            if (!disposed && to > from) u.setData(chartData(from, to, Math.max(50, Math.round(u.bbox.width / (window.devicePixelRatio || 1)))), false);
+          });
+        }],
       },
     };
-    chart = new uPlot(opts, cols, chartBox);
-    // The cursor is an overlay line moved with CSS: redrawing 100k points per move is not smooth.
+    chart = new uPlot(opts, chartData(0, endUs, Math.max(50, width - 90)), chartBox);
+    chartBox.style.minHeight = '';
+    // The cursor is an overlay line moved with CSS: redrawing the chart per move is not smooth.
     chartCursor = el('div');
     chartCursor.style.cssText = 'position:absolute;top:0;bottom:0;width:2px;background:#e03131;pointer-events:none';
     chart.over.appendChild(chartCursor);
@@ -648,6 +843,10 @@ export function pageMain(data: PageData): void {
       const v = chart.posToVal(chart.cursor.left, 'x');
       if (Number.isFinite(v)) setCursorUs(Math.round(v * 1e6));
     });
+    moveChartCursor();
+  }
+  function moveChartCursor(): void {
+    if (chart && chartCursor) chartCursor.style.left = `${chart.valToPos(cursor.us / 1e6, 'x')}px`;
   }
 
   // ------------------------------------------------------------------ cursor moves
@@ -656,7 +855,7 @@ export function pageMain(data: PageData): void {
     renderStates();
     renderEvents();
     draw();
-    if (chart && chartCursor) chartCursor.style.left = `${chart.valToPos(cursor.us / 1e6, 'x')}px`;
+    moveChartCursor();
   }
   function setCursorUs(us: number): void {
     cursor.us = Math.max(0, Math.min(endUs, Math.round(us)));
@@ -665,7 +864,7 @@ export function pageMain(data: PageData): void {
   }
   function setCursorSeq(seq: number): void {
     const i = eventIndexOfSeq(seq);
-    const e = i >= 0 && events[i]!.seq === seq ? events[i]! : null;
+    const e = i >= 0 && evSeq[i] === seq ? eventAt(i) : null;
     cursor.seq = seq;
     if (e) {
       cursor.us = e.atUs;
@@ -680,10 +879,10 @@ export function pageMain(data: PageData): void {
     update();
   }
   function stepEvent(dir: 1 | -1): void {
-    if (events.length === 0) return;
+    if (nEvents === 0) return;
     let i = cursor.seq !== null ? eventIndexOfSeq(cursor.seq) : eventIndexAt(cursor.us);
-    i = Math.max(0, Math.min(events.length - 1, i + dir));
-    setCursorSeq(events[i]!.seq);
+    i = Math.max(0, Math.min(nEvents - 1, i + dir));
+    setCursorSeq(evSeq[i]!);
   }
   function zoom(factor: number, aroundUs: number): void {
     const span = (view.to - view.from) * factor;
@@ -782,17 +981,52 @@ export function pageMain(data: PageData): void {
       togglePlay();
     }
   });
-  window.addEventListener('resize', () => {
+  eventsBox.addEventListener('click', (ev) => {
+    const row = (ev.target as HTMLElement).closest('[data-seq]') as HTMLElement | null;
+    if (row !== null) setCursorSeq(Number(row.dataset.seq));
+  });
+  // Sizes come from here after the first read (below): no layout is forced to learn them.
+  const resized = new ResizeObserver(() => {
+    if (disposed) return;
+    const w = wrap.clientWidth;
+    if (w === wrapWidth) return;
+    setWidth(w);
     draw();
-    if (chart) chart.setSize({ width: Math.max(300, main.clientWidth), height: 240 });
+    if (chart) chart.setSize({ width: Math.max(300, main.clientWidth), height: CHART_H });
   });
 
-  renderCards();
-  buildChart();
+  // The first paint: the diagram and the state panel. One layout, here, for the diagram's width.
+  canvas.style.height = `${diagramHeight()}px`;
   clampView();
-  update();
+  timeBox.textContent = fmtUs(0);
+  renderStates();
+  renderEvents();
+  setWidth(wrap.clientWidth);
+  draw();
+  resized.observe(wrap);
+
+  // Then, after that paint: the chart, the cards and the story.
+  const later = (): Promise<PageLater> => data.story !== undefined && data.cards !== undefined
+    ? Promise.resolve({ story: data.story, cards: data.cards })
+    : opts.later !== undefined ? opts.later() : Promise.resolve({ story: [], cards: [] });
+  let complete: Promise<void>;
+  if (opts.sync) {
+    buildChart();
+    renderLater({ story: data.story ?? [], cards: data.cards ?? [] });
+    complete = Promise.resolve();
+  } else {
+    const afterPaint = (): Promise<void> => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+    complete = afterPaint()
+      .then(() => buildChart())
+      .then(later)
+      .then((l) => afterPaint().then(() => {
+        if (!disposed) renderLater(l);
+      }));
+  }
 
   (window as unknown as { psyncSim: unknown }).psyncSim = {
+    /** Resolves when the chart, the cards and the story are in the page too. */
+    complete,
     setCursorUs,
     setCursorSeq,
     /** What the state panel shows for `node`, as the data attributes hold it. */
@@ -807,5 +1041,17 @@ export function pageMain(data: PageData): void {
     fit(): void {
       buttons.fit!.click();
     },
+    /** The offset chart's columns as uPlot has them ([x in seconds, then each node's offsets]), and its plot width in pixels. */
+    chart(): { data: Array<Array<number | null>>; widthPx: number } | null {
+      return chart ? { data: chart.data.map((c: ArrayLike<number | null>) => Array.from(c)), widthPx: Math.round(chart.bbox.width / (window.devicePixelRatio || 1)) } : null;
+    },
+  };
+  return () => {
+    disposed = true;
+    resized.disconnect();
+    if (playing !== null) cancelAnimationFrame(playing);
+    playing = null;
+    if (chart) chart.destroy();
+    chart = null;
   };
 }

@@ -15,7 +15,9 @@ import { parseScenario } from '../sim/scenario/parser.ts';
 import { runScenario } from '../sim/scenario/run.ts';
 import { Recorder } from '../sim/trace/record.ts';
 import type { Recording } from '../sim/trace/record.ts';
-import { renderHtml } from '../sim/trace/html.ts';
+import { renderHtml, pageData } from '../sim/trace/html.ts';
+import { encodePageBlock, decodePageBlock } from '../sim/trace/html-block.ts';
+import { resetsUnderLoad } from './support/page-bench.ts';
 import { infoFields } from '../sim/core/info.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -43,6 +45,27 @@ function recordWithInfo(text: string, file: string): { rec: Recording; infoAtChe
   const rec = recorder.recording({ title: scenario.title, file, seed: result.seed, nodes: scenario.nodes.map((n) => n.name), endUs: result.virtualUs });
   return { rec, infoAtCheck };
 }
+
+describe('the page\'s data block', () => {
+  it('decodes to what was encoded: numbers in binary (int32 or float64), the rest as JSON', () => {
+    const file = lessons.find((f) => f.includes('09-'))!;
+    const { rec } = recordWithInfo(readFileSync(file, 'latin1'), file);
+    const { story, cards, ...first } = pageData(rec);
+    expect(story.length).toBeGreaterThan(0);
+    expect(cards.length).toBeGreaterThan(0);
+    const bytes = encodePageBlock(first);
+    const back = decodePageBlock(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+    const plain = (d: typeof first): unknown => JSON.parse(JSON.stringify(d, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Int32Array) : v)));
+    expect(plain(back)).toEqual(plain(first));
+    expect(ArrayBuffer.isView(back.events.rows)).toBe(true);
+    // A value past int32 travels as float64, exactly.
+    const big = { ...first, arrows: { ...first.arrows, rows: [...Array.from(first.arrows.rows), 2 ** 40 + 3] } };
+    const b2 = encodePageBlock(big);
+    const back2 = decodePageBlock(b2.buffer.slice(b2.byteOffset, b2.byteOffset + b2.byteLength) as ArrayBuffer);
+    expect(back2.arrows.rows[back2.arrows.rows.length - 1]).toBe(2 ** 40 + 3);
+    expect(back2.arrows.rows).toBeInstanceOf(Float64Array);
+  });
+});
 
 describe.skipIf(!existsSync(CHROMIUM))('the --html page in chromium', () => {
   let browser: Browser;
@@ -149,6 +172,44 @@ describe.skipIf(!existsSync(CHROMIUM))('the --html page in chromium', () => {
       await page.close();
     }
   }, 60_000);
+
+  it('a long run: the offset chart gets at most four points per pixel column, and keeps every node\'s lowest, highest and last offset', async () => {
+    const text = resetsUnderLoad(700);
+    const { rec } = recordWithInfo(text, 'resets.scn');
+    const samples = Object.values(rec.states).reduce((n, l) => n + l.length, 0);
+    const { page, problems } = await open(renderHtml(rec), 'resets.html');
+    try {
+      const chart = await page.evaluate(() => (window as any).psyncSim.chart()) as { data: Array<Array<number | null>>; widthPx: number };
+      expect(samples).toBeGreaterThan(4 * chart.widthPx + 8); // decimation applies
+      expect(chart.data[0]!.length).toBeLessThanOrEqual(4 * chart.widthPx + 8);
+      rec.nodes.forEach((node, i) => {
+        const offsets = rec.states[node]!.filter((s) => s.process !== 'crashed' && s.process !== 'poweroff').map((s) => s.offset);
+        const shown = chart.data[i + 1]!.filter((v): v is number => v !== null);
+        expect(Math.max(...shown), node).toBe(Math.max(...offsets));
+        expect(Math.min(...shown), node).toBe(Math.min(...offsets));
+        expect(shown[shown.length - 1], node).toBe(offsets[offsets.length - 1]);
+      });
+      // No step is lost: every (97th) sample of m's lies within the lowest and highest offsets
+      // the chart has around its time (its pixel column and the next ones).
+      const xs = chart.data[0]!;
+      const m = chart.data[1]!;
+      for (const s of rec.states.m!.filter((_, k) => k % 97 === 0)) {
+        const t = s.atUs / 1e6;
+        let c = 0;
+        while (c + 1 < xs.length && xs[c + 1]! <= t) c++;
+        const col = Math.max(0, c - (c % 4));
+        const vals = m.slice(Math.max(0, col - 4), col + 8).filter((v): v is number => v !== null);
+        expect(Math.min(...vals) <= s.offset && s.offset <= Math.max(...vals), `m at ${s.atUs}`).toBe(true);
+      }
+      // Moving the cursor still shows the state of the moment.
+      await page.evaluate((us) => (window as any).psyncSim.setCursorUs(us), rec.endUs);
+      const last = rec.states.m![rec.states.m!.length - 1]!;
+      expect((await page.evaluate(() => (window as any).psyncSim.shown('m'))).offset).toBe(String(last.offset));
+      expect(problems).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 180_000);
 
   it('keeps every string from the scenario as text: a </script> in a title does not end the script', async () => {
     const title = 'evil </script><img src=x onerror="alert(1)"> & <b>bold</b>';

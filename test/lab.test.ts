@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
 import { runProgramText } from '../sim/lab/program.ts';
+import { resetsUnderLoad } from './support/page-bench.ts';
 
 const root = join(import.meta.dirname, '..');
 const CLI = join(root, 'dist', 'cli.js');
@@ -103,6 +104,7 @@ describe.skipIf(!existsSync(CHROMIUM))('psync-sim lab in chromium', () => {
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     expect((await get(url, '/')).status).toBe(200);
     expect((await get(url, '/lab.js')).status).toBe(200);
+    expect((await get(url, '/lab-worker.js')).status).toBe(200);
     expect((await get(url, '/scenarios/lessons/04-partial-resync.scn')).body).toContain('title');
     for (const p of ['/../package.json', '/%2e%2e/package.json', '/scenarios/lessons/../../package.json', '/scenarios/lessons/%2e%2e%2f%2e%2e%2fpackage.json']) {
       const r = await get(url, p);
@@ -199,6 +201,41 @@ describe.skipIf(!existsSync(CHROMIUM))('psync-sim lab in chromium', () => {
       await page.close();
     }
   }, 600_000);
+
+  it('a heavy scenario runs in the worker: the page keeps painting frames meanwhile, and gets the same trace as Node', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const problems: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    try {
+      await page.goto(url);
+      await page.waitForFunction(() => (window as any).psyncLab?.hash !== '', null, { timeout: 60_000 });
+      const source = resetsUnderLoad(800); // about 21,000 events: a second or more of simulation
+      await page.click('#lab-paste');
+      await page.evaluate((t) => void ((document.getElementById('lab-source') as HTMLTextAreaElement).value = t), source);
+      // Click "run", then count the animation frames the page paints until the worker answers:
+      // with the simulator on the page's thread there would be none.
+      const frames = await page.evaluate(() => new Promise<number>((resolve) => {
+        (document.getElementById('lab-paste-run') as HTMLButtonElement).click();
+        let n = 0;
+        const tick = (): void => {
+          if (!(window as any).psyncLab.busy) return resolve(n);
+          n++;
+          requestAnimationFrame(tick);
+        };
+        requestAnimationFrame(tick);
+      }));
+      expect(frames).toBeGreaterThanOrEqual(3);
+      await page.waitForFunction(() => (window as any).psyncLab.file === 'pasted.scn' && (window as any).psyncLab.hash !== '', null, { timeout: 120_000 });
+      const { text, hash } = await page.evaluate(() => ({ text: (window as any).psyncLab.text as string, hash: (window as any).psyncLab.hash as string }));
+      const h = createHash('sha256');
+      for (const l of runProgramText(text, 'pasted.scn').traceLines) h.update(l + '\n');
+      expect(hash).toBe(h.digest('hex'));
+      expect(problems).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 300_000);
 
   it('Ctrl-C stops the server cleanly', async () => {
     const exited = new Promise<number | null>((resolve) => server.on('exit', (code) => resolve(code)));

@@ -1,6 +1,7 @@
 /**
- * The lab page's script, bundled at lab start: sim/lab/client.ts and everything of sim/ it
- * imports (the parser, the executor, the World, the Recorder, the page's drawing), for the
+ * The lab's two scripts, bundled at lab start: the page's (sim/lab/client.ts: the controls and
+ * the run page's drawing) and its Web Worker's (sim/lab/worker.ts: the parser, the executor,
+ * the World, the Recorder — the simulator itself), with everything of sim/ they import, for the
  * browser. esbuild does it in memory in a fraction of a second, so nothing built is committed
  * and the page always runs the same code as the CLI.
  *
@@ -29,12 +30,21 @@ const shims: Plugin = {
   },
 };
 
-let cached: Promise<string> | null = null;
+export interface LabBundle {
+  /** /lab.js: the page. */
+  readonly client: string;
+  /** /lab-worker.js: the simulator. */
+  readonly worker: string;
+}
 
-/** The bundle's JavaScript (built once per process). */
-export function labBundle(): Promise<string> {
+let cached: Promise<LabBundle> | null = null;
+
+/** The bundles' JavaScript (built once per process). */
+export function labBundle(): Promise<LabBundle> {
   cached ??= build({
-    entryPoints: [here('./client')],
+    entryPoints: { client: here('./client'), worker: here('./worker') },
+    // Nothing is written (write: false); esbuild names the outputs under this folder.
+    outdir: fileURLToPath(new URL('./bundle-out/', import.meta.url)),
     bundle: true,
     write: false,
     format: 'iife',
@@ -45,6 +55,9 @@ export function labBundle(): Promise<string> {
     inject: [here('./shims/buffer-global')],
     plugins: [shims],
     logLevel: 'silent',
-  }).then((r) => r.outputFiles[0]!.text);
+  }).then((r) => {
+    const out = (name: string): string => r.outputFiles.find((f) => f.path.endsWith(`${name}.js`))!.text;
+    return { client: out('client'), worker: out('worker') };
+  });
   return cached;
 }

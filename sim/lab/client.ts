@@ -1,25 +1,27 @@
 /**
- * The lab page's script (bundled for the browser by sim/lab/bundle.ts): the simulator itself
- * runs here. Pick a lesson or paste a scenario; play, pause, step and scrub; crash, restart,
- * power off or pause a node, partition, kill a link, type a command into a node's console;
- * export what was done as a `.scn` file.
+ * The lab page's script (bundled for the browser by sim/lab/bundle.ts). Pick a lesson or paste a
+ * scenario; play, pause, step and scrub; crash, restart, power off or pause a node, partition,
+ * kill a link, type a command into a node's console; export what was done as a `.scn` file.
  *
- * Theory of operation. The lab holds a LabSession (sim/lab/program.ts): the scenario plus the
- * learner's actions as steps, run from the start, whole, every time it changes (a lesson takes
- * milliseconds to a second). "Now" is how far the learner has watched: the page shows the run
- * only up to now (the recording cut there), so playing reveals it as if it were live, and
- * scrubbing back re-shows it up to an earlier time — the same as re-running from the start to
- * that time, since the run is deterministic. An action is done at now: it becomes steps at
- * that virtual time and the whole program runs again; everything before now stays as it was.
+ * Theory of operation. The lab's Web Worker (sim/lab/worker.ts) holds a LabSession
+ * (sim/lab/program.ts): the scenario plus the learner's actions as steps, run from the start,
+ * whole, every time it changes (a lesson takes milliseconds to a second or more, off the page's
+ * thread: play, pause, step and scrub go on over the last run meanwhile). The page keeps the
+ * last answer (LabView: the recording, the program's text, its trace hash). "Now" is how far
+ * the learner has watched: the page shows the run only up to now (the recording cut there), so
+ * playing reveals it as if it were live, and scrubbing back re-shows it up to an earlier time —
+ * the same as re-running from the start to that time, since the run is deterministic. An
+ * action is done at now: it becomes steps at that virtual time and the whole program runs
+ * again; everything before now stays as it was.
  * The drawing is the run page's own (sim/trace/page-client.ts pageMain, over html.ts
  * pageData), redrawn at each change. Only the play button reads the wall clock, to animate.
  */
-import { LabSession, LabError, formatAction, cutAt } from './program.ts';
+import { LabError, formatAction, cutAt } from './program.ts';
 import type { LabAction } from './program.ts';
+import type { LabRequest, LabReply, LabView } from './worker.ts';
 import { pageData } from '../trace/html.ts';
 import { pageMain } from '../trace/page-client.ts';
 import type { RecordedEvent } from '../trace/record.ts';
-import { ScenarioError } from '../scenario/errors.ts';
 import { formatTimeUs } from '../trace/render.ts';
 
 interface Lesson {
@@ -51,10 +53,36 @@ function latin1(bytes: ArrayBuffer): string {
   return s;
 }
 
-async function sha256Hex(lines: readonly string[]): Promise<string> {
-  const bytes = new TextEncoder().encode(lines.map((l) => l + '\n').join(''));
-  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-  return [...d].map((b) => b.toString(16).padStart(2, '0')).join('');
+/**
+ * The simulator's Web Worker (sim/lab/worker.ts): requests go in order, and only the answer to
+ * the latest one is shown (each answer is the whole session, so it includes those before it).
+ */
+class Simulator {
+  private readonly worker = new Worker('/lab-worker.js');
+  private next = 1;
+  private latest = 0;
+  /** While a request is out: the page says so, and plays on over the run it has. */
+  busy = false;
+
+  constructor(private readonly onReply: (r: LabReply, latest: boolean) => void) {
+    this.worker.onmessage = (ev: MessageEvent<LabReply>) => {
+      const latest = ev.data.id === this.latest;
+      if (latest) this.busy = false;
+      this.onReply(ev.data, latest);
+    };
+    this.worker.onerror = (ev) => {
+      ev.preventDefault();
+      this.busy = false;
+      this.onReply({ id: this.latest, ok: false, error: `psync-sim lab: the simulator stopped (${ev.message})` }, true);
+    };
+  }
+
+  send(req: LabRequest): void {
+    const id = this.next++;
+    this.latest = id;
+    this.busy = true;
+    this.worker.postMessage({ id, req });
+  }
 }
 
 function main(): void {
@@ -126,7 +154,7 @@ function main(): void {
   root.appendChild(actionsList);
 
   // ---------------------------------------------------------------- state
-  let session: LabSession | null = null;
+  let session: LabView | null = null;
   let nowUs = 0;
   let selected: string | null = null;
   let hash = '';
@@ -137,9 +165,8 @@ function main(): void {
     status.textContent = text;
     status.className = error ? 'error' : '';
   }
-  function hosts(): string[] {
-    const p = session!.run.program;
-    return [...p.nodes, ...(p.sentinels ?? []), ...(p.clients ?? [])].map((n) => n.name);
+  function hosts(): readonly string[] {
+    return session!.hosts;
   }
 
   /** Redraw the run page over the recording cut at now (pageMain builds it anew each time). */
@@ -165,7 +192,7 @@ function main(): void {
     }) as typeof window.addEventListener;
     try {
       disposePage();
-      disposePage = pageMain(pageData(cutAt(session.run.recording, nowUs)), { sync: true });
+      disposePage = pageMain(pageData(cutAt(session.recording, nowUs)), { sync: true });
     } finally {
       window.addEventListener = add;
     }
@@ -176,7 +203,7 @@ function main(): void {
     const laneAt = (ev: MouseEvent): number | null => {
       const r = canvas!.getBoundingClientRect();
       const i = Math.floor((ev.clientY - r.top - LANE_TOP) / LANE_H);
-      const lanes = session!.run.recording.nodes;
+      const lanes = session!.recording.nodes;
       return ev.clientX - r.left < LANE_LABEL_W && i >= 0 && i < lanes.length ? i : null;
     };
     canvas?.addEventListener('mousedown', (ev) => {
@@ -184,8 +211,8 @@ function main(): void {
       if (from === null) return;
       window.addEventListener('mouseup', (up) => {
         const r = canvas.getBoundingClientRect();
-        const to = Math.max(0, Math.min(session!.run.recording.nodes.length - 1, Math.floor((up.clientY - r.top - LANE_TOP) / LANE_H)));
-        const lanes = session!.run.recording.nodes;
+        const to = Math.max(0, Math.min(session!.recording.nodes.length - 1, Math.floor((up.clientY - r.top - LANE_TOP) / LANE_H)));
+        const lanes = session!.recording.nodes;
         if (to === from) return select(lanes[from]!);
         act({ kind: 'partition', groups: [[lanes[from]!], [lanes[to]!]] });
       }, { once: true });
@@ -194,7 +221,7 @@ function main(): void {
 
   /** The state of every host at now, for the node buttons. */
   function hostStatus(name: string): { text: string; down: boolean } {
-    const rec = session!.run.recording;
+    const rec = session!.recording;
     let process = 'up';
     for (const e of rec.events) {
       if (e.atUs > nowUs) break;
@@ -235,7 +262,7 @@ function main(): void {
         partBox.appendChild(lab);
       }
     }
-    actionsList.replaceChildren(...session.done.map((d) => el('li', {}, formatAction(d))));
+    actionsList.replaceChildren(...session.done.map((d) => el('li', {}, d)));
     renderMenu();
   }
 
@@ -252,7 +279,7 @@ function main(): void {
     }
     // The console: every command this host's local client sent up to now, with its reply.
     const lines: string[] = [];
-    const evs = session.run.recording.events;
+    const evs = session.recording.events;
     for (let i = 0; i < evs.length; i++) {
       const e = evs[i]!;
       if (e.atUs > nowUs) break;
@@ -277,58 +304,58 @@ function main(): void {
     drawPage();
   }
 
-  async function refreshHash(): Promise<void> {
+  function showHash(): void {
     if (session === null) return;
-    const s = session;
-    const h = await sha256Hex(s.run.traceLines);
-    if (s !== session) return;
-    hash = h;
-    hashBox.textContent = `trace sha256 ${h.slice(0, 16)}… · ${s.run.result.passed} passed, ${s.run.result.failed} failed · ${s.run.recording.events.length} events`;
-    hashBox.dataset.hash = h;
+    hash = session.hash;
+    hashBox.textContent = `trace sha256 ${hash.slice(0, 16)}… · ${session.passed} passed, ${session.failed} failed · ${session.recording.events.length} events`;
+    hashBox.dataset.hash = hash;
   }
 
   function fail(e: unknown): void {
-    if (e instanceof ScenarioError) setStatus(e.format(), true);
-    else if (e instanceof LabError) setStatus(e.message, true);
-    else setStatus(`psync-sim lab: ${e instanceof Error ? e.message : String(e)}`, true);
+    setStatus(typeof e === 'string' ? e : e instanceof LabError ? e.message : `psync-sim lab: ${e instanceof Error ? e.message : String(e)}`, true);
   }
+
+  /** What to do with the answer to the latest request, set when it is sent. */
+  let onDone: (r: Extract<LabReply, { ok: true }>) => void = () => {};
+  const sim = new Simulator((r, latest) => {
+    if (!r.ok) {
+      fail(r.error);
+      return;
+    }
+    if (!latest) return;
+    session = r.view;
+    onDone(r);
+    render();
+    showHash();
+  });
 
   function start(source: string, file: string): void {
     stop();
-    try {
-      session = new LabSession(source, file, seedIn.value.trim() || undefined);
-    } catch (e) {
-      fail(e);
-      return;
-    }
-    nowUs = 0;
-    selected = null;
-    setStatus(`${file}: press ▶ play, or drag the slider. Click a node to crash it or type a command.`);
-    render();
-    void refreshHash();
+    const seed = seedIn.value.trim();
+    setStatus(`${file}: running…`);
+    onDone = () => {
+      nowUs = 0;
+      selected = null;
+      setStatus(`${file}: press ▶ play, or drag the slider. Click a node to crash it or type a command.`);
+    };
+    sim.send({ op: 'start', source, file, ...(seed !== '' ? { seed } : {}) });
   }
 
   /**
-   * Do `action` at now: the program gets the steps, runs again from 0s, now stays. The status
-   * says so first (a long lesson takes a moment), then the run goes after the next paint.
+   * Do `action` at now: the program gets the steps and runs again from 0s in the worker; the
+   * page stays as it is (and can play on) until the new run comes back, then now stays.
    */
   function act(action: LabAction): void {
     if (session === null) return;
     stop();
-    const s = session;
-    setStatus(`${formatAction({ atUs: nowUs, action })}: running the story again from 0s with it…`);
-    requestAnimationFrame(() => requestAnimationFrame(() => {
-      if (s !== session) return;
-      try {
-        const atUs = s.act(action, nowUs);
-        nowUs = Math.min(atUs, s.endUs);
-        setStatus(`${formatAction({ atUs, action })}: done; the story was run again from 0s with it.`);
-      } catch (e) {
-        fail(e);
-      }
-      render();
-      void refreshHash();
-    }));
+    const at = nowUs;
+    setStatus(`${formatAction({ atUs: at, action })}: running the story again from 0s with it…`);
+    onDone = (r) => {
+      const atUs = r.atUs ?? at;
+      nowUs = Math.min(atUs, r.view.endUs);
+      setStatus(`${formatAction({ atUs, action })}: done; the story was run again from 0s with it.`);
+    };
+    sim.send({ op: 'act', action, atUs: at });
   }
 
   // ---------------------------------------------------------------- playing
@@ -375,7 +402,7 @@ function main(): void {
   /** Now to the time of the next (or previous) event. */
   function stepEvent(dir: 1 | -1): void {
     if (session === null) return;
-    const times = session.run.recording.events.map((e) => e.atUs);
+    const times = session.recording.events.map((e) => e.atUs);
     const t = dir > 0 ? times.find((x) => x > nowUs) : [...times].reverse().find((x) => x < nowUs);
     moveTo(t ?? (dir > 0 ? session.endUs : 0));
   }
@@ -388,10 +415,9 @@ function main(): void {
   runOnBtn.addEventListener('click', () => {
     if (session === null) return;
     stop();
-    session.runOn(5_000_000);
-    setStatus('the story goes on for 5 s more (a run step at its end).');
-    render();
-    void refreshHash();
+    setStatus('running the story on for 5 s more…');
+    onDone = () => setStatus('the story goes on for 5 s more (a run step at its end).');
+    sim.send({ op: 'run-on', durUs: 5_000_000 });
   });
   crashBtn.addEventListener('click', () => selected && act({ kind: 'crash', node: selected }));
   restartBtn.addEventListener('click', () => selected && act({ kind: 'restart', node: selected }));
@@ -417,15 +443,18 @@ function main(): void {
   });
   healBtn.addEventListener('click', () => act({ kind: 'heal-all' }));
   undoBtn.addEventListener('click', () => {
-    if (session === null || !session.undo()) return;
-    nowUs = Math.min(nowUs, session.endUs);
-    setStatus('undone.');
-    render();
-    void refreshHash();
+    if (session === null || session.done.length === 0) return;
+    stop();
+    setStatus('undoing…');
+    onDone = (r) => {
+      nowUs = Math.min(nowUs, r.view.endUs);
+      setStatus('undone.');
+    };
+    sim.send({ op: 'undo' });
   });
   exportBtn.addEventListener('click', () => {
     if (session === null) return;
-    const blob = new Blob([session.exportText()], { type: 'text/plain' });
+    const blob = new Blob([session.text], { type: 'text/plain' });
     const a = el('a', { href: URL.createObjectURL(blob), download: (session.file.split('/').pop() ?? 'lab.scn').replace(/\.scn$/, '') + '-lab.scn' });
     document.body.appendChild(a);
     a.click();
@@ -452,10 +481,10 @@ function main(): void {
     get nowUs() { return nowUs; },
     get endUs() { return session?.endUs ?? 0; },
     get hash() { return hash; },
-    get text() { return session?.exportText() ?? ''; },
+    get text() { return session?.text ?? ''; },
     get file() { return session?.file ?? ''; },
-    /** The trace as hashed (one jsonLine per event). */
-    get traceLines() { return session?.run.traceLines ?? []; },
+    /** True while the simulator's worker is running a request. */
+    get busy() { return sim.busy; },
     moveTo,
   };
 

@@ -1,6 +1,6 @@
 /**
  * `psync-sim lab`'s web server: node:http on 127.0.0.1, serving only its own files — the page,
- * the bundled simulator (sim/lab/bundle.ts), uPlot, and the lessons (scenarios/lessons*,
+ * its script and the simulator's Web Worker (sim/lab/bundle.ts), uPlot, and the lessons (scenarios/lessons*,
  * read-only). Everything else is 404; a path that tries to leave those folders (`..`, encoded
  * or not, a backslash, a NUL) is 400. The simulation runs in the browser, not here.
  */
@@ -24,7 +24,7 @@ export interface Lesson {
   readonly title: string;
 }
 
-/** The lessons that ship with this checkout, in reading order (none in an installed package). */
+/** The lessons that ship with this checkout or package (package.json's `files` has them), in reading order. */
 export function listLessons(): Lesson[] {
   const out: Lesson[] = [];
   for (const dir of LESSON_DIRS) {
@@ -43,7 +43,7 @@ export function listLessons(): Lesson[] {
  * What a request path names: a fixed route, or a lesson file by folder and name. Null for
  * anything else; 'bad' for a path that is not a plain one (traversal, encoded separators).
  */
-export function route(rawPath: string): { kind: 'page' | 'bundle' | 'uplot-js' | 'uplot-css' | 'lessons' } | { kind: 'lesson'; dir: string; name: string } | 'bad' | null {
+export function route(rawPath: string): { kind: 'page' | 'bundle' | 'worker' | 'uplot-js' | 'uplot-css' | 'lessons' } | { kind: 'lesson'; dir: string; name: string } | 'bad' | null {
   const path = rawPath.split('?')[0]!;
   let decoded: string;
   try {
@@ -55,6 +55,7 @@ export function route(rawPath: string): { kind: 'page' | 'bundle' | 'uplot-js' |
   switch (decoded) {
     case '/': case '/index.html': return { kind: 'page' };
     case '/lab.js': return { kind: 'bundle' };
+    case '/lab-worker.js': return { kind: 'worker' };
     case '/uplot.js': return { kind: 'uplot-js' };
     case '/uplot.css': return { kind: 'uplot-css' };
     case '/lessons.json': return { kind: 'lessons' };
@@ -66,7 +67,7 @@ export function route(rawPath: string): { kind: 'page' | 'bundle' | 'uplot-js' |
 
 /** Headers for every answer: nothing may be fetched from elsewhere, nothing framed or sniffed. */
 const HEADERS = {
-  'Content-Security-Policy': "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:",
+  'Content-Security-Policy': "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; worker-src 'self'; img-src 'self' data:",
   'X-Content-Type-Options': 'nosniff',
   'Cache-Control': 'no-store',
 } as const;
@@ -85,7 +86,9 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     case 'page':
       return send(res, 200, 'text/html; charset=utf-8', labPage());
     case 'bundle':
-      return send(res, 200, 'text/javascript; charset=utf-8', await labBundle());
+      return send(res, 200, 'text/javascript; charset=utf-8', (await labBundle()).client);
+    case 'worker':
+      return send(res, 200, 'text/javascript; charset=utf-8', (await labBundle()).worker);
     case 'uplot-js':
       return send(res, 200, 'text/javascript; charset=utf-8', readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js')));
     case 'uplot-css':

@@ -833,7 +833,14 @@ export function pageMain(data: PageFirst & Partial<PageLater>, opts: PageOptions
         }],
       },
     };
-    chart = new uPlot(opts, chartData(0, endUs, Math.max(50, width - 90)), chartBox);
+    const guess = Math.max(50, width - 90);
+    chart = new uPlot(opts, chartData(0, endUs, guess), chartBox);
+    // A column per pixel of the plot once uPlot has laid it out (the axes' widths were a guess).
+    requestAnimationFrame(() => {
+      if (disposed || chart === null) return;
+      const columns = Math.max(50, Math.round(chart.bbox.width / (window.devicePixelRatio || 1)));
+      if (columns < guess && chartRange.from === 0 && chartRange.to === endUs) chart.setData(chartData(0, endUs, columns), false);
+    });
     chartBox.style.minHeight = '';
     // The cursor is an overlay line moved with CSS: redrawing the chart per move is not smooth.
     chartCursor = el('div');

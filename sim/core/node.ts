@@ -41,6 +41,7 @@ import {
 import { processClientsWaitingReplicas, sendGetack } from './wait.ts';
 import { PubSub, pubsubClientFreed, pubsubContextError } from './pubsub.ts';
 import { loadRewrittenConfig } from './config-rewrite.ts';
+import { streamArgs } from './stream-trace.ts';
 
 export const ZERO_REPLID = '0'.repeat(40);
 
@@ -359,6 +360,7 @@ export class RedisNode {
         if (c.replState !== null) c.replAckTimeSec = this.unixtime;
         continue;
       }
+      if (this.host.traceCommands === true) this.host.trace({ kind: 'command', node: this.name, client: c.peer, argv: streamArgs(parsed.argv) });
       this.processCommand(c, parsed.argv);
       if (this.exited) return;
     }

@@ -13,6 +13,9 @@
  *    Compared, per node: every MULTI ... EXEC it got, who sent it (the leader, or the sentinels
  *    that logged +convert-to-slave for the old master), each command with its arguments in order,
  *    addresses normalized to the node's part in the story (old-master, promoted, replica).
+ *    Also, as a set per node, every other command the sentinels sent it over the story: the
+ *    links' CLIENT SETNAME and SUBSCRIBE, PING, INFO, and the hellos' 8 fields (the sender's own
+ *    address and id, the master's name and address; the epochs' values are not compared).
  *    NOT compared: the replies (the real nodes run without a config file, so their CONFIG
  *    REWRITE fails inside EXEC; the killed-client counts depend on timing), how the six commands
  *    fall into TCP segments, and when they arrive (the failover tests compare time bands).
@@ -173,6 +176,45 @@ function normalizeTxs(txs: readonly Transaction[], parts: Map<string, Part>, lea
     .sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
 }
 
+/** A command from a sentinel to a node, on either side. */
+interface SentCommand { node: string; from: string; argv: readonly string[] }
+
+/** How each side names things, for vocabulary(). */
+interface Naming {
+  /** A sentinel's id. */
+  id(sentinel: string): string;
+  /** The address a sentinel announces in its hellos. */
+  address(sentinel: string): string;
+  /** A data node's address as its part: `<promoted>` (or the host:port if unknown). */
+  part(host: string, port: string): string;
+}
+
+/**
+ * Every distinct command the sentinels sent each node over the whole story, the sender's own id
+ * and address written as such and node addresses as parts: `CLIENT SETNAME sentinel-<own id>-cmd`,
+ * `PUBLISH __sentinel__:hello <own address>,<own id>,<epoch>,mymaster,<promoted>,<config epoch>`.
+ * A hello whose 8 fields do not say who sent it is kept whole, marked `?`.
+ */
+function vocabulary(cmds: readonly SentCommand[], parts: Map<string, Part>, naming: Naming): Map<Part, string[]> {
+  const out = new Map<Part, Set<string>>();
+  for (const c of cmds) {
+    const a = [...c.argv];
+    const id = naming.id(c.from);
+    if (a.length === 3 && a[0] === 'CLIENT' && a[1] === 'SETNAME') a[2] = a[2]!.replace(`sentinel-${id.slice(0, 8)}-`, 'sentinel-<own id>-');
+    if (a.length === 3 && a[0] === 'PUBLISH' && a[1] === '__sentinel__:hello') {
+      const f = a[2]!.split(',');
+      const ok = f.length === 8 && `${f[0]}:${f[1]}` === naming.address(c.from) && f[2] === id && /^\d+$/.test(f[3]!) && f[4] === 'mymaster' && /^\d+$/.test(f[7]!);
+      a[2] = ok ? `<own address>,<own id>,<epoch>,mymaster,${naming.part(f[5]!, f[6]!)},<config epoch>` : `?${a[2]}`;
+    }
+    if (a.length === 3 && a[0] === 'SLAVEOF' && a[1] !== 'NO') a.splice(1, 2, naming.part(a[1]!, a[2]!));
+    const node = parts.get(c.node)!;
+    let set = out.get(node);
+    if (set === undefined) out.set(node, (set = new Set()));
+    set.add(a.join(' '));
+  }
+  return new Map([...out].sort(([x], [y]) => (x < y ? -1 : 1)).map(([k, v]) => [k, [...v].sort()]));
+}
+
 const TX = (target: string): string[] => ['MULTI', `SLAVEOF ${target}`, 'CONFIG REWRITE', 'CLIENT KILL TYPE normal', 'CLIENT KILL TYPE pubsub', 'EXEC'];
 
 /**
@@ -243,7 +285,7 @@ function expectedConf(leaderEpoch: number): string[] {
   ].sort();
 }
 
-interface RealStory { txs: Transaction[]; leader: string; promoted: string; converters: string[]; confs: string[][] }
+interface RealStory { txs: Transaction[]; leader: string; promoted: string; converters: string[]; confs: string[][]; vocabulary: Map<Part, string[]> }
 
 /** Drive a real deployment through `fault` to the old master's conversion; collect what the nodes got and the files. */
 async function realStory(fault: (d: RealDeployment) => Promise<void>, afterSwitch: (d: RealDeployment) => Promise<void>): Promise<RealStory & { restarted: { id: string; conf: string[] } }> {
@@ -273,17 +315,29 @@ async function realStory(fault: (d: RealDeployment) => Promise<void>, afterSwitc
     };
     const confOf = (i: number): string[] => normalizeConf(readFileSync(d.confPaths[i]!, 'latin1'), fullIds[i]!, new Set(fullIds.filter((_, j) => j !== i)), addr);
     const confs = [0, 1, 2].map(confOf);
+    const sent: SentCommand[] = [];
+    d.proxies.forEach((p, i) => {
+      for (const c of p.received) {
+        const m = /^sentinel-([0-9a-f]{8})-(cmd|pubsub)$/.exec(c.clientName);
+        if (m !== null) sent.push({ node: NODES[i]!, from: prefixes.get(m[1]!) ?? `?${m[1]}`, argv: c.argv });
+      }
+    });
+    const vocab = vocabulary(sent, partsOf(promoted), {
+      id: (n) => fullIds[SENTINELS.indexOf(n)] ?? '',
+      address: (n) => `127.0.0.1:${d.sentinels[SENTINELS.indexOf(n)]?.port ?? 0}`,
+      part: addr,
+    });
     // The restart: s3 is killed and started on its sentinel.conf.
     await d.restartSentinel(2);
     const idAfter = await d.sentinels[2]!.client.call('SENTINEL', 'MYID');
     const restarted = { id: idAfter.kind === 'bulk' && idAfter.value === fullIds[2] ? '<same>' : `changed: ${JSON.stringify(idAfter)}`, conf: confOf(2) };
-    return { txs, leader: leaders[0]!, promoted, converters, confs, restarted };
+    return { txs, leader: leaders[0]!, promoted, converters, confs, vocabulary: vocab, restarted };
   } finally {
     d.stop();
   }
 }
 
-interface SimStory { txs: Transaction[]; leader: string; promoted: string; converters: string[]; confs: string[][]; restarted: { id: string; conf: string[] } }
+interface SimStory { txs: Transaction[]; leader: string; promoted: string; converters: string[]; confs: string[][]; vocabulary: Map<Part, string[]>; restarted: { id: string; conf: string[] } }
 
 /** The same story in psync-sim, ending with s3 crashed and restarted on its simulated disk. */
 function simStory(steps: string, seed = '1'): SimStory {
@@ -329,6 +383,9 @@ function simStory(steps: string, seed = '1'): SimStory {
   expect(leaders, 'sim: one leader').toHaveLength(1);
   return {
     txs: simTransactions(cmds), leader: leaders[0]!, promoted,
+    vocabulary: vocabulary(cmds.map((c) => ({ node: c.node, from: c.client, argv: c.argv })), parts, {
+      id: (n) => ids.get(n) ?? '', address: (n) => `${n}:26379`, part: (host) => addr(host),
+    }),
     converters: events.filter((e) => e.event === '+convert-to-slave').map((e) => e.node),
     confs: SENTINELS.map((n) => confOf(n, beforeRestart!.get(n)!)),
     restarted: { id: after.ids.get('s3') === ids.get('s3') ? '<same>' : `changed: ${after.ids.get('s3')}`, conf: confOf('s3', after.confs.get('s3')!) },
@@ -340,6 +397,10 @@ function compare(real: RealStory & { restarted: { id: string; conf: string[] } }
   const realTx = expectTransactions('real', normalizeTxs(real.txs, partsOf(real.promoted), real.leader), real.converters.map((n) => (n === real.leader ? 'leader' : n)));
   const simTx = expectTransactions('sim', normalizeTxs(sim.txs, partsOf(sim.promoted), sim.leader), sim.converters.map((n) => (n === sim.leader ? 'leader' : n)));
   expect(simTx, 'the transactions the simulated nodes got are the real ones').toEqual(realTx);
+  // Everything else the sentinels send a node, as a set: link set-up, PING, INFO, hellos.
+  expect([...real.vocabulary.keys()], 'real: every node got commands from the sentinels').toEqual(['old-master', 'promoted', 'replica']);
+  for (const [part, shapes] of real.vocabulary) expect(shapes.filter((x) => x.startsWith('?')), `real: ${part}: hellos say who sent them`).toEqual([]);
+  expect(sim.vocabulary, 'the simulated nodes got the same kinds of commands from the sentinels').toEqual(real.vocabulary);
   for (const [label, confs, leader] of [['sim', sim.confs, sim.leader], ['real', real.confs, real.leader]] as const) {
     confs.forEach((c, i) => expect(c, `${label}: s${i + 1}'s sentinel.conf directives`).toEqual(expectedConf(`s${i + 1}` === leader ? 1 : followerLeaderEpoch)));
   }

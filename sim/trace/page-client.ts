@@ -1022,7 +1022,8 @@ export function pageMain(data: PageFirst & Partial<PageLater>, opts: PageOptions
     renderLater({ story: data.story ?? [], cards: data.cards ?? [] });
     complete = Promise.resolve();
   } else {
-    const afterPaint = (): Promise<void> => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+    // After the next frame is painted (the task after its animation frame). In the browser, over a run already recorded.
+    const afterPaint = (): Promise<void> => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))); // determinism-ok: page paint order
     complete = afterPaint()
       .then(() => buildChart())
       .then(later)

@@ -135,6 +135,8 @@ export const SENTINEL_COVERAGE_KEYS = [
   'sentinel: +tilt',
   'sentinel: -tilt',
   'sentinel: SIMULATE-FAILURE exit',
+  'client: master found through the sentinels (load @mymaster)',
+  'client: followed the sentinels to a new master',
 ] as const;
 
 /** The sentinel paths a clean `--sentinels` campaign must hit (issue 8). */
@@ -170,6 +172,8 @@ export class CoverageSink {
   /** Every sentinel seen (by its events), and when each was last restarted. */
   private readonly sentinelNames = new Set<string>();
   private readonly restartedSentinels = new Map<string, number>();
+  /** Per client following the sentinels, the first address they named for its master. */
+  private readonly firstResolved = new Map<string, string>();
 
   readonly sink = (s: Stamped): void => {
     this.ring[this.count++ % RING_EVENTS] = s;
@@ -220,6 +224,7 @@ export class CoverageSink {
         if (e.why.startsWith('client-output-buffer-limit')) cov.add('output-buffer disconnect');
         return;
       case 'note':
+        if (e.text.startsWith('sentinel ')) this.mapResolved(e.node, e.text);
         if (e.text.startsWith('failover state ')) {
           const t = e.text;
           if (t.startsWith('failover state waiting-for-sync')) cov.add('failover: waiting-for-sync');
@@ -236,6 +241,16 @@ export class CoverageSink {
       default:
         return; // Most events show no protocol path of their own.
     }
+  }
+
+  /** A client's `sentinel S says NAME is at HOST:PORT` (sim/clients/sentinel-resolver.ts). */
+  private mapResolved(client: string, text: string): void {
+    const m = /^sentinel \S+ says \S+ is at (\S+)$/.exec(text);
+    if (m === null) return;
+    this.coverage.add('client: master found through the sentinels (load @mymaster)');
+    const first = this.firstResolved.get(client);
+    if (first === undefined) this.firstResolved.set(client, m[1]!);
+    else if (first !== m[1]) this.coverage.add('client: followed the sentinels to a new master');
   }
 
   private mapSentinel(atUs: number, node: string, event: string, payload: string, reason: string, epoch: number): void {

@@ -115,7 +115,7 @@ describe('shrink: fuzz failures', () => {
     // The `.min.scn` file replays through parse + run and fails the same way.
     const file = minFileText(sh, scenarioFileText);
     const lines = file.split('\n');
-    expect(lines[0]).toMatch(/^# psync-sim fuzz --seed planted\/2, shrunk: \d+ of \d+ body statements removed, nodes 3 -> \d/);
+    expect(lines[0]).toMatch(/^# psync-sim fuzz run planted\/2, shrunk: \d+ of \d+ body statements removed, nodes 3 -> \d/);
     expect(lines[1]).toBe('# replay: psync-sim run planted_2.min.scn --trace');
     // The header and the title describe the shrunk story: its nodes, its steps.
     const names = sh.scenario.nodes.map((n) => n.name).join(' ');
@@ -144,6 +144,8 @@ describe('shrink: fuzz failures', () => {
 
   it('failure signatures: invariant by name, crash without numbers', () => {
     expect(failureSignature({ kind: 'invariant', detail: 'line 40: invariant: same-offset-same-data\n  x' })).toBe('invariant same-offset-same-data');
+    expect(failureSignature({ kind: 'invariant', detail: 'line 51: invariant: replica offset\n  x' })).toBe('invariant replica offset');
+    expect(failureSignature({ kind: 'invariant', detail: 'line 51: invariant: replication buffer\n  x' })).not.toBe(failureSignature({ kind: 'invariant', detail: 'line 9: invariant: replica offset\n  y' }));
     expect(failureSignature({ kind: 'crash', detail: 'assertion failed: bad offset 123\nstack' })).toBe(failureSignature({ kind: 'crash', detail: 'assertion failed: bad offset 7\nother' }));
     expect(failureSignature({ kind: 'liveness', detail: 'line 3: a' })).toBe(failureSignature({ kind: 'liveness', detail: 'line 9: b' }));
   });

@@ -387,5 +387,5 @@ export function scenarioFileText(r: FuzzResult): string {
 }
 
 function fileHeader(seed: string, o: FuzzOptions, kindsUsed: readonly FaultKind[]): string {
-  return optionsComment(seed, o, kindsUsed);
+  return optionsComment(seed, o, kindsUsed, `${fileStem(seed)}.scn`);
 }

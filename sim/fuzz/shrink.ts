@@ -116,7 +116,8 @@ export function failureSignature(f: FuzzFailure): string {
   const first = f.detail.split('\n')[0] ?? '';
   switch (f.kind) {
     case 'invariant': {
-      const m = /invariant: (\S+)/.exec(first);
+      // The whole name: 'replica offset' and 'replication buffer' are two invariants.
+      const m = /invariant: (.+)$/.exec(first);
       return `invariant ${m?.[1] ?? first}`;
     }
     case 'liveness':
@@ -189,9 +190,9 @@ export function minFileHeader(r: FuzzResult, out: ShrinkResult, story: Scenario)
   const removed = out.statementsBefore - out.statementsAfter;
   const steps = storySteps(story);
   const lines = [
-    `# psync-sim fuzz --seed ${r.seed}${bugFlags}, shrunk: ${removed} of ${out.statementsBefore} body statements removed, ` +
-      `nodes ${out.nodesBefore} -> ${out.nodesAfter}, ${out.runs} runs${out.exhausted ? ' (budget spent)' : ''}` +
-      (out.interrupted ? ' (interrupted: the smallest failing story found by then)' : ''),
+    `# psync-sim fuzz run ${r.seed}${bugFlags}, shrunk: ${removed} of ${out.statementsBefore} body statements removed, ` +
+      `nodes ${out.nodesBefore} -> ${out.nodesAfter}, ${out.runs} runs` +
+      (out.interrupted ? ' (interrupted: the smallest failing story found by then)' : out.exhausted ? ' (budget spent)' : ''),
     `# replay: psync-sim run ${stem}.min.scn${bugFlags} --trace`,
     `# the run it was shrunk from, with every option drawn from the seed: ${stem}.scn`,
     `# nodes: ${story.nodes.map((n) => n.name).join(' ')}`,

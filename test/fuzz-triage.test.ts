@@ -13,6 +13,8 @@ import { failureHeadline, fuzzCommand } from '../sim/cli/fuzz.ts';
 import { parseScenario } from '../sim/scenario/parser.ts';
 import { runScenario } from '../sim/scenario/run.ts';
 import type { BugName } from '../sim/core/bugs.ts';
+import { generateScenario } from '../sim/fuzz/generate.ts';
+import { executeGenerated } from '../sim/fuzz/run.ts';
 
 const root = join(import.meta.dirname, '..');
 const collect = (): { text: () => string; write: (s: string) => void } => {
@@ -35,6 +37,13 @@ describe('fuzz triage: a failure is printed once and replays exactly', () => {
   it('the headline names the kind once', () => {
     expect(failureHeadline({ kind: 'invariant', detail: 'line 52: invariant: replica offset\n  more' })).toBe('line 52: invariant: replica offset');
     expect(failureHeadline({ kind: 'liveness', detail: 'line 60: await converged within 60s\n  x' })).toBe('liveness: line 60: await converged within 60s');
+    // A crash names its error once: 'exception TypeError: boom', not 'exception TypeError: TypeError: boom'.
+    const g = generateScenario('crash/1', { nodesMin: 2, nodesMax: 2 });
+    const crashed = executeGenerated('crash/1', g.scenario, g.options, g.faultKindsUsed, () => {
+      throw new TypeError('boom');
+    });
+    expect(crashed.failure?.kind).toBe('crash');
+    expect(failureHeadline(crashed.failure!)).toBe('crash: exception TypeError: boom');
     expect(failureHeadline({ kind: 'promise', detail: '1 lost write(s) had been confirmed by WAIT' })).toBe('promise: 1 lost write(s) had been confirmed by WAIT');
   });
 

@@ -345,7 +345,9 @@ export function executeGenerated(seed: string, scenario: Scenario, options: Fuzz
     }
   } catch (e) {
     const what = e instanceof AssertionError ? 'assertion failed (a psync-sim bug)' : `exception ${(e as Error)?.name ?? typeof e}`;
-    const stack = e instanceof Error ? (e.stack ?? e.message) : String(e);
+    const full = e instanceof Error ? (e.stack ?? e.message) : String(e);
+    // A stack starts with `Name: message` and `what` names the error already: say it once.
+    const stack = e instanceof Error && full.startsWith(`${e.name}: `) ? full.slice(e.name.length + 2) : full;
     return { ...base, ok: false, failure: { kind: 'crash', detail: `${what}: ${stack}\n${tail(cov)}` }, virtualUs, events };
   }
   const broken = checks.find((c) => !c.ok && c.kind === 'invariant') ?? checks.find((c) => !c.ok);

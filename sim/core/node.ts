@@ -195,8 +195,13 @@ export class RedisNode {
   private nextClientId = 1;
   readonly clientsByConn = new Map<ConnId, Client>();
   private readonly localClients = new Map<ClientId, Client>();
-  /** Clients with output to write in beforeSleep. */
-  private readonly pendingWrite = new Set<Client>();
+  /**
+   * Clients with output to write in beforeSleep (server.clients_pending_write), in the order they
+   * were first queued; Client.pendingWriteQueued keeps each in once. An array emptied by length,
+   * not a Set: Set.clear() allocates a new table at every beforeSleep. A freed client stays
+   * listed until then and is skipped (it is closed).
+   */
+  private readonly pendingWrite: Client[] = [];
   cronloops = 0;
   replicationCronLoops = 0;
   readonly startUs: number;
@@ -466,14 +471,18 @@ export class RedisNode {
     if (this.toFree.length > 0) {
       for (const { c, why } of this.toFree.splice(0)) this.freeClient(c, why);
     }
-    if (this.pendingWrite.size > 0) {
-      for (const c of this.pendingWrite) {
+    const pending = this.pendingWrite;
+    if (pending.length > 0) {
+      // Clients queued while this runs are written too (the length is read at every step).
+      for (let i = 0; i < pending.length; i++) {
+        const c = pending[i]!;
         if (c.closed || c.conn === null) continue;
         if (c.outBytes > 0 && !c.outputHeld) this.host.send(c.conn, c.takeOutput());
         if (c.replBlock !== null && !c.outputHeld) master.writeReplicaOutput(this, c);
         if (c.closeAfterReply && c.outBytes === 0) this.freeClient(c, 'closed after reply', true);
       }
-      this.pendingWrite.clear();
+      for (let i = 0; i < pending.length; i++) pending[i]!.pendingWriteQueued = false;
+      pending.length = 0;
     }
     master.trimBacklogBeforeSleep(this);
   }
@@ -499,7 +508,7 @@ export class RedisNode {
   queueBytes(c: Client, bytes: Uint8Array): void {
     if (c.closed || c.conn === null) return;
     c.queue(bytes);
-    this.pendingWrite.add(c);
+    this.markPendingWrite(c);
   }
 
   /** Write directly on the socket, ahead of queued output (+FULLRESYNC, +CONTINUE, RDB payload). */
@@ -510,7 +519,9 @@ export class RedisNode {
 
   /** Ask beforeSleep to look at this client (its output may have been released). */
   markPendingWrite(c: Client): void {
-    this.pendingWrite.add(c);
+    if (c.pendingWriteQueued) return;
+    c.pendingWriteQueued = true;
+    this.pendingWrite.push(c);
   }
 
   /** freeClient(): close the socket and forget the client in every role it had. */
@@ -521,7 +532,6 @@ export class RedisNode {
       this.clientsByConn.delete(c.conn);
       if (closeSocket) this.host.close(c.conn);
     }
-    this.pendingWrite.delete(c);
     if (c.blockedWait !== null) {
       c.blockedWait = null;
       this.waitingClients.delete(c);

@@ -130,6 +130,19 @@ export class ByteQueue {
     return out;
   }
 
+  /**
+   * take() for a caller that only needs the bytes (a replica proxying what it applied): the head
+   * chunk itself when it is exactly n bytes, else a plain Uint8Array view when they lie in one
+   * chunk (a Buffer view costs several times as much to make), else a copy.
+   */
+  takeBytes(n: number): Uint8Array {
+    const first = this.chunks[this.head];
+    if (first === undefined || first === null || n === 0 || first.length - this.headOffset < n) return this.take(n);
+    const out = this.headOffset === 0 && n === first.length ? first : new Uint8Array(first.buffer, first.byteOffset + this.headOffset, n);
+    this.consume(n);
+    return out;
+  }
+
   /** Everything buffered. */
   takeAll(): Buffer {
     return this.take(this.totalBytes);

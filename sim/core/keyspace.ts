@@ -147,6 +147,44 @@ export class Keyspace {
     this.set(db, key, value, expireAt);
   }
 
+  /**
+   * The RDB loader's insert into a dataset being built: false (and nothing changed) if the key is
+   * already there, a duplicate the loader refuses. One lookup and one insert.
+   */
+  restoreNew(db: number, key: string, value: string, expireAt: ExpireAt): boolean {
+    if (this.get(db, key) !== undefined) return false;
+    this.set(db, key, value, expireAt);
+    return true;
+  }
+
+  /** An empty keyspace shaped like this one (databases, shard size): what a load fills. */
+  emptyLike(): Keyspace {
+    return new Keyspace(this.databases, this.shardEntriesMax);
+  }
+
+  /**
+   * emptyData() and then the whole of `loaded` (a dataset built by the RDB loader, which must not
+   * be used afterwards): its Maps become ours, with no copy. The lazy-expire count stays ours.
+   */
+  adopt(loaded: Keyspace): void {
+    assert(loaded.databases === this.databases && loaded.shardEntriesMax === this.shardEntriesMax, 'keyspace.adopt: another shape');
+    this.flushAll();
+    this.changed();
+    for (let db = 0; db < this.databases; db++) {
+      this.dbs[db] = loaded.dbs[db]!;
+      this.expires[db] = loaded.expires[db]!;
+      this.expireCursors[db] = null;
+    }
+    this.bytes = loaded.bytes;
+    // The loaded keyspace keeps nothing of its own: a later use would corrupt ours.
+    for (let db = 0; db < loaded.databases; db++) {
+      loaded.dbs[db] = new ShardedMap(loaded.shardEntriesMax);
+      loaded.expires[db] = new ShardedSet(loaded.shardEntriesMax);
+    }
+    loaded.bytes = 0;
+    loaded.changed();
+  }
+
   /** setExpire(): the key must exist. */
   setExpire(db: number, key: string, expireAt: ExpireAt): void {
     const old = this.dbs[db]!.get(key);

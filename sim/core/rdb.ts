@@ -159,47 +159,81 @@ class Writer {
   }
 }
 
+/**
+ * One database as writeRdbFrom() reads it: its key and expiry counts (RESIZEDB) and a walk over
+ * its keys in order. A walk by callback, not an array of entries: the BGSAVE of a 1M-key dataset
+ * then allocates nothing per key (rdbSnapshot walks the keyspace's Maps directly).
+ */
+export interface RdbDbSource {
+  readonly db: number;
+  readonly keys: number;
+  readonly expires: number;
+  forEach(visit: (key: string, value: string, expireAtMs: number, expireAtBig: bigint | undefined) => void): void;
+}
+
 /** The RDB file Redis 7.0 would write for this dataset (without LZF compression). */
 export function writeRdb(contents: RdbContents): Buffer {
   // An upper bound of the file's size, so the buffer never grows (each growth copied the whole
-  // file so far): per key at most an expiry (9 bytes), a type byte, two 9-byte lengths.
-  let bound = 64 + 8;
-  for (const [key, value] of contents.aux) bound += 1 + 18 + key.length + value.length;
+  // file so far).
+  let dataBytes = 0;
+  const sources: RdbDbSource[] = [];
   for (const db of contents.dbs) {
-    bound += 1 + 9 + 1 + 18;
-    for (const e of db.entries) bound += 9 + 1 + 18 + e.key.length + e.value.length;
+    let expires = 0;
+    for (const e of db.entries) {
+      dataBytes += e.key.length + e.value.length;
+      if (e.expireAtMs !== -1) expires++;
+    }
+    sources.push({
+      db: db.db, keys: db.entries.length, expires,
+      forEach: (visit) => { for (const e of db.entries) visit(e.key, e.value, e.expireAtMs, e.expireAtBig); },
+    });
   }
+  return writeRdbFrom(contents.aux, sources, dataBytes);
+}
+
+/**
+ * writeRdb() over databases given as walks; `dataBytes` is at least the sum of every key's and
+ * value's length (Keyspace.totalBytes()), for the size bound.
+ */
+export function writeRdbFrom(aux: ReadonlyArray<readonly [string, string]>, dbs: readonly RdbDbSource[], dataBytes: number): Buffer {
+  // Per key at most an expiry (9 bytes), a type byte, two 9-byte lengths.
+  let bound = 64 + 8 + dataBytes;
+  for (const [key, value] of aux) bound += 1 + 18 + key.length + value.length;
+  for (const db of dbs) bound += 1 + 9 + 1 + 18 + db.keys * (9 + 1 + 18);
   const w = new Writer(bound);
   w.latin1(`REDIS${String(RDB_VERSION).padStart(4, '0')}`);
-  for (const [key, value] of contents.aux) {
+  for (const [key, value] of aux) {
     w.byte(OPCODE_AUX);
     w.string(key);
     w.string(value);
   }
   const seenDbs = new Set<number>();
-  for (const db of contents.dbs) {
+  // rdbSaveKeyValuePair(): expire, then type, key, value. No IDLE/FREQ: maxmemory-policy noeviction.
+  let expiresSeen = 0;
+  const visit = (key: string, value: string, expireAtMs: number, expireAtBig: bigint | undefined): void => {
+    if (expireAtMs !== -1) {
+      expiresSeen++;
+      // Any int64, as rdbSaveMillisecondTime() writes it: a writable replica may hold a past time.
+      w.byte(OPCODE_EXPIRETIME_MS);
+      w.int64LE(expireAtBig ?? expireAtMs);
+    }
+    w.byte(TYPE_STRING);
+    w.string(key);
+    w.string(value);
+  };
+  for (const db of dbs) {
     assert(Number.isSafeInteger(db.db) && db.db >= 0, `writeRdb: bad db number ${db.db}`);
     assert(!seenDbs.has(db.db), `writeRdb: db ${db.db} listed twice`);
     seenDbs.add(db.db);
-    if (db.entries.length === 0) continue; // rdbSaveDb() skips empty databases.
+    if (db.keys === 0) continue; // rdbSaveDb() skips empty databases.
     w.byte(OPCODE_SELECTDB);
     w.len(db.db);
-    let expires = 0;
-    for (const e of db.entries) if (e.expireAtMs !== -1) expires++;
     w.byte(OPCODE_RESIZEDB);
-    w.len(db.entries.length);
-    w.len(expires);
-    for (const e of db.entries) {
-      // rdbSaveKeyValuePair(): expire, then type, key, value. No IDLE/FREQ: maxmemory-policy noeviction.
-      if (e.expireAtMs !== -1) {
-        // Any int64, as rdbSaveMillisecondTime() writes it: a writable replica may hold a past time.
-        w.byte(OPCODE_EXPIRETIME_MS);
-        w.int64LE(e.expireAtBig ?? e.expireAtMs);
-      }
-      w.byte(TYPE_STRING);
-      w.string(e.key);
-      w.string(e.value);
-    }
+    w.len(db.keys);
+    w.len(db.expires);
+    expiresSeen = 0;
+    db.forEach(visit);
+    if (expiresSeen !== db.expires) assert(false, `writeRdb: db ${db.db} announced ${db.expires} expires, holds ${expiresSeen}`);
   }
   w.byte(OPCODE_EOF);
   const crc = new Crc64().update(w.buf, 0, w.at);
@@ -335,8 +369,43 @@ function skipModuleAux(r: Reader): void {
   }
 }
 
-/** Parse an RDB file. Throws RdbFormatError on anything we cannot load. */
+/**
+ * Where parseRdb() puts each key: `entry` returns false when `db` already holds `key` (the file
+ * is refused: rdbLoadRio()'s "Duplicated key found in RDB file").
+ */
+export interface RdbSink {
+  entry(db: number, key: string, value: string, expireAtMs: number, expireAtBig: bigint | undefined): boolean;
+}
+
+/** Parse an RDB file into RdbContents. Throws RdbFormatError on anything we cannot load. */
 export function readRdb(bytes: Uint8Array): RdbContents {
+  const dbs: RdbDb[] = [];
+  const dbsByNumber = new Map<number, { db: RdbDb; keys: Set<string> }>();
+  let last: { db: RdbDb; keys: Set<string> } | null = null;
+  const aux = parseRdb(bytes, {
+    entry(db, key, value, expireAtMs, expireAtBig) {
+      let d = last !== null && last.db.db === db ? last : dbsByNumber.get(db);
+      if (d === undefined) {
+        d = { db: { db, entries: [] }, keys: new Set() };
+        dbsByNumber.set(db, d);
+        dbs.push(d.db);
+      }
+      last = d;
+      if (d.keys.has(key)) return false;
+      d.keys.add(key);
+      d.db.entries.push(expireAtBig === undefined ? { key, value, expireAtMs } : { key, value, expireAtMs, expireAtBig });
+      return true;
+    },
+  });
+  return { aux, dbs };
+}
+
+/**
+ * Parse an RDB file, handing each key to `sink` as it is read (no array of entries: a replica
+ * loads 1M keys straight into its new dataset). Returns the AUX fields in file order. Throws
+ * RdbFormatError on anything we cannot load; `sink` may have received keys by then.
+ */
+export function parseRdb(bytes: Uint8Array, sink: RdbSink): Array<[string, string]> {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   const r = new Reader(buf);
   r.need(9, 'the signature');
@@ -346,18 +415,7 @@ export function readRdb(bytes: Uint8Array): RdbContents {
   if (version < 1 || version > RDB_VERSION) throw new RdbFormatError(`Can't handle RDB format version ${versionText}`);
   r.at = 9;
 
-  const contents: RdbContents = { aux: [], dbs: [] };
-  const dbsByNumber = new Map<number, { db: RdbDb; keys: Set<string> }>();
-  const selectDb = (n: number): { db: RdbDb; keys: Set<string> } => {
-    let d = dbsByNumber.get(n);
-    if (d === undefined) {
-      d = { db: { db: n, entries: [] }, keys: new Set() };
-      dbsByNumber.set(n, d);
-      contents.dbs.push(d.db);
-    }
-    return d;
-  };
-  let current: { db: RdbDb; keys: Set<string> } | null = null;
+  const aux: Array<[string, string]> = [];
   let currentDb = 0;
   let expireAtMs = -1; // Set by an expire opcode for the next key only.
   let expireAtBig: bigint | undefined; // Its exact value beyond ±2^53.
@@ -381,12 +439,12 @@ export function readRdb(bytes: Uint8Array): RdbContents {
       }
       case OPCODE_FREQ: r.skip(1, 'FREQ'); continue; // LFU counter: we do not evict.
       case OPCODE_IDLE: r.len('IDLE'); continue; // LRU idle time: we do not evict.
-      case OPCODE_SELECTDB: currentDb = r.len('SELECTDB'); current = null; continue;
+      case OPCODE_SELECTDB: currentDb = r.len('SELECTDB'); continue;
       case OPCODE_RESIZEDB: r.len('RESIZEDB db size'); r.len('RESIZEDB expires size'); continue;
       case OPCODE_AUX: {
         const key = r.string('AUX key');
         const value = r.string('AUX value');
-        contents.aux.push([key, value]);
+        aux.push([key, value]);
         continue;
       }
       case OPCODE_MODULE_AUX: skipModuleAux(r); continue;
@@ -413,15 +471,12 @@ export function readRdb(bytes: Uint8Array): RdbContents {
           }
         }
         if (r.at !== buf.length) throw new RdbFormatError(`${buf.length - r.at} bytes after the end of the RDB`);
-        return contents;
+        return aux;
       }
       case TYPE_STRING: {
         const key = r.string('a key');
         const value = r.string('a string value');
-        if (current === null) current = selectDb(currentDb);
-        if (current.keys.has(key)) throw new RdbFormatError(`RDB has duplicated key '${key}' in DB ${currentDb}`);
-        current.keys.add(key);
-        current.db.entries.push(expireAtBig === undefined ? { key, value, expireAtMs } : { key, value, expireAtMs, expireAtBig });
+        if (!sink.entry(currentDb, key, value, expireAtMs, expireAtBig)) throw new RdbFormatError(`RDB has duplicated key '${key}' in DB ${currentDb}`);
         expireAtMs = -1;
         expireAtBig = undefined;
         continue;

@@ -148,12 +148,27 @@ export class Keyspace {
   }
 
   /**
-   * The RDB loader's insert into a dataset being built: false (and nothing changed) if the key is
-   * already there, a duplicate the loader refuses. One lookup and one insert.
+   * The RDB loader's insert into a dataset being built (emptyLike()): one hash probe, where
+   * set() needs two. False if the key was already there: a duplicate, which the loader refuses,
+   * and this keyspace is then not to be used (the duplicate replaced the first value).
    */
   restoreNew(db: number, key: string, value: string, expireAt: ExpireAt): boolean {
-    if (this.get(db, key) !== undefined) return false;
-    this.set(db, key, value, expireAt);
+    const map = this.dbs[db]!;
+    const sizeBefore = map.size;
+    let expireAtMs: number;
+    if (typeof expireAt === 'number') {
+      if (!Number.isSafeInteger(expireAt)) assert(false, `keyspace.restoreNew: bad expireAtMs ${expireAt}`);
+      expireAtMs = expireAt;
+      map.set(key, { value, expireAtMs });
+    } else {
+      assert(expireAt > 9007199254740991n || expireAt < -9007199254740991n, `keyspace.restoreNew: ${expireAt} fits a number`);
+      expireAtMs = Number(expireAt);
+      map.set(key, { value, expireAtMs, expireAtBig: expireAt });
+    }
+    this.changed();
+    if (map.size === sizeBefore) return false;
+    this.bytes += key.length + value.length;
+    if (expireAtMs !== -1) this.expires[db]!.add(key);
     return true;
   }
 

@@ -69,6 +69,15 @@ const MODULE_OPCODE_STRING = 5;
 // Writing.
 
 /** An append-only byte buffer that doubles when full (sized up front by writeRdb, so it rarely does). */
+/** Node's Buffer methods behind write(s, at, 'latin1') and toString('latin1', start, end). */
+interface LatinBuffer extends Buffer {
+  latin1Write(s: string, at: number, length: number): number;
+  latin1Slice(start: number, end: number): string;
+}
+/** Node has them; the browser lab's `buffer` package does not (it gets write/toString). */
+const nodeLatin1 = typeof (Buffer.prototype as Partial<LatinBuffer>).latin1Write === 'function' &&
+  typeof (Buffer.prototype as Partial<LatinBuffer>).latin1Slice === 'function';
+
 class Writer {
   buf: Buffer;
   at = 0;
@@ -99,13 +108,15 @@ class Writer {
       for (let j = 0; j < len; j++) buf[at++] = s.charCodeAt(j);
       this.at = at;
     } else {
-      this.at += this.buf.write(s, this.at, 'latin1');
+      // Buffer#latin1Write, what write(s, at, 'latin1') calls after parsing its arguments.
+      this.at += nodeLatin1 ? (this.buf as LatinBuffer).latin1Write(s, this.at, len) : this.buf.write(s, this.at, 'latin1');
     }
   }
 
   /** rdbSaveLen(): 6-bit, 14-bit, 32-bit big-endian or 64-bit big-endian length. */
   len(n: number): void {
-    assert(Number.isSafeInteger(n) && n >= 0, `rdb: bad length ${n}`);
+    // The message is built only on failure: this runs twice per key.
+    if (!(Number.isSafeInteger(n) && n >= 0)) assert(false, `rdb: bad length ${n}`);
     this.room(9);
     if (n < 1 << 6) {
       this.buf[this.at++] = n;
@@ -152,7 +163,7 @@ class Writer {
 
   /** rdbSaveMillisecondTime(): int64 little-endian. */
   int64LE(v: number | bigint): void {
-    assert(typeof v === 'bigint' || Number.isSafeInteger(v), `rdb: bad time ${v}`);
+    if (!(typeof v === 'bigint' || Number.isSafeInteger(v))) assert(false, `rdb: bad time ${v}`);
     this.room(8);
     this.buf.writeBigInt64LE(BigInt(v), this.at);
     this.at += 8;
@@ -261,13 +272,20 @@ class Reader {
     return this.buf[this.at++]!;
   }
 
-  /** rdbLoadLenByRef(): a length, or (encoded = true) a special string encoding number. */
-  lenOrEncoding(what: string): { value: number; encoded: boolean } {
+  /** Set by lenOrEncoding(): the value read is a special string encoding, not a length. */
+  encoded = false;
+
+  /**
+   * rdbLoadLenByRef(): a length, or (then `encoded` is true) a special string encoding number.
+   * A field rather than a returned object: this runs twice per key.
+   */
+  lenOrEncoding(what: string): number {
     const b = this.byte(what);
+    this.encoded = false;
     switch (b >>> 6) {
-      case 3: return { value: b & 0x3f, encoded: true };
-      case 0: return { value: b & 0x3f, encoded: false };
-      case 1: return { value: ((b & 0x3f) << 8) | this.byte(what), encoded: false };
+      case 3: this.encoded = true; return b & 0x3f;
+      case 0: return b & 0x3f;
+      case 1: return ((b & 0x3f) << 8) | this.byte(what);
       default:
         break;
     }
@@ -275,30 +293,32 @@ class Reader {
       this.need(4, what);
       const v = this.buf.readUInt32BE(this.at);
       this.at += 4;
-      return { value: v, encoded: false };
+      return v;
     }
     if (b === LEN_64BIT) {
       this.need(8, what);
       const v = this.buf.readBigUInt64BE(this.at);
       this.at += 8;
       if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new RdbFormatError(`length ${v} too large in ${what}`);
-      return { value: Number(v), encoded: false };
+      return Number(v);
     }
     throw new RdbFormatError(`Unknown length encoding ${b >>> 6} in rdbLoadLen() (${what}, byte 0x${b.toString(16)})`);
   }
 
   len(what: string): number {
-    const { value, encoded } = this.lenOrEncoding(what);
-    if (encoded) throw new RdbFormatError(`unexpected string encoding where a length was expected (${what})`);
+    const value = this.lenOrEncoding(what);
+    if (this.encoded) throw new RdbFormatError(`unexpected string encoding where a length was expected (${what})`);
     return value;
   }
 
   /** rdbGenericLoadStringObject(): raw, integer-encoded or LZF-compressed, as a binary string. */
   string(what: string): string {
-    const { value, encoded } = this.lenOrEncoding(what);
-    if (!encoded) {
+    const value = this.lenOrEncoding(what);
+    if (!this.encoded) {
       this.need(value, what);
-      const s = this.buf.toString('latin1', this.at, this.at + value);
+      // Buffer#latin1Slice, what toString('latin1', start, end) calls after checking its arguments.
+      const end = this.at + value;
+      const s = nodeLatin1 ? (this.buf as LatinBuffer).latin1Slice(this.at, end) : this.buf.toString('latin1', this.at, end);
       this.at += value;
       return s;
     }

@@ -23,6 +23,7 @@ import { dataCommands, activeExpireCycle } from './commands.ts';
 import { debugDigest } from './digest.ts';
 import type { Backlog } from './backlog.ts';
 import type { ReplState } from '../trace/events.ts';
+import { COMMAND_ARG_CHARS_MAX } from '../trace/events.ts';
 import * as master from './master.ts';
 import * as replica from './replica.ts';
 import { updateFailoverStatus } from './failover.ts';
@@ -41,6 +42,7 @@ import {
 import { processClientsWaitingReplicas, sendGetack } from './wait.ts';
 import { PubSub, pubsubClientFreed, pubsubContextError } from './pubsub.ts';
 import { loadRewrittenConfig } from './config-rewrite.ts';
+import { streamArgs } from './stream-trace.ts';
 
 export const ZERO_REPLID = '0'.repeat(40);
 
@@ -359,6 +361,7 @@ export class RedisNode {
         if (c.replState !== null) c.replAckTimeSec = this.unixtime;
         continue;
       }
+      if (this.host.traceCommands === true) this.host.trace({ kind: 'command', node: this.name, client: c.peer, argv: streamArgs(parsed.argv, COMMAND_ARG_CHARS_MAX) });
       this.processCommand(c, parsed.argv);
       if (this.exited) return;
     }

@@ -115,9 +115,12 @@ export function benchWriteBurst(writes: number, sizeBytes = 64, keys = 100_000, 
  * Target 2, the simulated side: m holds `keys` keys of `sizeBytes` (DEBUG POPULATE), disk-based
  * sync; a replica started with replicaof m. Wall time from the replica's start to its link up,
  * and the process's peak resident memory above what it used before DEBUG POPULATE, per key
- * (both copies of the dataset, master's and replica's, live in this one process).
+ * (both copies of the dataset, master's and replica's, live in this one process). That peak also
+ * holds what real Redis keeps outside used_memory: the RDB file (one Buffer, shared by the
+ * master's disk, the transfer and the replica's disk) and garbage not yet collected; so the
+ * RDB's size per key and the sync's CPU seconds (the machine may be shared) are returned too.
  */
-export function benchFullSync(keys: number, sizeBytes = 100): { populateS: number; syncS: number; virtualSyncS: number; peakBytesPerKey: number } {
+export function benchFullSync(keys: number, sizeBytes = 100): { populateS: number; syncS: number; syncCpuS: number; virtualSyncS: number; peakBytesPerKey: number; rdbBytesPerKey: number } {
   globalThis.gc?.();
   const rss0 = process.memoryUsage.rss();
   let peak = rss0;
@@ -139,14 +142,17 @@ export function benchFullSync(keys: number, sizeBytes = 100): { populateS: numbe
   const rc = defaultConfig();
   rc.replicaof = { host: 'm', port: 6379 };
   const t1 = performance.now();
+  const cpu1 = process.cpuUsage();
   const v1 = world.engine.nowUs;
   world.addNode('r', rc).start();
   const r = () => world.slot('r').node!;
   const ok = runSteps(world, () => r().replState === 'connected' && r().ks.totalKeys() === keys, world.engine.nowUs + 3_600_000_000, 50_000, sample);
   const syncS = (performance.now() - t1) / 1000;
+  const cpu = process.cpuUsage(cpu1);
   if (!ok) throw new Error('full sync: the replica did not come up within an hour of virtual time');
   sample();
-  return { populateS, syncS, virtualSyncS: (world.engine.nowUs - v1) / 1e6, peakBytesPerKey: (peak - rss0) / keys };
+  const rdbBytes = world.slot('m').readFile(mc.dbfilename)?.length ?? 0;
+  return { populateS, syncS, syncCpuS: (cpu.user + cpu.system) / 1e6, virtualSyncS: (world.engine.nowUs - v1) / 1e6, peakBytesPerKey: (peak - rss0) / keys, rdbBytesPerKey: rdbBytes / keys };
 }
 
 /** Target 3: a fuzz campaign of `runs` runs on `workers` worker threads; virtual s per wall s. */
@@ -210,8 +216,8 @@ export async function runBench(o: BenchOptions = benchDefaults): Promise<void> {
 
   // 2. Full sync.
   const fs = benchFullSync(o.fullSyncKeys);
-  line = `2. full sync, ${fmt(o.fullSyncKeys)} keys × 100 B, disk-based: sim ${fs.syncS.toFixed(2)} s wall (${fs.virtualSyncS.toFixed(2)} virtual s; DEBUG POPULATE ${fs.populateS.toFixed(2)} s), ` +
-    `peak memory ${fmt(fs.peakBytesPerKey)} B/key (both copies)`;
+  line = `2. full sync, ${fmt(o.fullSyncKeys)} keys × 100 B, disk-based: sim ${fs.syncS.toFixed(2)} s wall (${fs.syncCpuS.toFixed(2)} s CPU, ${fs.virtualSyncS.toFixed(2)} virtual s; DEBUG POPULATE ${fs.populateS.toFixed(2)} s before), ` +
+    `peak memory ${fmt(fs.peakBytesPerKey)} B/key (both copies, and the ${fmt(fs.rdbBytesPerKey)} B/key RDB file the simulated disks hold)`;
   if (missing === null) {
     const real = await realFullSync(o.fullSyncKeys, 100, 3_600_000);
     line += `; real ${real.syncS.toFixed(2)} s, used_memory ${fmt(real.usedMemoryPerKey)} B/key (master) + ${fmt(real.replicaUsedMemoryPerKey)} B/key (replica)` +

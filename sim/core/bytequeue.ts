@@ -171,3 +171,24 @@ export class ByteQueue {
     }
   }
 }
+
+/**
+ * The chunks as one Buffer. When they are consecutive views of one ArrayBuffer (an RDB payload
+ * that the network delivered as subarrays of the master's file, which take() handed on as views)
+ * the result is a view of it too, with no copy: a 1M-key full sync then holds one copy of the
+ * file, not three. Otherwise a copy (Buffer.concat). The ownership rule of ByteQueue applies.
+ */
+export function joinChunks(chunks: readonly Uint8Array[], totalBytes: number): Buffer {
+  if (chunks.length > 0) {
+    const first = chunks[0]!;
+    let end = first.byteOffset + first.length;
+    let contiguous = true;
+    for (let i = 1; i < chunks.length && contiguous; i++) {
+      const c = chunks[i]!;
+      contiguous = c.buffer === first.buffer && c.byteOffset === end;
+      end += c.length;
+    }
+    if (contiguous && end - first.byteOffset === totalBytes) return Buffer.from(first.buffer, first.byteOffset, totalBytes);
+  }
+  return Buffer.concat(chunks, totalBytes);
+}

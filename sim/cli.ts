@@ -61,8 +61,9 @@ const parser = yargs(argvParsed)
       .option('trace-level', {
         // Checked by runCommand (not yargs `choices`), so a wrong value is one line like every other bad flag.
         type: 'string', default: 'protocol',
-        describe: 'protocol|stream: what the trace holds (--trace, --timeline, --json, --html): protocol = connections, handshakes, PSYNC, faults; ' +
-          'stream = that plus every propagated command with its offsets [first..last], PINGs, REPLCONF ACK/GETACK, applies and proxies. Alone it prints the trace',
+        describe: 'protocol|stream|commands: what the trace holds (--trace, --timeline, --json, --html): protocol = connections, handshakes, PSYNC, faults; ' +
+          'stream = that plus every propagated command with its offsets [first..last], PINGs, REPLCONF ACK/GETACK, applies and proxies; ' +
+          'commands = protocol plus every command a node reads from a network client (a sentinel\'s MULTI ... EXEC, a client\'s writes). Alone it prints the trace',
       })
       .option('nodes', { type: 'string', describe: 'a,b: trace only events that concern these processes (--trace, --timeline, --json; not --html). Alone it prints the trace' })
       .option('timeline', { type: 'boolean', default: false, describe: 'print the trace as one lane per node (wraps to COLUMNS)' })
@@ -84,7 +85,7 @@ const parser = yargs(argvParsed)
         seed: argv.seed,
         seeds: argv.seeds,
         trace: argv.trace,
-        traceLevel: argv['trace-level'] as 'protocol' | 'stream',
+        traceLevel: argv['trace-level'] as 'protocol' | 'stream' | 'commands',
         nodes: argv.nodes,
         timeline: argv.timeline,
         json: argv.json,

@@ -33,6 +33,8 @@ export interface SimulateOptions {
   readonly trace?: boolean;
   /** With `trace`: the replication stream too (each propagated command with its offsets, PINGs, ACKs). */
   readonly traceStream?: boolean;
+  /** With `trace`: every command a node reads from a network client too (`--trace-level commands`). */
+  readonly traceCommands?: boolean;
   /** Historical Redis bugs to switch on (the bug zoo). */
   readonly bugs?: readonly BugName[];
 }
@@ -47,7 +49,7 @@ export function simulate(source: string, o: SimulateOptions = {}): SimulateResul
   const file = o.file ?? '<scenario>';
   const scenario = parse(source, file);
   const trace: Stamped[] | null = o.trace === true ? [] : null;
-  const r = runScenario(scenario, { seed: o.seed, file, source, bugs: o.bugs, traceStream: o.traceStream, trace: trace === null ? null : (s) => void trace.push(s) });
+  const r = runScenario(scenario, { seed: o.seed, file, source, bugs: o.bugs, traceStream: o.traceStream, traceCommands: o.traceCommands, trace: trace === null ? null : (s) => void trace.push(s) });
   return { ...r, trace };
 }
 

@@ -35,7 +35,7 @@ export interface RunCommandOptions {
   seeds?: string;
   trace: boolean;
   /** `stream` adds the replication stream to every trace output (sim/core/stream-trace.ts). Default protocol. */
-  traceLevel?: 'protocol' | 'stream';
+  traceLevel?: 'protocol' | 'stream' | 'commands';
   /** `a,b`: only the trace events that concern these processes (sim/trace/filter.ts). */
   nodes?: string;
   timeline: boolean;
@@ -171,12 +171,12 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   if (o.seed !== undefined && (o.seed.length === 0 || /[\n\r#]/.test(o.seed))) throw new UsageError(`--seed: '${o.seed}' must be one line without '#'`);
   const sweep = o.seeds !== undefined ? parseSeedRange(o.seeds) : null;
   if (sweep !== null && (o.trace || o.timeline)) throw new UsageError('--seeds: --trace and --timeline show one run; replay one seed with --seed N');
-  if (sweep !== null && (o.traceLevel === 'stream' || o.nodes !== undefined)) throw new UsageError('--seeds: --trace-level and --nodes shape the trace of one run; replay one seed with --seed N');
-  if (o.traceLevel !== undefined && o.traceLevel !== 'protocol' && o.traceLevel !== 'stream') throw new UsageError(`--trace-level: expected protocol or stream, got '${String(o.traceLevel)}'`);
+  if (sweep !== null && ((o.traceLevel === 'stream' || o.traceLevel === 'commands') || o.nodes !== undefined)) throw new UsageError('--seeds: --trace-level and --nodes shape the trace of one run; replay one seed with --seed N');
+  if (o.traceLevel !== undefined && o.traceLevel !== 'protocol' && o.traceLevel !== 'stream' && o.traceLevel !== 'commands') throw new UsageError(`--trace-level: expected protocol, stream or commands, got '${String(o.traceLevel)}'`);
   const nodeNames = o.nodes !== undefined ? parseNodeList(o.nodes) : null;
   if (o.nodes !== undefined && nodeNames === null) throw new UsageError(`--nodes: expected process names separated by commas, e.g. m,r1; got '${o.nodes}'`);
   // Asking for a trace's shape and nothing to show it in means the text trace.
-  if ((o.traceLevel === 'stream' || nodeNames !== null) && !o.trace && !o.timeline && o.json === undefined && o.html === undefined) o = { ...o, trace: true };
+  if ((o.traceLevel === 'stream' || o.traceLevel === 'commands' || nodeNames !== null) && !o.trace && !o.timeline && o.json === undefined && o.html === undefined) o = { ...o, trace: true };
   const files = expandFiles(o.files);
   if (files.length === 0) throw new UsageError('no scenario files found');
   if (o.html !== undefined && files.length !== 1) throw new UsageError(`--html writes one page for one scenario file; got ${files.length} files`);
@@ -239,7 +239,7 @@ async function runFiles(
     let result: RunResult;
     try {
       result = runScenario(scenario, {
-        seed: o.seed, trace: sink, traceStream: o.traceLevel === 'stream', file, source: text, bugs,
+        seed: o.seed, trace: sink, traceStream: o.traceLevel === 'stream', traceCommands: o.traceLevel === 'commands', file, source: text, bugs,
         observe: recorder?.observe,
         ...(live !== null ? { onProgress: live.update } : {}),
         onCheck: (r: CheckResult) => {

@@ -80,6 +80,12 @@ export interface Host {
    * off (absent) by default, so the default trace and the hot path are untouched.
    */
   readonly traceStream?: boolean;
+  /**
+   * Whether every command a node reads from a network client is traced as a `command` event
+   * (`--trace-level commands`): a sentinel's MULTI/SLAVEOF/.../EXEC, a client's writes, a
+   * replica's handshake. Only ever true when `tracing` is; off (absent) by default.
+   */
+  readonly traceCommands?: boolean;
   trace(event: TraceEvent): void;
 }
 

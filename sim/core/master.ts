@@ -198,7 +198,7 @@ export function queueStreamWithoutBacklog(n: RedisNode, bytes: Uint8Array): void
 
 /**
  * _writeToClient() for a replica, called by beforeSleep: send what it has not sent from the
- * shared blocks, each block's part as a view (no copy). The simulated socket takes everything, so
+ * shared blocks, each block's part as a view (no copy; replicas at the same place share one). The simulated socket takes everything, so
  * the replica ends on the tail block, fully sent, still referencing it as Redis's does.
  */
 export function writeReplicaOutput(n: RedisNode, c: Client): void {
@@ -208,7 +208,7 @@ export function writeReplicaOutput(n: RedisNode, c: Client): void {
   assert(conn !== null, 'writeReplicaOutput: a replica without a socket');
   for (let blk = c.replBlock; blk !== null; blk = c.replBlock) {
     if (blk.used > c.replBlockPos) {
-      n.host.send(conn, blk.buf.subarray(c.replBlockPos, blk.used));
+      n.host.send(conn, b.view(blk, c.replBlockPos, blk.used));
       c.replBlockPos = blk.used;
     }
     if (!b.advance(c)) return;

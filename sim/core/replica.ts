@@ -532,7 +532,7 @@ export function masterStreamReceived(n: RedisNode, m: Client, bytes: Uint8Array)
     m.reploff += applied;
     if (n.host.traceStream === true) traceApplied(n, m, parsed.argv, m.unappliedCommands, applied);
     m.unappliedCommands = 0;
-    if (!n.bugs.has('proxy-unapplied')) proxyApplied(n, m, n.streamRaw.take(applied));
+    if (!n.bugs.has('proxy-unapplied')) proxyApplied(n, m, n.streamRaw.takeBytes(applied));
     // (With a zoo bug on, sim/check's "replica offset" invariant reports this instead.)
     if (n.bugs.size === 0) assert(n.masterReplOffset === m.reploff, 'replica: master_repl_offset must equal the applied reploff');
   }

@@ -14,10 +14,10 @@ import type { Client } from './client.ts';
 import type { AckWhy } from '../trace/events.ts';
 import { STREAM_ARG_CHARS_MAX } from '../trace/events.ts';
 
-/** The arguments as the trace shows them: each cut to STREAM_ARG_CHARS_MAX characters, saying how long it was. */
-export function streamArgs(argv: readonly string[]): string[] {
+/** The arguments as the trace shows them: each cut to `maxChars` characters, saying how long it was. */
+export function streamArgs(argv: readonly string[], maxChars = STREAM_ARG_CHARS_MAX): string[] {
   const out: string[] = [];
-  for (const a of argv) out.push(a.length <= STREAM_ARG_CHARS_MAX ? a : `${a.slice(0, STREAM_ARG_CHARS_MAX - 16)}...(${a.length} bytes)`);
+  for (const a of argv) out.push(a.length <= maxChars ? a : `${a.slice(0, maxChars - 16)}...(${a.length} bytes)`);
   return out;
 }
 

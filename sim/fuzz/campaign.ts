@@ -20,6 +20,7 @@ import type { FuzzOptions } from './generate.ts';
 import type { CauseKind } from '../clients/ledger.ts';
 import { runVariants } from './variants.ts';
 import { summarize } from '../scenario/variants.ts';
+import { median, percentile } from '../stats.ts';
 import type { RunFigures, Variant, VariantSummary } from '../scenario/variants.ts';
 
 /** A row of the campaign's variant table: compare's row without the per-run figures. */
@@ -32,7 +33,7 @@ export interface LossSummary {
   readonly lost: number;
   /** Runs that ended without a single master (their losses are not judged). */
   readonly unjudged: number;
-  /** Lost writes per judged run. */
+  /** Lost writes per judged run: median and p95 as sim/stats.ts defines them (the same as compare's). */
   readonly perRun: { readonly median: number; readonly p95: number; readonly max: number; readonly runsWithLoss: number };
   readonly byCause: Record<CauseKind, number>;
   /** How many judged runs lost 0, 1-10, 11-100, 101-1000, over 1000 writes (LOSS_RANGES). */
@@ -158,13 +159,12 @@ export class CampaignTally {
     const variants = this.figures.length > 0 ? { variants: this.figures.map((f) => variantRow(f.variant, f.runs)) } : {};
     if (this.lossRuns === 0) return { ...base, ...variants };
     const sorted = [...this.lostPerRun].sort((a, b) => a - b);
-    const at = (q: number): number => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!);
     const losses: LossSummary = {
       runs: this.lossRuns,
       acked: this.acked,
       lost: sorted.reduce((a, b) => a + b, 0),
       unjudged: this.unjudged,
-      perRun: { median: at(0.5), p95: at(0.95), max: sorted.length ? sorted[sorted.length - 1]! : 0, runsWithLoss: sorted.filter((n) => n > 0).length },
+      perRun: { median: median(sorted), p95: percentile(sorted, 95), max: sorted.length ? sorted[sorted.length - 1]! : 0, runsWithLoss: sorted.filter((n) => n > 0).length },
       byCause: { ...this.byCause },
       runsByLost: LOSS_RANGES.map(([, hi], i) => sorted.filter((n) => n <= hi && (i === 0 || n > LOSS_RANGES[i - 1]![1])).length),
       runsByCause: { ...this.runsByCause },

@@ -48,6 +48,8 @@ export interface RunOptions {
   readonly trace: TraceSink | null;
   /** Trace the replication stream too (World's traceStream; `--trace-level stream`). */
   readonly traceStream?: boolean;
+  /** Trace every command a node reads from the network (World's traceCommands; `--trace-level commands`). */
+  readonly traceCommands?: boolean;
   readonly onCheck?: (r: CheckResult) => void;
   /** For error messages (FILE:LINE:COL). */
   readonly file?: string;
@@ -129,7 +131,7 @@ class Executor implements EvalContext {
 
   constructor(private readonly s: Scenario, private readonly o: RunOptions) {
     this.seed = o.seed ?? s.seed ?? '1';
-    this.world = new World({ seed: this.seed, trace: o.trace, traceStream: o.traceStream, bugs: o.bugs, observe: o.observe });
+    this.world = new World({ seed: this.seed, trace: o.trace, traceStream: o.traceStream, traceCommands: o.traceCommands, bugs: o.bugs, observe: o.observe });
     this.lines = o.source !== undefined ? o.source.split('\n') : [];
   }
 

@@ -85,6 +85,12 @@ export const STREAM_KINDS: ReadonlySet<string> = new Set(['stream-fed', 'stream-
 export const STREAM_ARG_CHARS_MAX = 48;
 
 /**
+ * A `command` event (`--trace-level commands`) shows each argument up to this many characters:
+ * a sentinel's hello (about 130) whole, a client's megabyte value cut.
+ */
+export const COMMAND_ARG_CHARS_MAX = 256;
+
+/**
  * What a network fault did. `groups` are the sides of a partition, `[[from], [to]]` for a
  * one-way one, the two ends of a kill-link or a link change (empty for `link *` and `heal`).
  */

@@ -73,6 +73,8 @@ export interface WorldOptions {
    * offsets, PINGs, GETACKs, applies, proxies and REPLCONF ACKs. Needs `trace`; default off.
    */
   readonly traceStream?: boolean;
+  /** Trace every command a node reads from a network client (`--trace-level commands`). */
+  readonly traceCommands?: boolean;
   /** Check replication invariants after every iteration (default true). */
   readonly checks?: boolean;
   /** Historical Redis bugs to switch on in every node (the bug zoo, sim/core/bugs.ts). */
@@ -123,6 +125,11 @@ export class World {
   /** Stream tracing is on only with a sink: the nodes read it once, at construction (NodeSlot). */
   get traceStream(): boolean {
     return this.options.trace !== null && this.options.traceStream === true;
+  }
+
+  /** Like traceStream: on only with a sink, read once per node slot. */
+  get traceCommands(): boolean {
+    return this.options.trace !== null && this.options.traceCommands === true;
   }
 
   trace(event: TraceEvent): void {
@@ -224,6 +231,8 @@ export class NodeSlot extends ProcessSlot<RedisNode> implements Host {
   private readonly clientConns = new Map<SocketId, { client: AppClient; sock: SocketId }>();
   /** Host.traceStream, fixed for the run (a plain field: the stream's call sites read it per command). */
   readonly traceStream: boolean;
+  /** Host.traceCommands, fixed for the run. */
+  readonly traceCommands: boolean;
   protected readonly refusedPort = REDIS_PORT;
 
   constructor(
@@ -236,6 +245,7 @@ export class NodeSlot extends ProcessSlot<RedisNode> implements Host {
   ) {
     super(world, name, rng);
     this.traceStream = world.traceStream;
+    this.traceCommands = world.traceCommands;
   }
 
   get node(): RedisNode | null {

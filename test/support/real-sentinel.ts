@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeRequest, freePort, parseReplyAt, RespClient, startRedis, waitFor } from './real-redis.ts';
 import type { RealServer } from './real-redis.ts';
+import { RecordingProxy } from './recording-proxy.ts';
 import type { Reply } from '../../sim/core/reply.ts';
 import type { Stamped } from '../../sim/trace/events.ts';
 
@@ -87,6 +88,13 @@ export interface DeploymentOptions {
   readonly replicaArgs: ReadonlyArray<readonly string[]>;
   readonly downAfterMs: number;
   readonly failoverTimeoutMs: number;
+  /**
+   * Put a RecordingProxy (test/support/recording-proxy.ts) in front of every data node: the
+   * sentinels monitor the master's proxy, the replicas replicate through it and announce their
+   * own proxy's port (replica-announce-port), so every address a sentinel learns, and every
+   * command it sends to a node, goes through the node's proxy.
+   */
+  readonly proxied?: boolean;
 }
 
 export class RealDeployment {
@@ -99,6 +107,10 @@ export class RealDeployment {
   master: RealServer | null = null;
   replicas: RealServer[] = [];
   sentinels: Array<{ port: number; client: RespClient; proc: ChildProcess }> = [];
+  /** With `proxied`: the master's proxy, then the replicas' (empty otherwise). */
+  proxies: RecordingProxy[] = [];
+  /** Each sentinel's sentinel.conf path. */
+  readonly confPaths: string[] = [];
 
   /** Start everything and wait until every sentinel knows every replica and both other sentinels. */
   static async start(o: DeploymentOptions): Promise<RealDeployment> {
@@ -106,7 +118,14 @@ export class RealDeployment {
     try {
       d.master = await startRedis(['--repl-diskless-sync-delay', '0']);
       for (const args of o.replicaArgs) d.replicas.push(await startRedis(['--repl-diskless-sync-delay', '0', ...args]));
-      for (const r of d.replicas) await r.client.call('REPLICAOF', '127.0.0.1', String(d.master.port));
+      if (o.proxied === true) {
+        for (const n of [d.master, ...d.replicas]) {
+          const p = await RecordingProxy.start(await freePort(), n.port);
+          d.proxies.push(p);
+          await n.client.call('CONFIG', 'SET', 'replica-announce-port', String(p.port));
+        }
+      }
+      for (const r of d.replicas) await r.client.call('REPLICAOF', '127.0.0.1', String(d.nodePort(0)));
       for (let i = 0; i < 3; i++) d.sentinels.push(await d.startSentinel(o));
       d.sentinels.forEach((s, i) => d.socks.push(d.listen(s.port, d.names[i]!)));
       const n = String(d.replicas.length);
@@ -152,7 +171,55 @@ export class RealDeployment {
 
   /** Which replica index a port is, or -1. */
   replicaIndex(port: string | undefined): number {
-    return this.replicas.findIndex((r) => String(r.port) === port);
+    return this.replicas.findIndex((r, i) => String(this.nodePort(i + 1)) === port);
+  }
+
+  /** The port the sentinels know node `i` by (0 the master, then the replicas): its proxy's, if proxied. */
+  nodePort(i: number): number {
+    const p = this.proxies[i];
+    if (p !== undefined) return p.port;
+    return i === 0 ? this.master!.port : this.replicas[i - 1]!.port;
+  }
+
+  /** `m`, `r1`, `r2`... for a port the sentinels know a node by (its proxy's, if proxied), or the port. */
+  nodeName(port: string | number): string {
+    for (let i = 0; i <= this.replicas.length; i++) if (String(this.nodePort(i)) === String(port)) return i === 0 ? 'm' : `r${i}`;
+    return String(port);
+  }
+
+  /** Kill the master (SIGKILL); with a proxy, its proxy refuses connections too, as a dead port does. */
+  crashMaster(): void {
+    this.master!.proc.kill('SIGKILL');
+    this.proxies[0]?.down();
+  }
+
+  /**
+   * A crashed master comes back: a fresh redis-server (empty, a master, no config file, as the
+   * old one started) behind the same proxy port. Proxied deployments only (a new server cannot
+   * take the old port back reliably).
+   */
+  async restartMaster(): Promise<void> {
+    const p = this.proxies[0];
+    if (p === undefined) throw new Error('restartMaster: only for proxied deployments');
+    this.master!.stop();
+    this.master = await startRedis(['--repl-diskless-sync-delay', '0', '--replica-announce-port', String(p.port)]);
+    await p.up(this.master.port);
+  }
+
+  /** Kill sentinel `i` (SIGKILL) and start it again on the same port and sentinel.conf. */
+  async restartSentinel(i: number): Promise<void> {
+    const old = this.sentinels[i]!;
+    old.client.close();
+    const exitedOld = new Promise<void>((resolve) => (old.proc.exitCode !== null || old.proc.signalCode !== null ? resolve() : old.proc.once('exit', () => resolve())));
+    old.proc.kill('SIGKILL');
+    await exitedOld;
+    this.socks[i]?.destroy();
+    const proc = this.spawnSentinel(this.confPaths[i]!);
+    let exited = false;
+    proc.once('exit', () => (exited = true));
+    const client = await RespClient.connect(old.port, () => exited);
+    this.sentinels[i] = { port: old.port, client, proc };
+    this.socks[i] = this.listen(old.port, this.names[i]!);
   }
 
   stop(): void {
@@ -160,6 +227,7 @@ export class RealDeployment {
     for (const s of this.sentinels) s.client.close();
     for (const p of this.procs.splice(0)) p.kill('SIGKILL');
     for (const d of this.dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+    for (const p of this.proxies) p.stop();
     this.master?.stop();
     for (const r of this.replicas) r.stop();
   }
@@ -169,15 +237,21 @@ export class RealDeployment {
     const dir = mkdtempSync(join(tmpdir(), 'psync-sim-sentinel-'));
     this.dirs.push(dir);
     const conf = join(dir, 'sentinel.conf');
+    this.confPaths.push(conf);
     writeFileSync(conf, [`port ${port}`, 'bind 127.0.0.1', 'daemonize no', `dir ${dir}`,
-      `sentinel monitor mymaster 127.0.0.1 ${this.master!.port} 2`, `sentinel down-after-milliseconds mymaster ${o.downAfterMs}`,
+      `sentinel monitor mymaster 127.0.0.1 ${this.nodePort(0)} 2`, `sentinel down-after-milliseconds mymaster ${o.downAfterMs}`,
       `sentinel failover-timeout mymaster ${o.failoverTimeoutMs}`, 'sentinel parallel-syncs mymaster 1', ''].join('\n'));
-    const proc = spawn('redis-sentinel', [conf], { cwd: dir, stdio: 'ignore' });
-    this.procs.push(proc);
+    const proc = this.spawnSentinel(conf);
     let exited = false;
     proc.once('exit', () => (exited = true));
     const client = await RespClient.connect(port, () => exited);
     return { port, client, proc };
+  }
+
+  private spawnSentinel(conf: string): ChildProcess {
+    const proc = spawn('redis-sentinel', [conf], { cwd: join(conf, '..'), stdio: 'ignore' });
+    this.procs.push(proc);
+    return proc;
   }
 
   private listen(port: number, node: string): net.Socket {

@@ -165,9 +165,14 @@ function parseFuzzVariants(o: FuzzCommandOptions, seed: string, shardIndex: numb
   return variants;
 }
 
+/** Runs dealt to a worker ahead of its results: it never waits for the next index. */
+const DEALT_AHEAD = 2;
+
 /**
- * Run a campaign on `workers` threads: worker w takes every (n·W)-th run from i + n·w, so a
- * `--shard i/n` campaign is split again without overlap. Results come back in any order.
+ * Run a campaign on `workers` threads. Run indices are dealt one at a time as results come
+ * back (each worker holds at most DEALT_AHEAD), so a worker that drew cheap runs takes more and
+ * none idles while another finishes a long tail; a `--shard i/n` campaign deals i, i + n, ...
+ * Each index gives the same result on any worker (campaignRun); results come back in any order.
  * `stop()` (SIGINT) terminates the workers and resolves with the runs received so far.
  */
 export function runCampaignOnWorkers(
@@ -185,23 +190,44 @@ export function runCampaignOnWorkers(
     stopping = true;
     for (const w of all) void w.terminate();
   };
-  for (let w = 0; w < workers; w++) {
-    const sub: CampaignOptions = { ...campaign, shardIndex: campaign.shardIndex + campaign.shardCount * w, shardCount: campaign.shardCount * workers };
-    if (sub.runs !== null && sub.shardIndex >= sub.runs) continue;
+  const t0 = performance.now();
+  let next = campaign.shardIndex;
+  /** The next run index to deal, or null when the campaign is done dealing (count, --time, stop). */
+  const nextIndex = (): number | null => {
+    if (stopping || (campaign.runs !== null && next >= campaign.runs)) return null;
+    if (timeUs !== null && (performance.now() - t0) * 1000 >= timeUs) return null;
+    const index = next;
+    next += campaign.shardCount;
+    return index;
+  };
+  const runsLeft = campaign.runs === null ? Infinity : Math.max(0, Math.ceil((campaign.runs - campaign.shardIndex) / campaign.shardCount));
+  for (let w = 0; w < Math.min(workers, runsLeft); w++) {
     // Compiled (dist/): the worker's own compiled module. From source (tests, tsx): a .js shim
     // beside this file that registers tsx in the worker's thread, then loads fuzz-worker.ts.
-    const worker = new Worker(new URL('./fuzz-worker.js', import.meta.url), { workerData: { campaign: sub, timeUs } });
+    const worker = new Worker(new URL('./fuzz-worker.js', import.meta.url), { workerData: { campaign } });
     all.push(worker);
+    let dealt = 0;
+    const deal = (): void => {
+      while (dealt < DEALT_AHEAD) {
+        const index = nextIndex();
+        if (index === null) break;
+        worker.postMessage({ type: 'run', index });
+        dealt++;
+      }
+      if (dealt === 0) worker.postMessage({ type: 'end' });
+    };
     jobs.push(new Promise<void>((resolve, reject) => {
-      worker.on('message', (m: { type: 'result'; r: FuzzResult } | { type: 'done' }) => {
-        if (m.type === 'result' && !stopping) {
-          tally.add(m.r);
-          onResult(m.r);
-        }
+      worker.on('message', (m: { type: 'result'; r: FuzzResult; index: number }) => {
+        if (stopping) return;
+        dealt--;
+        tally.add(m.r);
+        onResult(m.r);
+        deal();
       });
       worker.on('error', reject);
       worker.on('exit', (code) => (code === 0 || stopping ? resolve() : reject(new Error(`fuzz worker ${w} exited with code ${code}`))));
     }));
+    deal();
   }
   return Promise.all(jobs).then(() => tally.summary());
 }

@@ -9,7 +9,8 @@
  * the unsharded campaign, and each seed gives the same run wherever it runs. With
  * `checkDeterminism` each seed runs twice (determinism.ts) and a trace difference fails it.
  *
- * Simplification: runs are sequential on one thread; worker threads come later (issue 4).
+ * runCampaign runs sequentially on one thread; `psync-sim fuzz --workers N` deals run indices to
+ * worker threads instead (sim/cli/fuzz.ts), each calling campaignRun().
  */
 import { assert } from '../assert.ts';
 import { fuzzOne } from './run.ts';
@@ -187,12 +188,21 @@ export function runCampaign(o: CampaignOptions, hooks: CampaignHooks = {}): Camp
   const tally = new CampaignTally(o.variants);
   for (let index = o.shardIndex; o.runs === null || index < o.runs; index += o.shardCount) {
     if (hooks.shouldStop?.()) break;
-    const seed = runSeed(o.seed, index);
-    const r0 = o.checkDeterminism === true ? fuzzTwice(seed, o.fixed) : fuzzOne(seed, o.fixed);
-    // Variants run here, after their base, in the same worker: deterministic, and no extra jobs.
-    const r = o.variants !== undefined && o.variants.length > 0 ? { ...r0, variantRuns: runVariants(r0, o.variants) } : r0;
+    const r = campaignRun(o, index);
     tally.add(r);
     hooks.onResult?.(r, index);
   }
   return tally.summary();
+}
+
+/**
+ * Run `index` of campaign `o` (its seed is runSeed(o.seed, index)): once, or twice with
+ * checkDeterminism, then under every variant. The same result on any thread, in any order: the
+ * worker threads (sim/cli/fuzz.ts) are dealt run indices and call this.
+ */
+export function campaignRun(o: CampaignOptions, index: number): FuzzResult {
+  const seed = runSeed(o.seed, index);
+  const r0 = o.checkDeterminism === true ? fuzzTwice(seed, o.fixed) : fuzzOne(seed, o.fixed);
+  // Variants run here, after their base, in the same worker: deterministic, and no extra jobs.
+  return o.variants !== undefined && o.variants.length > 0 ? { ...r0, variantRuns: runVariants(r0, o.variants) } : r0;
 }

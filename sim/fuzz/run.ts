@@ -333,7 +333,8 @@ export function executeGenerated(seed: string, scenario: Scenario, options: Fuzz
     const file = as?.file ?? `${fileStem(seed)}.scn`;
     const source = (as?.header ?? fileHeader(seed, options, faultKindsUsed)) + text;
     const sink = trace === undefined ? cov.sink : (st: Stamped): void => { cov.sink(st); trace(st); };
-    const r = runScenario(parseScenario(source, file), { trace: sink, file, source, bugs: options.bugs });
+    // Only failed checks are reported: a passing check's detail is not computed (passedDetails).
+    const r = runScenario(parseScenario(source, file), { trace: sink, file, source, bugs: options.bugs, passedDetails: false });
     checks = r.checks;
     nodesInfo = r.nodesInfo;
     virtualUs = r.virtualUs;

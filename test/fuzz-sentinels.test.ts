@@ -14,6 +14,7 @@ import { parseScenario } from '../sim/scenario/parser.ts';
 import { runScenario } from '../sim/scenario/run.ts';
 import { fuzzCommand } from '../sim/cli/fuzz.ts';
 import type { FuzzResult } from '../sim/fuzz/run.ts';
+import type { Scenario } from '../sim/scenario/ast.ts';
 import type { World } from '../sim/world/world.ts';
 
 describe('fuzz --sentinels: the generator', () => {
@@ -50,6 +51,33 @@ describe('fuzz --sentinels: the generator', () => {
     expect(used).not.toContain('promote');
   });
 
+  it('with clients, half the loads follow the sentinels (load @mymaster); every other draw is the story without them', () => {
+    /** The story with every load's target and client options blanked, and no clients line. */
+    const canonical = (sc: Scenario): string => JSON.stringify({
+      ...sc, clients: undefined,
+      body: sc.body.map((st) => (st.kind === 'load' ? { ...st, node: 'X', from: undefined, wait: undefined } : st)),
+    });
+    let follow = 0;
+    let pinned = 0;
+    for (let i = 0; i < 30; i++) {
+      const both = generateScenario(`follow/${i}`, { sentinels: true, clients: true }).scenario;
+      const plain = generateScenario(`follow/${i}`, { sentinels: true }).scenario;
+      expect(canonical(both)).toBe(canonical(plain));
+      for (const st of both.body) {
+        if (st.kind !== 'load' || st.from === undefined) continue;
+        if (st.node === '@mymaster') follow++;
+        else pinned++;
+      }
+      expect(plain.body.some((st) => st.kind === 'load' && st.node.startsWith('@'))).toBe(false);
+      const text = printScenario(both);
+      expect(printScenario(parseScenario(text, 'x.scn'))).toBe(text);
+    }
+    expect(follow).toBeGreaterThan(5);
+    expect(pinned).toBeGreaterThan(5);
+    // Clients without sentinels stay pinned (nobody to ask).
+    expect(printScenario(generateScenario('follow/0', { clients: true }).scenario)).not.toContain('@mymaster');
+  });
+
   it('leaves the options of a campaign without sentinels as they were', () => {
     const o = drawOptions('plain/1');
     expect(Object.keys(o).filter((k) => k.startsWith('sentinel') || k === 'replicaPriorities' || k === 'settleWithinUs')).toEqual([]);
@@ -68,6 +96,12 @@ describe('fuzz --sentinels: runs', () => {
     const again = fuzzOne(results[0]!.seed, { sentinels: true });
     expect(again.text).toBe(results[0]!.text);
     expect(again.events).toBe(results[0]!.events);
+  }, 120_000);
+
+  it('with clients, a short campaign is clean and its clients find and follow the master through the sentinels', () => {
+    const summary = runCampaign({ ...campaignDefault, seed: 'follow', runs: 8, fixed: { sentinels: true, clients: true } });
+    expect(summary.failures.map((f) => `${f.seed}: ${f.failure!.detail.split('\n')[0]}`)).toEqual([]);
+    expect(summary.coverage.get('client: master found through the sentinels (load @mymaster)') ?? 0).toBeGreaterThan(0);
   }, 120_000);
 
   it('with clients, the loss summary counts runs per range and per cause', () => {

@@ -111,7 +111,7 @@ describe('fuzz: run', () => {
     const file = scenarioFileText(r);
     const lineNo = Number(/^line (\d+):/.exec(r.failure!.detail)?.[1]);
     expect(file.split('\n')[lineNo - 1]).toContain('expect m.master_repl_offset < -1');
-    expect(file).toContain('# psync-sim fuzz --seed planted/1');
+    expect(file).toContain('# psync-sim fuzz run planted/1\n# replay: psync-sim run planted_1.scn --trace\n');
   });
 
   it('an unreachable convergence is a liveness failure', () => {
@@ -209,7 +209,7 @@ describe('fuzz: command', () => {
     const text = scenarioFileText({ ...r, ok: false, failure: { kind: 'liveness', detail: 'line 1: planted\n  detail → arrow' } });
     const parsed = parseScenario(text, 'x.scn');
     expect(stripPos(parsed)).toEqual(stripPos(r.scenario));
-    expect(text.split('\n')[0]).toBe('# psync-sim fuzz --seed file/1');
+    expect(text.split('\n')[0]).toBe('# psync-sim fuzz run file/1');
   });
 });
 

@@ -15,7 +15,9 @@ import type { RealServer } from './support/real-redis.ts';
 import { World } from '../sim/world/world.ts';
 import { defaultConfig } from '../sim/core/config.ts';
 import type { Reply } from '../sim/core/reply.ts';
-import { formatFixed2, infoField, infoFields } from '../sim/core/info.ts';
+import { formatFixed2, infoField, infoFields, infoSectionsBuilt } from '../sim/core/info.ts';
+import { runScenario } from '../sim/scenario/run.ts';
+import { parseScenario } from '../sim/scenario/parser.ts';
 import { INFO_FIELD_NAMES, INFO_FIELD_NAMES_BY_SECTION } from '../sim/core/info-names.ts';
 import { readFileSync } from 'node:fs';
 import { isKnownInfoField, suggestInfoField } from '../sim/scenario/info-fields.ts';
@@ -147,7 +149,9 @@ describe('INFO field formulas', () => {
 describe('infoField (one field, for await) equals the whole INFO', () => {
   it('every field of master and replica, while syncing and once up, and fields printed only in some states', () => {
     const { w, run } = simPair();
-    const probe = ['master_sync_total_bytes', 'master_sync_perc', 'master_link_down_since_seconds', 'slave0', 'db0', 'nope', 'a:b'];
+    // Fields printed only in some states, the direct fields among them (master_host: not on a master).
+    const probe = ['master_sync_total_bytes', 'master_sync_perc', 'master_link_down_since_seconds', 'slave0', 'db0', 'nope', 'a:b',
+      'master_host', 'master_port', 'master_link_status', 'master_sync_in_progress', 'loading', 'async_loading'];
     let compared = 0;
     const check = (): void => {
       for (const name of ['m', 'r']) {
@@ -164,6 +168,34 @@ describe('infoField (one field, for await) equals the whole INFO', () => {
     run(() => w.slot('r').node!.replState === 'connected', 'r connected');
     check();
     expect(compared).toBeGreaterThan(300);
+  });
+});
+
+describe('await on an INFO field: O(1) per event', () => {
+  /** Sections of INFO formatted while `await PRED` ran, and the events it ran over. */
+  const measure = (pred: string): { ok: boolean; sections: number; events: number } => {
+    const text = `nodes m r\nat 0s\n  r: REPLICAOF m 6379\nawait ${pred} within 30s\n`;
+    let atStart = 0;
+    let atCheck = -1;
+    let eventsAtCheck = 0;
+    const world: { w: World | null } = { w: null };
+    const r = runScenario(parseScenario(text, 'await.scn'), {
+      trace: null,
+      onWorld: (w) => { world.w = w; atStart = infoSectionsBuilt(); },
+      onCheck: () => { atCheck = infoSectionsBuilt(); eventsAtCheck = world.w!.engine.eventsRun; },
+    });
+    return { ok: r.checks[0]!.ok, sections: atCheck - atStart, events: eventsAtCheck };
+  };
+
+  it('a field awaited often (master_link_status) formats no INFO section at all, however many events', () => {
+    const direct = measure('r.master_link_status == up and m.connected_slaves == 1 and r.master_repl_offset == m.master_repl_offset');
+    expect(direct.ok).toBe(true);
+    expect(direct.events).toBeGreaterThan(20);
+    expect(direct.sections).toBe(0);
+    // The counter counts: a field outside the direct set formats its section at every event.
+    const other = measure('m.total_connections_received >= 1');
+    expect(other.ok).toBe(true);
+    expect(other.sections).toBeGreaterThanOrEqual(other.events > 0 ? 2 : 1);
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { generateScenario } from '../sim/fuzz/generate.ts';
 import { executeGenerated, fuzzOne, scenarioFileText } from '../sim/fuzz/run.ts';
-import { failureSignature, minFileText, removeNode, shrinkFailure, shrinkScenario } from '../sim/fuzz/shrink.ts';
+import { failureSignature, minFileText, removeNode, removeSentinel, shrinkFailure, shrinkScenario, validCandidate } from '../sim/fuzz/shrink.ts';
 import { compareTraces, fuzzTwice, TraceRecorder } from '../sim/fuzz/determinism.ts';
 import { runCampaign } from '../sim/fuzz/campaign.ts';
 import { fuzzCommand, writeShrunk } from '../sim/cli/fuzz.ts';
@@ -115,7 +115,7 @@ describe('shrink: fuzz failures', () => {
     // The `.min.scn` file replays through parse + run and fails the same way.
     const file = minFileText(sh, scenarioFileText);
     const lines = file.split('\n');
-    expect(lines[0]).toMatch(/^# psync-sim fuzz --seed planted\/2, shrunk: \d+ of \d+ body statements removed, nodes 3 -> \d/);
+    expect(lines[0]).toMatch(/^# psync-sim fuzz run planted\/2, shrunk: \d+ of \d+ body statements removed, nodes 3 -> \d/);
     expect(lines[1]).toBe('# replay: psync-sim run planted_2.min.scn --trace');
     // The header and the title describe the shrunk story: its nodes, its steps.
     const names = sh.scenario.nodes.map((n) => n.name).join(' ');
@@ -144,6 +144,8 @@ describe('shrink: fuzz failures', () => {
 
   it('failure signatures: invariant by name, crash without numbers', () => {
     expect(failureSignature({ kind: 'invariant', detail: 'line 40: invariant: same-offset-same-data\n  x' })).toBe('invariant same-offset-same-data');
+    expect(failureSignature({ kind: 'invariant', detail: 'line 51: invariant: replica offset\n  x' })).toBe('invariant replica offset');
+    expect(failureSignature({ kind: 'invariant', detail: 'line 51: invariant: replication buffer\n  x' })).not.toBe(failureSignature({ kind: 'invariant', detail: 'line 9: invariant: replica offset\n  y' }));
     expect(failureSignature({ kind: 'crash', detail: 'assertion failed: bad offset 123\nstack' })).toBe(failureSignature({ kind: 'crash', detail: 'assertion failed: bad offset 7\nother' }));
     expect(failureSignature({ kind: 'liveness', detail: 'line 3: a' })).toBe(failureSignature({ kind: 'liveness', detail: 'line 9: b' }));
   });
@@ -188,4 +190,74 @@ describe('determinism check', () => {
     expect(code).toBe(0);
     expect(parts.join('')).toContain('1 runs, 0 failed');
   }, 20_000);
+});
+
+describe('shrink: every candidate is a file psync-sim run accepts', () => {
+  // A sentinel story whose client follows the sentinels: `load @mymaster` needs the `sentinels`
+  // line and `sentinel * monitor mymaster ...`; `down-after-milliseconds mymaster` needs the
+  // monitor line above it (the executor's start-up check, which the parser does not make).
+  const STORY = [
+    'nodes m r1 r2', 'sentinels s1 s2 s3', 'clients c1',
+    'config r1 replicaof m 6379', 'config r2 replicaof m 6379',
+    'sentinel * monitor mymaster m 6379 2', 'sentinel * down-after-milliseconds mymaster 1000', 'sentinel * failover-timeout mymaster 5000',
+    '', 'at 0s', 'at 2s', '  load @mymaster 20 over 1s from c1', 'at 3s', '  crash s3', 'at 4s', '  pause s2 500ms', 'at 5s', '  restart s3',
+    'await converged within 30s', '',
+  ].join('\n');
+  const start = (): Scenario => parseScenario(STORY, 'follow.scn');
+  /** What `psync-sim run` checks before running: parse, then the executor's set-up. */
+  const runAccepts = (text: string): boolean => {
+    try {
+      runScenario({ ...parseScenario(text, 'c.scn'), body: [] }, { trace: null, source: text });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it('the checks the shrinker must make: dropping the monitor line or every sentinel breaks the file', () => {
+    const s = start();
+    expect(runAccepts(printScenario(s))).toBe(true);
+    const noMonitor = { ...s, sentinelConfigs: s.sentinelConfigs!.slice(1) };
+    expect(runAccepts(printScenario(noMonitor))).toBe(false); // the parser refuses `load @mymaster`
+    const noLoad = { ...noMonitor, body: noMonitor.body.filter((st) => st.kind !== 'load') };
+    expect(() => parseScenario(printScenario(noLoad), 'x.scn')).not.toThrow(); // it parses...
+    expect(runAccepts(printScenario(noLoad))).toBe(false); // ...but down-after names a master nobody monitors
+    expect(validCandidate(noMonitor)).toBeNull();
+    expect(validCandidate(noLoad)).toBeNull();
+    expect(validCandidate(s)).toBe(printScenario(s));
+    let none = s;
+    for (const n of ['s1', 's2', 's3']) none = removeSentinel(none, n);
+    expect(validCandidate(none)).toBeNull();
+  });
+
+  it('a failure that needs the following load shrinks to a valid file: sentinels and lines go, what the load needs stays', () => {
+    const tried: string[] = [];
+    // "Fails" while the story still has its load through the sentinels (and records every candidate run).
+    const stillFails = (c: Scenario): boolean => {
+      const text = printScenario(c);
+      tried.push(text);
+      return /load @mymaster/.test(text);
+    };
+    const r = shrinkScenario(start(), stillFails, 500);
+    expect(tried.length).toBe(r.runs);
+    expect(tried.length).toBeGreaterThan(5);
+    // No candidate run was one `psync-sim run` refuses; nor is the result.
+    for (const t of tried) expect(runAccepts(t), t).toBe(true);
+    const text = printScenario(r.scenario);
+    expect(runAccepts(text)).toBe(true);
+    expect(text).toContain('load @mymaster');
+    expect(text).toMatch(/^sentinels s\d$/m); // two of three sentinels dropped, one kept
+    expect(text).toContain('sentinel * monitor mymaster m 6379 2');
+    expect(text).not.toContain('down-after-milliseconds'); // a line nothing needs: dropped
+    expect(text).not.toMatch(/crash s3|pause s2/);
+  });
+
+  it('shouldStop ends a shrink early with the smallest failure found so far', () => {
+    let calls = 0;
+    const r = shrinkScenario(plantedScenario(), (s) => (calls++, s.nodes.some((n) => n.name === 'r2')), { runsMax: 300, keepLivenessPhase: false, shouldStop: () => calls >= 4 });
+    expect(calls).toBe(4);
+    expect(r.interrupted).toBe(true);
+    expect(r.scenario.nodes.map((n) => n.name)).toContain('r2');
+    expect(r.statementsAfter).toBeLessThan(r.statementsBefore);
+  });
 });

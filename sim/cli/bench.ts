@@ -6,7 +6,8 @@
  *      simulated writes per wall second ÷ redis-benchmark's requests per second;
  *   2. full sync of 1M keys × 100 B (DEBUG POPULATE, disk-based): wall time ÷ real's, and the
  *      process's peak memory per key ÷ real's used_memory per key (`--full-sync-keys N` for 10M);
- *   3. fuzz campaign: virtual seconds per wall second on every core, and per core on one worker;
+ *   3. fuzz campaign: virtual seconds per wall second on every core, and per core on one worker,
+ *      both over the same runs (and each one's CPU seconds: one worker is not one core);
  * then (a) 3 nodes, 10k writes/s for 60 virtual seconds and (b) a bare event-queue loop with the
  * same number of events: the ceiling.
  * Wall-clock reads are allowed here: this is tooling, not the simulation.
@@ -115,9 +116,12 @@ export function benchWriteBurst(writes: number, sizeBytes = 64, keys = 100_000, 
  * Target 2, the simulated side: m holds `keys` keys of `sizeBytes` (DEBUG POPULATE), disk-based
  * sync; a replica started with replicaof m. Wall time from the replica's start to its link up,
  * and the process's peak resident memory above what it used before DEBUG POPULATE, per key
- * (both copies of the dataset, master's and replica's, live in this one process).
+ * (both copies of the dataset, master's and replica's, live in this one process). That peak also
+ * holds what real Redis keeps outside used_memory: the RDB file (one Buffer, shared by the
+ * master's disk, the transfer and the replica's disk) and garbage not yet collected; so the
+ * RDB's size per key and the sync's CPU seconds (the machine may be shared) are returned too.
  */
-export function benchFullSync(keys: number, sizeBytes = 100): { populateS: number; syncS: number; virtualSyncS: number; peakBytesPerKey: number } {
+export function benchFullSync(keys: number, sizeBytes = 100): { populateS: number; syncS: number; syncCpuS: number; virtualSyncS: number; peakBytesPerKey: number; rdbBytesPerKey: number } {
   globalThis.gc?.();
   const rss0 = process.memoryUsage.rss();
   let peak = rss0;
@@ -139,21 +143,30 @@ export function benchFullSync(keys: number, sizeBytes = 100): { populateS: numbe
   const rc = defaultConfig();
   rc.replicaof = { host: 'm', port: 6379 };
   const t1 = performance.now();
+  const cpu1 = process.cpuUsage();
   const v1 = world.engine.nowUs;
   world.addNode('r', rc).start();
   const r = () => world.slot('r').node!;
   const ok = runSteps(world, () => r().replState === 'connected' && r().ks.totalKeys() === keys, world.engine.nowUs + 3_600_000_000, 50_000, sample);
   const syncS = (performance.now() - t1) / 1000;
+  const cpu = process.cpuUsage(cpu1);
   if (!ok) throw new Error('full sync: the replica did not come up within an hour of virtual time');
   sample();
-  return { populateS, syncS, virtualSyncS: (world.engine.nowUs - v1) / 1e6, peakBytesPerKey: (peak - rss0) / keys };
+  const rdbBytes = world.slot('m').readFile(mc.dbfilename)?.length ?? 0;
+  return { populateS, syncS, syncCpuS: (cpu.user + cpu.system) / 1e6, virtualSyncS: (world.engine.nowUs - v1) / 1e6, peakBytesPerKey: (peak - rss0) / keys, rdbBytesPerKey: rdbBytes / keys };
 }
 
-/** Target 3: a fuzz campaign of `runs` runs on `workers` worker threads; virtual s per wall s. */
-export async function benchFuzzCampaign(runs: number, workers: number, seed = 'bench'): Promise<{ runs: number; workers: number; wallS: number; virtualS: number; failed: number }> {
+/**
+ * Target 3: a fuzz campaign of `runs` runs on `workers` worker threads; virtual s per wall s, and
+ * the CPU seconds the whole process spent (every thread: the workers, the main thread, and V8's
+ * helper threads that garbage-collect and compile for them).
+ */
+export async function benchFuzzCampaign(runs: number, workers: number, seed = 'bench'): Promise<{ runs: number; workers: number; wallS: number; cpuS: number; virtualS: number; failed: number }> {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const summary = await runCampaignOnWorkers({ ...campaignDefault, seed, runs }, workers, null, () => {});
-  return { runs: summary.runs, workers, wallS: (performance.now() - t0) / 1000, virtualS: summary.virtualUs / 1e6, failed: summary.failures.length };
+  const c = process.cpuUsage(c0);
+  return { runs: summary.runs, workers, wallS: (performance.now() - t0) / 1000, cpuS: (c.user + c.system) / 1e6, virtualS: summary.virtualUs / 1e6, failed: summary.failures.length };
 }
 
 export interface BenchOptions {
@@ -161,7 +174,7 @@ export interface BenchOptions {
   readonly fullSyncKeys: number;
   /** Writes of the write-burst figure. */
   readonly burstWrites: number;
-  /** Fuzz runs per worker. */
+  /** Fuzz runs per core: both campaigns run the same cores × N runs. */
   readonly fuzzRunsPerWorker: number;
   /** Skip the real-redis side. */
   readonly noReal: boolean;
@@ -169,7 +182,7 @@ export interface BenchOptions {
   readonly targetsOnly: boolean;
 }
 
-export const benchDefaults: BenchOptions = { fullSyncKeys: 1_000_000, burstWrites: 300_000, fuzzRunsPerWorker: 40, noReal: false, targetsOnly: false };
+export const benchDefaults: BenchOptions = { fullSyncKeys: 1_000_000, burstWrites: 300_000, fuzzRunsPerWorker: 100, noReal: false, targetsOnly: false };
 
 /** `--full-sync-keys N --burst-writes N --fuzz-runs N --no-real --targets-only`. */
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
@@ -210,8 +223,8 @@ export async function runBench(o: BenchOptions = benchDefaults): Promise<void> {
 
   // 2. Full sync.
   const fs = benchFullSync(o.fullSyncKeys);
-  line = `2. full sync, ${fmt(o.fullSyncKeys)} keys × 100 B, disk-based: sim ${fs.syncS.toFixed(2)} s wall (${fs.virtualSyncS.toFixed(2)} virtual s; DEBUG POPULATE ${fs.populateS.toFixed(2)} s), ` +
-    `peak memory ${fmt(fs.peakBytesPerKey)} B/key (both copies)`;
+  line = `2. full sync, ${fmt(o.fullSyncKeys)} keys × 100 B, disk-based: sim ${fs.syncS.toFixed(2)} s wall (${fs.syncCpuS.toFixed(2)} s CPU, ${fs.virtualSyncS.toFixed(2)} virtual s; DEBUG POPULATE ${fs.populateS.toFixed(2)} s before), ` +
+    `peak memory ${fmt(fs.peakBytesPerKey)} B/key (both copies, and the ${fmt(fs.rdbBytesPerKey)} B/key RDB file the simulated disks hold)`;
   if (missing === null) {
     const real = await realFullSync(o.fullSyncKeys, 100, 3_600_000);
     line += `; real ${real.syncS.toFixed(2)} s, used_memory ${fmt(real.usedMemoryPerKey)} B/key (master) + ${fmt(real.replicaUsedMemoryPerKey)} B/key (replica)` +
@@ -219,14 +232,19 @@ export async function runBench(o: BenchOptions = benchDefaults): Promise<void> {
   }
   console.log(line);
 
-  // 3. Fuzz campaigns: every core, then one worker.
+  // 3. Fuzz campaigns: the same runs (seed bench, cores × N) on every core, then on one worker.
+  // One worker is not one core: V8 collects garbage and compiles on helper threads, which on an
+  // otherwise idle machine run on the other cores; the CPU figures show how much.
   const cores = availableParallelism();
-  const all = await benchFuzzCampaign(o.fuzzRunsPerWorker * cores, cores, 'bench');
-  const one = await benchFuzzCampaign(o.fuzzRunsPerWorker, 1, 'bench1');
+  const runs = o.fuzzRunsPerWorker * cores;
+  const all = await benchFuzzCampaign(runs, cores, 'bench');
+  const one = await benchFuzzCampaign(runs, 1, 'bench');
   const allRate = all.virtualS / all.wallS;
   const oneRate = one.virtualS / one.wallS;
-  console.log(`3. fuzz campaign: ${cores} workers ${fmt(allRate, 1)} virtual s / wall s (${all.runs} runs, ${fmt(all.virtualS)} virtual s in ${all.wallS.toFixed(1)} s${all.failed ? `, ${all.failed} failed!` : ''}; target ≥ 1,000); ` +
-    `1 worker ${fmt(oneRate, 1)} (${one.runs} runs${one.failed ? `, ${one.failed} failed!` : ''}); per core ${fmt(allRate / cores, 1)} vs ${fmt(oneRate, 1)}: scaling ${ratio(allRate / cores / oneRate)} (target ≥ 0.85×)`);
+  const failed = (c: { failed: number }): string => (c.failed ? `, ${c.failed} failed!` : '');
+  console.log(`3. fuzz campaign, ${runs} runs (${fmt(all.virtualS)} virtual s): ${cores} workers ${fmt(allRate, 1)} virtual s / wall s (${all.wallS.toFixed(1)} s${failed(all)}; target ≥ 1,000); ` +
+    `1 worker ${fmt(oneRate, 1)} (${one.wallS.toFixed(1)} s, using ${(one.cpuS / one.wallS).toFixed(2)} cores${failed(one)}); per core ${fmt(allRate / cores, 1)} vs ${fmt(oneRate, 1)}: scaling ${ratio(allRate / cores / oneRate)} (target ≥ 0.85×); ` +
+    `per CPU second ${fmt(all.virtualS / all.cpuS, 1)} vs ${fmt(one.virtualS / one.cpuS, 1)} virtual s: ${ratio((all.virtualS / all.cpuS) / (one.virtualS / one.cpuS))}`);
 
   if (o.targetsOnly) return;
   const rep = benchReplication();

@@ -1,17 +1,36 @@
 /**
- * One worker thread of a parallel fuzz campaign (`psync-sim fuzz --workers N`): it runs its share
- * of the runs (a sub-shard) and posts every result to the main thread, which writes failures,
- * shrinks them and adds up the summary. Wall-clock reads are allowed here: this is the CLI.
+ * One worker thread of a parallel fuzz campaign (`psync-sim fuzz --workers N`): the main thread
+ * deals it run indices (sim/cli/fuzz.ts runCampaignOnWorkers), it runs each (campaignRun) and
+ * posts the result back; the main thread writes failures, shrinks them and adds up the summary.
+ * `end` means no more runs: the port closes and the thread exits.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { performance } from 'node:perf_hooks';
-import { runCampaign } from '../fuzz/campaign.ts';
+import { campaignRun } from '../fuzz/campaign.ts';
 import type { CampaignOptions } from '../fuzz/campaign.ts';
 
-const { campaign, timeUs } = workerData as { campaign: CampaignOptions; timeUs: number | null };
-const t0 = performance.now();
-runCampaign(campaign, {
-  onResult: (r, index) => parentPort!.postMessage({ type: 'result', r, index }),
-  shouldStop: timeUs === null ? undefined : () => (performance.now() - t0) * 1000 >= timeUs,
+const { campaign } = workerData as { campaign: CampaignOptions };
+const port = parentPort!;
+const queue: number[] = [];
+let ended = false;
+let draining = false;
+
+/** Run the queued indices one per macrotask, so a deal sent meanwhile is queued in order. */
+function drain(): void {
+  const index = queue.shift();
+  if (index === undefined) {
+    draining = false;
+    if (ended) port.close();
+    return;
+  }
+  port.postMessage({ type: 'result', r: campaignRun(campaign, index), index });
+  setImmediate(drain);
+}
+
+port.on('message', (m: { type: 'run'; index: number } | { type: 'end' }) => {
+  if (m.type === 'run') queue.push(m.index);
+  else ended = true;
+  if (!draining) {
+    draining = true;
+    setImmediate(drain);
+  }
 });
-parentPort!.postMessage({ type: 'done' });

@@ -9,8 +9,11 @@
  * compare's table; a variant run's failure is reported like any other, as `<seed>.<NAME>`.
  *
  * The wall clock (runs/s, --time) and the terminal live here, never in sim/fuzz. Progress is a
- * self-rewriting line on a TTY and a plain line every few seconds otherwise (CI logs); with
- * --json, stdout carries one JSON object per failure and a final summary object instead.
+ * self-rewriting line on stderr when it is a terminal (a bar, runs, failures, the shrink in
+ * progress) and a plain line every few seconds on stdout otherwise (CI logs); with --json,
+ * stdout carries one JSON object per failure and a final summary object instead. Failures are
+ * shrunk one at a time on a thread of their own (shrink-queue.ts) while the campaign goes on;
+ * a shrunk failure's `.min.scn` and replay line are printed when its shrink ends.
  * Exit status: 0 clean, 1 a run failed, 2 bad arguments.
  */
 import { mkdirSync, writeFileSync, accessSync, existsSync, statSync, constants as fsConstants } from 'node:fs';
@@ -25,8 +28,11 @@ import type { CampaignOptions, CampaignSummary } from '../fuzz/campaign.ts';
 import { ALL_FAULT_KINDS, FAULT_KINDS, SENTINEL_FAULT_KINDS, isFaultKind, isSentinelFaultKind } from '../fuzz/generate.ts';
 import type { FaultKind, FuzzOptions } from '../fuzz/generate.ts';
 import { COVERAGE_KEYS, COVERAGE_REQUIRED, SENTINEL_COVERAGE_KEYS, SENTINEL_COVERAGE_REQUIRED, resultStem, scenarioFileText } from '../fuzz/run.ts';
-import type { FuzzResult } from '../fuzz/run.ts';
-import { failureSignature, minFileText, shrinkBudgetDefault, shrinkFailure } from '../fuzz/shrink.ts';
+import type { FuzzFailure, FuzzResult } from '../fuzz/run.ts';
+import { ShrinkQueue, minFilePath, shrinkToText } from './shrink-queue.ts';
+import type { ShrinkJob } from './shrink-queue.ts';
+import { LiveLine, progressBar } from './progress.ts';
+import { failureSignature, shrinkBudgetDefault } from '../fuzz/shrink.ts';
 import type { ShrinkProgress } from '../fuzz/shrink.ts';
 import { EXIT, UsageError, isInterrupted, onInterrupt } from './exit.ts';
 import { headerRecord, JSON_SCHEMA_VERSION } from './records.ts';
@@ -74,7 +80,10 @@ export interface FuzzCommandOptions {
   /** Where to write; defaults to process.stdout / process.stderr (tests pass collectors). */
   stdout?: (s: string) => void;
   stderr?: (s: string) => void;
+  /** Draw the live progress line on `stderr` (default: stderr is a terminal). */
   isTTY?: boolean;
+  /** The terminal's width for the live line (default: stderr's columns, or 80). */
+  columns?: number;
 }
 
 /** Turn the CLI's strings into campaign options; throws UsageError with a readable message. */
@@ -156,9 +165,14 @@ function parseFuzzVariants(o: FuzzCommandOptions, seed: string, shardIndex: numb
   return variants;
 }
 
+/** Runs dealt to a worker ahead of its results: it never waits for the next index. */
+const DEALT_AHEAD = 2;
+
 /**
- * Run a campaign on `workers` threads: worker w takes every (n·W)-th run from i + n·w, so a
- * `--shard i/n` campaign is split again without overlap. Results come back in any order.
+ * Run a campaign on `workers` threads. Run indices are dealt one at a time as results come
+ * back (each worker holds at most DEALT_AHEAD), so a worker that drew cheap runs takes more and
+ * none idles while another finishes a long tail; a `--shard i/n` campaign deals i, i + n, ...
+ * Each index gives the same result on any worker (campaignRun); results come back in any order.
  * `stop()` (SIGINT) terminates the workers and resolves with the runs received so far.
  */
 export function runCampaignOnWorkers(
@@ -176,23 +190,44 @@ export function runCampaignOnWorkers(
     stopping = true;
     for (const w of all) void w.terminate();
   };
-  for (let w = 0; w < workers; w++) {
-    const sub: CampaignOptions = { ...campaign, shardIndex: campaign.shardIndex + campaign.shardCount * w, shardCount: campaign.shardCount * workers };
-    if (sub.runs !== null && sub.shardIndex >= sub.runs) continue;
+  const t0 = performance.now();
+  let next = campaign.shardIndex;
+  /** The next run index to deal, or null when the campaign is done dealing (count, --time, stop). */
+  const nextIndex = (): number | null => {
+    if (stopping || (campaign.runs !== null && next >= campaign.runs)) return null;
+    if (timeUs !== null && (performance.now() - t0) * 1000 >= timeUs) return null;
+    const index = next;
+    next += campaign.shardCount;
+    return index;
+  };
+  const runsLeft = campaign.runs === null ? Infinity : Math.max(0, Math.ceil((campaign.runs - campaign.shardIndex) / campaign.shardCount));
+  for (let w = 0; w < Math.min(workers, runsLeft); w++) {
     // Compiled (dist/): the worker's own compiled module. From source (tests, tsx): a .js shim
     // beside this file that registers tsx in the worker's thread, then loads fuzz-worker.ts.
-    const worker = new Worker(new URL('./fuzz-worker.js', import.meta.url), { workerData: { campaign: sub, timeUs } });
+    const worker = new Worker(new URL('./fuzz-worker.js', import.meta.url), { workerData: { campaign } });
     all.push(worker);
+    let dealt = 0;
+    const deal = (): void => {
+      while (dealt < DEALT_AHEAD) {
+        const index = nextIndex();
+        if (index === null) break;
+        worker.postMessage({ type: 'run', index });
+        dealt++;
+      }
+      if (dealt === 0) worker.postMessage({ type: 'end' });
+    };
     jobs.push(new Promise<void>((resolve, reject) => {
-      worker.on('message', (m: { type: 'result'; r: FuzzResult } | { type: 'done' }) => {
-        if (m.type === 'result' && !stopping) {
-          tally.add(m.r);
-          onResult(m.r);
-        }
+      worker.on('message', (m: { type: 'result'; r: FuzzResult; index: number }) => {
+        if (stopping) return;
+        dealt--;
+        tally.add(m.r);
+        onResult(m.r);
+        deal();
       });
       worker.on('error', reject);
       worker.on('exit', (code) => (code === 0 || stopping ? resolve() : reject(new Error(`fuzz worker ${w} exited with code ${code}`))));
     }));
+    deal();
   }
   return Promise.all(jobs).then(() => tally.summary());
 }
@@ -218,11 +253,25 @@ export function triageSignature(r: FuzzResult): string {
   return `${sig} ${first.replace(/^line \d+: /, '').replace(/\d+(\.\d+)?/g, '#')}`;
 }
 
-/** `psync-sim fuzz`; with `workers` > 1 the campaign runs on worker threads and this is async. */
+/**
+ * The failure's first line as printed: the detail's first line, after the kind unless that line
+ * already names it (`line 52: invariant: replica offset`, not `invariant: line 52: invariant: ...`).
+ */
+export function failureHeadline(f: FuzzFailure): string {
+  const first = f.detail.split('\n')[0] ?? '';
+  const named = /^line \d+: (\S+):/.exec(first)?.[1];
+  return named === f.kind ? first : `${f.kind}: ${first}`;
+}
+
+/** What became of a failure's shrink, in its `--json` record (see run-schema.json). */
+type ShrinkOutcome = 'done' | 'stopped' | 'not-started' | 'none' | 'failed';
+
+/** `psync-sim fuzz`; with `workers` > 1 (or `interruptible`) the campaign runs on worker threads and this is async. */
 export function fuzzCommand(o: FuzzCommandOptions): number | Promise<number> {
   const out = o.stdout ?? ((s: string) => void process.stdout.write(s));
   const err = o.stderr ?? ((s: string) => void process.stderr.write(s));
-  const isTTY = o.isTTY ?? process.stdout.isTTY === true;
+  // The live line goes to stderr, drawn only on a terminal; otherwise a plain line every 5 s on stdout.
+  const isTTY = o.isTTY ?? process.stderr.isTTY === true;
   const c = makeChalk();
   let parsed;
   const outDir = o.out ?? 'fuzz-failures';
@@ -244,85 +293,105 @@ export function fuzzCommand(o: FuzzCommandOptions): number | Promise<number> {
   const json = o.json === true;
   const shrinkOn = o.shrink !== false;
   const shrinkRuns = o.shrinkRuns ?? shrinkBudgetDefault.runsMax;
+  const workers = o.workers ?? 1;
+  const threaded = workers > 1 || o.interruptible === true;
   const t0 = performance.now();
   const elapsedS = (): number => (performance.now() - t0) / 1000;
   let lastProgressS = 0;
   let done = 0;
   let failed = 0;
   const groups = new Map<string, FailureGroup>();
+  const notStarted: string[] = [];
+  const live = !json && isTTY ? new LiveLine(err, o.columns ?? process.stderr.columns ?? 80) : null;
   const shardText = campaign.shardCount > 1 ? ` shard ${campaign.shardIndex}/${campaign.shardCount}` : '';
+  const total = campaign.runs === null ? null : Math.ceil((campaign.runs - campaign.shardIndex) / campaign.shardCount);
   if (json) out(headerRecord({ command: 'fuzz', file: null, seed: campaign.seed, bugs: campaign.fixed.bugs ?? [] }) + '\n');
   else {
     out(c.bold(`psync-sim fuzz: seed ${campaign.seed}${shardText}, ${campaign.runs ?? 'unbounded'} runs` + (timeUs !== null ? `, at most ${formatDurationUs(timeUs)} wall` : '') + '\n'));
   }
+  /** Anything printed while the live line is shown erases it first; the next redraw puts it back. */
+  const print = (s: string): void => {
+    live?.clear();
+    out(s);
+  };
+  const shrinkStatus = (): string | null => {
+    const a = queue.active;
+    if (a === null) return null;
+    const sig = triageSignature(a.job.r);
+    const p = a.progress;
+    const step = p === null ? 'starting' : `run ${p.runs}/${p.runsMax}, ${p.statements} statements, ${p.nodes} nodes`;
+    return `shrinking ${a.job.label} [${sig}]: ${step}` + (queue.queued > 0 ? `, ${queue.queued} more queued` : '');
+  };
   const progress = (final: boolean): void => {
     if (json) return;
     const s = elapsedS();
-    const rate = `${(done / Math.max(s, 1e-9)).toFixed(1)} runs/s`;
-    const line = campaign.runs !== null && isTTY
-      ? `${bar(done, Math.ceil((campaign.runs - campaign.shardIndex) / campaign.shardCount))} ${done} runs, ${failed} failed, ${rate}, ${s.toFixed(1)} s`
-      : `${done} runs, ${failed} failed, ${rate}, ${s.toFixed(1)} s`;
-    if (isTTY) out(`\r\x1b[K${line}${final ? '\n' : ''}`);
-    else if (final || s - lastProgressS >= 5) {
-      out(line + '\n');
+    const line = `${done} runs, ${failed} failed, ${(done / Math.max(s, 1e-9)).toFixed(1)} runs/s, ${s.toFixed(1)} s`;
+    const shrinking = final ? null : shrinkStatus();
+    if (final) {
+      print(line + '\n');
+      return;
+    }
+    if (live !== null) {
+      live.draw((total !== null ? `${progressBar(done, total)} ` : '') + line + (shrinking !== null ? ` · ${shrinking}` : ''));
+    } else if (s - lastProgressS >= 5) {
+      out(line + (shrinking !== null ? `; ${shrinking}` : '') + '\n');
       lastProgressS = s;
     }
   };
-  // While a failure is shrunk (up to shrinkRuns runs of its story): a live line on a TTY, a line
-  // every 5 s otherwise, so a long shrink never looks like a hang.
-  const shrinkProgress = (seed: string): ((p: ShrinkProgress) => void) => {
-    const startS = elapsedS();
-    let lastS = startS;
-    return (p) => {
-      const s = elapsedS();
-      const line = `  shrinking ${seed}: ${p.runs}/${p.runsMax} runs, now ${p.statements} statements and ${p.nodes} nodes, ${(s - startS).toFixed(1)} s`;
-      if (isTTY) {
-        if (s - lastS < 0.1 && p.runs < p.runsMax) return;
-        out(`\r\x1b[K${c.dim(line)}`);
-      } else {
-        if (s - lastS < 5) return;
-        out(line + '\n');
-      }
-      lastS = s;
-    };
-  };
-  // One failing run (a story, or a story under a --variant): written, triaged, shrunk, printed.
-  const reportFailure = (r: FuzzResult): void => {
-    if (r.failure !== undefined) {
-      failed++;
-      const label = runLabel(r);
-      const file = writeFailure(outDir, r);
-      const signature = triageSignature(r);
-      let group = groups.get(signature);
-      const firstOfGroup = group === undefined;
-      if (group === undefined) groups.set(signature, (group = { signature, seeds: [], minFile: null }));
-      group.seeds.push(label);
-      const bugFlags = r.options.bugs.map((b) => ` --bug ${b}`).join('');
-      // Only the first of a signature is shrunk by default: the others fail the same way.
-      const shrinkThis = shrinkOn && r.failure.kind !== 'nondeterminism' && (firstOfGroup || o.shrinkAll === true);
-      if (!json && isTTY) out('\r\x1b[K');
-      if (!json) {
-        const again = firstOfGroup ? '' : c.dim(` (same signature as ${group.seeds[0]}, ${group.seeds.length} so far)`);
-        out(c.red(`✗ ${label}: ${r.failure.kind}: ${r.failure.detail.split('\n')[0]}`) + again + '\n');
-        if (r.failure.kind === 'nondeterminism') out(r.failure.detail.split('\n').slice(1).join('\n') + '\n');
-        out(`  file: ${file}\n`);
-        // Shrinking runs the scenario up to shrinkRuns more times: say so before the wait.
-        if (shrinkThis) out(c.dim(`  shrinking (at most ${shrinkRuns} runs)...`) + '\n');
-      }
-      const min = shrinkThis ? writeShrunk(outDir, r, shrinkRuns, json ? undefined : shrinkProgress(label)) : null;
-      if (!json && isTTY && shrinkThis) out('\r\x1b[K');
-      if (min !== null && firstOfGroup) group.minFile = min.file;
-      const replayFile = (min?.file ?? file) + bugFlags;
+  const failureRecord = (r: FuzzResult, file: string, minFile: string | null, shrink: ShrinkOutcome): string => JSON.stringify({
+    type: 'failure', seed: r.seed, kind: r.failure!.kind, signature: triageSignature(r), file, minFile,
+    replay: `psync-sim run ${minFile ?? file}${bugFlagsOf(r)}`, detail: r.failure!.detail.split('\n')[0], options: r.options, shrink,
+    ...(r.variant !== undefined ? { variant: r.variant.name } : {}),
+  }) + '\n';
+  const files = new Map<ShrinkJob, string>();
+  // A shrink's end: its `.min.scn` and replay line, named by the failure's label (other
+  // failures may have been printed since: the failure itself is not printed again).
+  const queue = new ShrinkQueue(outDir, shrinkRuns, threaded, {
+    onProgress: () => progress(false),
+    onEnd: (job, end) => {
+      const file = files.get(job)!;
+      files.delete(job);
+      const bugFlags = bugFlagsOf(job.r);
+      const min = end.kind === 'shrunk' ? end.file : null;
+      const group = groups.get(triageSignature(job.r));
+      if (min !== null && group !== undefined && group.minFile === null) group.minFile = min;
       if (json) {
-        out(JSON.stringify({
-          type: 'failure', seed: r.seed, kind: r.failure.kind, signature, file, minFile: min?.file ?? null,
-          replay: `psync-sim run ${replayFile}`, detail: r.failure.detail.split('\n')[0], options: r.options,
-          ...(r.variant !== undefined ? { variant: r.variant.name } : {}),
-        }) + '\n');
+        const how: ShrinkOutcome = end.kind === 'shrunk' ? (end.interrupted ? 'stopped' : 'done') : end.kind === 'error' ? 'failed' : 'none';
+        out(failureRecord(job.r, file, min, how));
       } else {
-        if (min !== null) out(`  shrunk: ${min.summary}\n`);
-        out(`  replay: psync-sim run ${replayFile} --trace\n`);
+        if (end.kind === 'shrunk') print(`  ${job.label} shrunk: ${end.summary}\n`);
+        else if (end.kind === 'error') print(c.red(`  shrinking ${job.label} failed (a psync-sim bug): ${end.message}`) + '\n');
+        print(`  replay: psync-sim run ${min ?? file}${bugFlags} --trace\n`);
       }
+      progress(false);
+    },
+  });
+  // One failing run (a story, or a story under a --variant): written, triaged, printed once;
+  // the first of its group is queued for shrinking.
+  const reportFailure = (r: FuzzResult): void => {
+    if (r.failure === undefined) return;
+    failed++;
+    const label = runLabel(r);
+    const file = writeFailure(outDir, r);
+    const signature = triageSignature(r);
+    let group = groups.get(signature);
+    const firstOfGroup = group === undefined;
+    if (group === undefined) groups.set(signature, (group = { signature, seeds: [], minFile: null }));
+    group.seeds.push(label);
+    // Only the first of a signature is shrunk by default: the others fail the same way.
+    const shrinkThis = shrinkOn && r.failure.kind !== 'nondeterminism' && (firstOfGroup || o.shrinkAll === true);
+    if (!json) {
+      const again = firstOfGroup ? '' : c.dim(` (same signature as ${group.seeds[0]}, ${group.seeds.length} so far)`);
+      print(c.red(`✗ ${label}: ${failureHeadline(r.failure)}`) + again + '\n');
+      if (r.failure.kind === 'nondeterminism') print(r.failure.detail.split('\n').slice(1).join('\n') + '\n');
+      print(`  file: ${file}\n`);
+      if (shrinkThis) print(c.dim(`  shrinking (at most ${shrinkRuns} runs)${queue.background ? ' while the campaign goes on' : '...'}`) + '\n');
+      else print(`  replay: psync-sim run ${file}${bugFlagsOf(r)} --trace\n`);
+    } else if (!shrinkThis) out(failureRecord(r, file, null, 'none'));
+    if (shrinkThis) {
+      const job: ShrinkJob = { r, label };
+      files.set(job, file);
+      queue.add(job);
     }
   };
   const onResult = (r: FuzzResult): void => {
@@ -338,20 +407,41 @@ export function fuzzCommand(o: FuzzCommandOptions): number | Promise<number> {
     if (json) out(JSON.stringify({ ...summaryJson(summary, wallS, [...groups.values()], campaign.fixed.sentinels === true), interrupted: stopped }) + '\n');
     else {
       out(renderSummary(summary, wallS, c, [...groups.values()], campaign.fixed.sentinels === true) + '\n');
-      if (stopped) out(c.yellow(`interrupted after ${summary.runs} runs: every failure file above is written and complete`) + '\n');
+      if (stopped) {
+        out(c.yellow(`interrupted after ${summary.runs} runs: every failure file above is written and complete`) + '\n');
+        if (notStarted.length > 0) out(c.yellow(`not shrunk (interrupted before their turn): ${notStarted.join(' ')}; their .scn files are complete`) + '\n');
+      }
     }
     return stopped ? EXIT.interrupted : summary.failures.length > 0 ? EXIT.failed : EXIT.ok;
   };
-  const workers = o.workers ?? 1;
-  if (workers > 1 || o.interruptible === true) {
+  if (threaded) {
     const control: { stop?: () => void } = {};
-    onInterrupt(() => control.stop?.());
-    return runCampaignOnWorkers(campaign, workers, timeUs, onResult, control).then(finish);
+    onInterrupt(() => {
+      control.stop?.();
+      const active = queue.active;
+      for (const job of queue.interrupt()) {
+        notStarted.push(job.label);
+        if (json) out(failureRecord(job.r, files.get(job)!, null, 'not-started'));
+        files.delete(job);
+      }
+      if (!json && active !== null) {
+        print(c.yellow(`interrupted: no more runs; the shrink of ${active.job.label} stops at its next candidate and writes the smallest failure found so far (Ctrl-C again to quit at once without it)`) + '\n');
+      }
+    });
+    return runCampaignOnWorkers(campaign, workers, timeUs, onResult, control).then(async (summary) => {
+      // The campaign is done; the shrinks still running or queued finish (the line keeps showing them).
+      await queue.drain();
+      return finish(summary);
+    });
   }
   return finish(runCampaign(campaign, {
     onResult,
     shouldStop: () => isInterrupted() || (timeUs !== null && elapsedS() * 1e6 >= timeUs),
   }));
+}
+
+function bugFlagsOf(r: FuzzResult): string {
+  return r.options.bugs.map((b) => ` --bug ${b}`).join('');
 }
 
 /**
@@ -368,13 +458,6 @@ function makeFolders(dir: string): void {
   if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
 }
 
-/** A 24-cell progress bar for a campaign with a known run count (a TTY only). */
-function bar(done: number, total: number): string {
-  const cells = 24;
-  const full = total > 0 ? Math.min(cells, Math.floor((done / total) * cells)) : 0;
-  return `[${'#'.repeat(full)}${'.'.repeat(cells - full)}]`;
-}
-
 function writeFailure(dir: string, r: FuzzResult): string {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${resultStem(r)}.scn`);
@@ -383,14 +466,13 @@ function writeFailure(dir: string, r: FuzzResult): string {
   return file;
 }
 
-/** Shrink the failure and write `<seed>.min.scn`; null when it cannot be shrunk (nondeterminism). */
+/** Shrink the failure here and write `<seed>.min.scn`; null when it cannot be shrunk (nondeterminism). */
 export function writeShrunk(dir: string, r: FuzzResult, runsMax: number, onProgress?: (p: ShrinkProgress) => void): { file: string; summary: string } | null {
-  const sh = shrinkFailure(r, runsMax, onProgress);
-  if (sh === null) return null;
-  const file = join(dir, `${resultStem(r)}.min.scn`);
-  writeFileSync(file, minFileText(sh, scenarioFileText), 'utf8');
-  const summary = `${sh.statementsBefore} → ${sh.statementsAfter} body statements, ${sh.nodesBefore} → ${sh.nodesAfter} nodes, ${sh.runs} runs${sh.exhausted ? ' (budget spent)' : ''}`;
-  return { file, summary };
+  const t = shrinkToText(r, runsMax, onProgress);
+  if (t === null) return null;
+  const file = minFilePath(dir, r);
+  writeFileSync(file, t.text, 'utf8');
+  return { file, summary: t.summary };
 }
 
 function summaryJson(s: CampaignSummary, wallS: number, groups: FailureGroup[], sentinels: boolean): object {

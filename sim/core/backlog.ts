@@ -307,6 +307,27 @@ export class Backlog {
     return true;
   }
 
+  // The last view made by view(): replicas fed the same bytes send the same object.
+  private viewBlock: ReplBlock | null = null;
+  private viewFrom = 0;
+  private viewTo = 0;
+  private lastView: Uint8Array | null = null;
+
+  /**
+   * Bytes [from, to) of block `b` as a plain Uint8Array view (cheaper to make than a Buffer
+   * view), the same object for the same range: every replica in step sends one view. Blocks never
+   * change below `used`, so a range always holds the same bytes.
+   */
+  view(b: ReplBlock, from: number, to: number): Uint8Array {
+    if (b === this.viewBlock && from === this.viewFrom && to === this.viewTo) return this.lastView!;
+    const v = new Uint8Array(b.buf.buffer, b.buf.byteOffset + from, to - from);
+    this.viewBlock = b;
+    this.viewFrom = from;
+    this.viewTo = to;
+    this.lastView = v;
+    return v;
+  }
+
   /**
    * getClientOutputBufferMemoryUsage() for a replica: from the start of its block to the end of
    * the tail block's allocation, plus each block's header and list node.

@@ -19,9 +19,14 @@ const LF = 0x0a;
 const CR = 0x0d;
 
 export class ByteQueue {
-  private chunks: Uint8Array[] = [];
-  /** Index of the first live chunk in `chunks` (dead chunks are spliced out occasionally). */
+  /**
+   * Live chunks are chunks[head, tail); the array keeps its capacity when the queue drains (a
+   * replica's stream queue drains after every delivery: a new array each time would be garbage).
+   */
+  private chunks: (Uint8Array | null)[] = [];
+  /** Index of the first live chunk in `chunks` (dead chunks are moved out occasionally). */
   private head = 0;
+  private tail = 0;
   /** Bytes already consumed from chunks[head]. */
   private headOffset = 0;
   private totalBytes = 0;
@@ -35,7 +40,9 @@ export class ByteQueue {
 
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
-    this.chunks.push(chunk);
+    if (this.tail < this.chunks.length) this.chunks[this.tail] = chunk;
+    else this.chunks.push(chunk);
+    this.tail++;
     this.totalBytes += chunk.length;
   }
 
@@ -43,6 +50,7 @@ export class ByteQueue {
   clear(): void {
     this.chunks = [];
     this.head = 0;
+    this.tail = 0;
     this.headOffset = 0;
     this.totalBytes = 0;
     this.scannedBytes = 0;
@@ -63,7 +71,7 @@ export class ByteQueue {
   /** Position of the first `byte` at or after `from` (counted from the front), or -1. */
   indexOf(byte: number, from = 0): number {
     let base = -this.headOffset; // Queue position of chunks[i][0].
-    for (let i = this.head; i < this.chunks.length; i++) {
+    for (let i = this.head; i < this.tail; i++) {
       const chunk = this.chunks[i]!;
       if (base + chunk.length > from) {
         const start = Math.max(0, from - base);
@@ -98,6 +106,11 @@ export class ByteQueue {
     if (n === 0) return Buffer.alloc(0);
     const first = this.chunks[this.head]!;
     let out: Buffer;
+    if (this.headOffset === 0 && n === first.length && first instanceof Buffer) {
+      // The commonest case (a replica applies what one delivery brought): the chunk itself.
+      this.consume(n);
+      return first;
+    }
     if (first.length - this.headOffset >= n) {
       // The common case: a view into one chunk, no copy.
       out = Buffer.from(first.buffer, first.byteOffset + this.headOffset, n);
@@ -117,6 +130,19 @@ export class ByteQueue {
     return out;
   }
 
+  /**
+   * take() for a caller that only needs the bytes (a replica proxying what it applied): the head
+   * chunk itself when it is exactly n bytes, else a plain Uint8Array view when they lie in one
+   * chunk (a Buffer view costs several times as much to make), else a copy.
+   */
+  takeBytes(n: number): Uint8Array {
+    const first = this.chunks[this.head];
+    if (first === undefined || first === null || n === 0 || first.length - this.headOffset < n) return this.take(n);
+    const out = this.headOffset === 0 && n === first.length ? first : new Uint8Array(first.buffer, first.byteOffset + this.headOffset, n);
+    this.consume(n);
+    return out;
+  }
+
   /** Everything buffered. */
   takeAll(): Buffer {
     return this.take(this.totalBytes);
@@ -130,16 +156,39 @@ export class ByteQueue {
     this.totalBytes -= n;
     this.scannedBytes = Math.max(0, this.scannedBytes - n);
     if (this.headOffset === chunk.length) {
+      this.chunks[this.head] = null; // Let the bytes be collected.
       this.head++;
       this.headOffset = 0;
-      if (this.head === this.chunks.length) {
-        this.chunks = [];
-        this.head = 0;
-      } else if (this.head >= 64 && this.head * 2 >= this.chunks.length) {
-        // Drop dead chunk references now and then, so splicing is amortised O(1).
-        this.chunks.splice(0, this.head);
+      if (this.head === this.tail) {
+        this.head = this.tail = 0;
+      } else if (this.head >= 64 && this.head * 2 >= this.tail) {
+        // Move the live chunks to the front now and then, so this is amortised O(1).
+        this.chunks.copyWithin(0, this.head, this.tail);
+        this.chunks.fill(null, this.tail - this.head, this.tail);
+        this.tail -= this.head;
         this.head = 0;
       }
     }
   }
+}
+
+/**
+ * The chunks as one Buffer. When they are consecutive views of one ArrayBuffer (an RDB payload
+ * that the network delivered as subarrays of the master's file, which take() handed on as views)
+ * the result is a view of it too, with no copy: a 1M-key full sync then holds one copy of the
+ * file, not three. Otherwise a copy (Buffer.concat). The ownership rule of ByteQueue applies.
+ */
+export function joinChunks(chunks: readonly Uint8Array[], totalBytes: number): Buffer {
+  if (chunks.length > 0) {
+    const first = chunks[0]!;
+    let end = first.byteOffset + first.length;
+    let contiguous = true;
+    for (let i = 1; i < chunks.length && contiguous; i++) {
+      const c = chunks[i]!;
+      contiguous = c.buffer === first.buffer && c.byteOffset === end;
+      end += c.length;
+    }
+    if (contiguous && end - first.byteOffset === totalBytes) return Buffer.from(first.buffer, first.byteOffset, totalBytes);
+  }
+  return Buffer.concat(chunks, totalBytes);
 }

@@ -23,6 +23,8 @@ export class Client implements ReplBufReader {
   /** Pending output, written at beforeSleep unless held. */
   out: Uint8Array[] = [];
   outBytes = 0;
+  /** Listed in the node's pendingWrite for the next beforeSleep. */
+  pendingWriteQueued = false;
   /** Set once the client is freed; late calls must not act on it. */
   closed = false;
   /** CLIENT_CLOSE_AFTER_REPLY. */

@@ -51,13 +51,51 @@ export function infoFields(n: RedisNode): Map<string, string> {
 /** Which section prints a field, learned from a full INFO in which exactly one section printed it. */
 const fieldSection = new Map<string, Section>();
 
+/** Sections formatted so far (any caller): tests check that `await` on a direct field formats none. */
+let sectionsBuilt = 0;
+export function infoSectionsBuilt(): number {
+  return sectionsBuilt;
+}
+
+/**
+ * The fields scenarios await most, each computed alone: O(1), whatever the node's state. The
+ * section builders below print these same functions, so a field reads the same either way;
+ * undefined means the section does not print it in this state (a master has no master_host).
+ */
+const direct = {
+  role: (n: RedisNode): string => (n.isReplica ? 'slave' : 'master'),
+  master_host: (n: RedisNode): string | undefined => (n.isReplica ? `${n.masterhost}` : undefined),
+  master_port: (n: RedisNode): string | undefined => (n.isReplica ? `${n.masterport}` : undefined),
+  master_link_status: (n: RedisNode): string | undefined => (n.isReplica ? (n.replState === 'connected' ? 'up' : 'down') : undefined),
+  master_sync_in_progress: (n: RedisNode): string | undefined => (n.isReplica ? (n.replState === 'transfer' ? '1' : '0') : undefined),
+  connected_slaves: (n: RedisNode): string => String(n.replicas.length),
+  master_failover_state: (n: RedisNode): string => n.failoverState,
+  master_replid: (n: RedisNode): string => n.replid,
+  master_replid2: (n: RedisNode): string => n.replid2,
+  master_repl_offset: (n: RedisNode): string => String(n.masterReplOffset),
+  second_repl_offset: (n: RedisNode): string => String(n.secondReplidOffset),
+  repl_backlog_active: (n: RedisNode): string => (n.backlog ? '1' : '0'),
+  repl_backlog_size: (n: RedisNode): string => String(n.config.replBacklogSizeBytes),
+  repl_backlog_first_byte_offset: (n: RedisNode): string => String(n.backlog ? n.backlog.offset : 0),
+  repl_backlog_histlen: (n: RedisNode): string => String(n.backlog ? n.backlog.histlen : 0),
+  sync_full: (n: RedisNode): string => String(n.statSyncFull),
+  sync_partial_ok: (n: RedisNode): string => String(n.statSyncPartialOk),
+  sync_partial_err: (n: RedisNode): string => String(n.statSyncPartialErr),
+  loading: (n: RedisNode): string => (n.loading !== null && !n.loading.async ? '1' : '0'),
+  async_loading: (n: RedisNode): string => (n.loading !== null && n.loading.async ? '1' : '0'),
+  rdb_bgsave_in_progress: (n: RedisNode): string => (n.rdbBgsaveInProgress ? '1' : '0'),
+} as const;
+const directFields: ReadonlyMap<string, (n: RedisNode) => string | undefined> = new Map(Object.entries(direct));
+
 /**
  * One INFO field, as infoFields(n).get(field), for predicates that an `await` evaluates after
- * every event: only the section that prints the field is formatted (a few dozen lines at most,
- * whatever the dataset), not the whole INFO. A field not found there (one printed only in some
- * states, or never seen yet) falls back to every section.
+ * every event: a direct field (above) is computed alone; any other formats only the section that
+ * prints it (a few dozen lines at most, whatever the dataset), not the whole INFO. A field not
+ * found there (one printed only in some states, or never seen yet) falls back to every section.
  */
 export function infoField(n: RedisNode, field: string): string | undefined {
+  const get = directFields.get(field);
+  if (get !== undefined) return get(n);
   if (field.includes(':')) return undefined; // no INFO name holds one
   const known = fieldSection.get(field);
   if (known !== undefined) {
@@ -94,6 +132,7 @@ export function infoSectionNames(n: RedisNode, section: Section): string[] {
 }
 
 function sectionLines(n: RedisNode, s: Section): string[] {
+  sectionsBuilt++;
   switch (s) {
     case 'server': return serverLines(n);
     case 'clients': return clientsLines(n);
@@ -179,8 +218,8 @@ function clientsLines(n: RedisNode): string[] {
 function persistenceLines(n: RedisNode): string[] {
   const nowSec = Math.floor(n.host.unixMs() / 1000);
   const out = [
-    `loading:${n.loading !== null && !n.loading.async ? 1 : 0}`,
-    `async_loading:${n.loading !== null && n.loading.async ? 1 : 0}`,
+    `loading:${direct.loading(n)}`,
+    `async_loading:${direct.async_loading(n)}`,
     'current_cow_peak:0',
     'current_cow_size:0',
     'current_cow_size_age:0',
@@ -188,7 +227,7 @@ function persistenceLines(n: RedisNode): string[] {
     'current_save_keys_processed:0',
     'current_save_keys_total:0',
     `rdb_changes_since_last_save:${n.dirty}`,
-    `rdb_bgsave_in_progress:${n.rdbBgsaveInProgress ? 1 : 0}`,
+    `rdb_bgsave_in_progress:${direct.rdb_bgsave_in_progress(n)}`,
     `rdb_last_save_time:${n.lastSaveUnixSec}`,
     'rdb_last_bgsave_status:ok',
     `rdb_last_bgsave_time_sec:${n.rdbSaveTimeLastSec}`,
@@ -243,9 +282,9 @@ function statsLines(n: RedisNode): string[] {
     'instantaneous_input_repl_kbps:0.00',
     'instantaneous_output_repl_kbps:0.00',
     `rejected_connections:${n.statRejectedConn}`,
-    `sync_full:${n.statSyncFull}`,
-    `sync_partial_ok:${n.statSyncPartialOk}`,
-    `sync_partial_err:${n.statSyncPartialErr}`,
+    `sync_full:${direct.sync_full(n)}`,
+    `sync_partial_ok:${direct.sync_partial_ok(n)}`,
+    `sync_partial_err:${direct.sync_partial_err(n)}`,
     `expired_keys:${n.statExpiredKeys + n.ks.lazyExpiredKeys}`,
     'expired_stale_perc:0.00',
     'expired_time_cap_reached_count:0',
@@ -294,13 +333,13 @@ function statsLines(n: RedisNode): string[] {
 function replicationLines(n: RedisNode): string[] {
   const out: string[] = [];
   const now = n.unixtime;
-  out.push(`role:${n.isReplica ? 'slave' : 'master'}`);
+  out.push(`role:${direct.role(n)}`);
   if (n.isReplica) {
     const m = n.master;
-    out.push(`master_host:${n.masterhost}`, `master_port:${n.masterport}`);
-    out.push(`master_link_status:${n.replState === 'connected' ? 'up' : 'down'}`);
+    out.push(`master_host:${direct.master_host(n)}`, `master_port:${direct.master_port(n)}`);
+    out.push(`master_link_status:${direct.master_link_status(n)}`);
     out.push(`master_last_io_seconds_ago:${m ? now - m.lastInteractionSec : -1}`);
-    out.push(`master_sync_in_progress:${n.replState === 'transfer' ? 1 : 0}`);
+    out.push(`master_sync_in_progress:${direct.master_sync_in_progress(n)}`);
     // With neither a live nor a cached master Redis prints 1 (yes, literally).
     const cm = n.cachedMaster;
     out.push(`slave_read_repl_offset:${m ? m.readReploff : cm ? cm.reploff : 1}`);
@@ -323,7 +362,7 @@ function replicationLines(n: RedisNode): string[] {
     out.push(`slave_priority:${n.config.replicaPriority}`, `slave_read_only:${n.config.replicaReadOnly ? 1 : 0}`,
       `replica_announced:${n.config.replicaAnnounced ? 1 : 0}`);
   }
-  out.push(`connected_slaves:${n.replicas.length}`);
+  out.push(`connected_slaves:${direct.connected_slaves(n)}`);
   // The cached count of refreshGoodSlavesCount(), printed whenever both options are set (a
   // replica too).
   if (n.config.minReplicasToWrite > 0 && n.config.minReplicasMaxLagSec > 0) {
@@ -334,17 +373,16 @@ function replicationLines(n: RedisNode): string[] {
     const lag = r.replState === 'online' ? n.timeNowSec() - r.replAckTimeSec : 0; // time(NULL) - repl_ack_time
     out.push(`slave${i}:ip=${r.peer},port=${r.listeningPort},state=${state},offset=${r.replAckOff},lag=${lag}`);
   });
-  const b = n.backlog;
   out.push(
-    `master_failover_state:${n.failoverState}`,
-    `master_replid:${n.replid}`,
-    `master_replid2:${n.replid2}`,
-    `master_repl_offset:${n.masterReplOffset}`,
-    `second_repl_offset:${n.secondReplidOffset}`,
-    `repl_backlog_active:${b ? 1 : 0}`,
-    `repl_backlog_size:${n.config.replBacklogSizeBytes}`,
-    `repl_backlog_first_byte_offset:${b ? b.offset : 0}`,
-    `repl_backlog_histlen:${b ? b.histlen : 0}`,
+    `master_failover_state:${direct.master_failover_state(n)}`,
+    `master_replid:${direct.master_replid(n)}`,
+    `master_replid2:${direct.master_replid2(n)}`,
+    `master_repl_offset:${direct.master_repl_offset(n)}`,
+    `second_repl_offset:${direct.second_repl_offset(n)}`,
+    `repl_backlog_active:${direct.repl_backlog_active(n)}`,
+    `repl_backlog_size:${direct.repl_backlog_size(n)}`,
+    `repl_backlog_first_byte_offset:${direct.repl_backlog_first_byte_offset(n)}`,
+    `repl_backlog_histlen:${direct.repl_backlog_histlen(n)}`,
   );
   return out;
 }

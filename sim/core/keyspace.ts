@@ -147,6 +147,59 @@ export class Keyspace {
     this.set(db, key, value, expireAt);
   }
 
+  /**
+   * The RDB loader's insert into a dataset being built (emptyLike()): one hash probe, where
+   * set() needs two. False if the key was already there: a duplicate, which the loader refuses,
+   * and this keyspace is then not to be used (the duplicate replaced the first value).
+   */
+  restoreNew(db: number, key: string, value: string, expireAt: ExpireAt): boolean {
+    const map = this.dbs[db]!;
+    const sizeBefore = map.size;
+    let expireAtMs: number;
+    if (typeof expireAt === 'number') {
+      if (!Number.isSafeInteger(expireAt)) assert(false, `keyspace.restoreNew: bad expireAtMs ${expireAt}`);
+      expireAtMs = expireAt;
+      map.set(key, { value, expireAtMs });
+    } else {
+      assert(expireAt > 9007199254740991n || expireAt < -9007199254740991n, `keyspace.restoreNew: ${expireAt} fits a number`);
+      expireAtMs = Number(expireAt);
+      map.set(key, { value, expireAtMs, expireAtBig: expireAt });
+    }
+    this.changed();
+    if (map.size === sizeBefore) return false;
+    this.bytes += key.length + value.length;
+    if (expireAtMs !== -1) this.expires[db]!.add(key);
+    return true;
+  }
+
+  /** An empty keyspace shaped like this one (databases, shard size): what a load fills. */
+  emptyLike(): Keyspace {
+    return new Keyspace(this.databases, this.shardEntriesMax);
+  }
+
+  /**
+   * emptyData() and then the whole of `loaded` (a dataset built by the RDB loader, which must not
+   * be used afterwards): its Maps become ours, with no copy. The lazy-expire count stays ours.
+   */
+  adopt(loaded: Keyspace): void {
+    assert(loaded.databases === this.databases && loaded.shardEntriesMax === this.shardEntriesMax, 'keyspace.adopt: another shape');
+    this.flushAll();
+    this.changed();
+    for (let db = 0; db < this.databases; db++) {
+      this.dbs[db] = loaded.dbs[db]!;
+      this.expires[db] = loaded.expires[db]!;
+      this.expireCursors[db] = null;
+    }
+    this.bytes = loaded.bytes;
+    // The loaded keyspace keeps nothing of its own: a later use would corrupt ours.
+    for (let db = 0; db < loaded.databases; db++) {
+      loaded.dbs[db] = new ShardedMap(loaded.shardEntriesMax);
+      loaded.expires[db] = new ShardedSet(loaded.shardEntriesMax);
+    }
+    loaded.bytes = 0;
+    loaded.changed();
+  }
+
   /** setExpire(): the key must exist. */
   setExpire(db: number, key: string, expireAt: ExpireAt): void {
     const old = this.dbs[db]!.get(key);

@@ -15,8 +15,8 @@ import { traceFed, traceAckReceived, traceAckSent } from './stream-trace.ts';
 import { Backlog, PROTO_REPLY_CHUNK_BYTES, REPL_BACKLOG_TRIM_BLOCKS_PER_CALL } from './backlog.ts';
 import { encodeCommand, commandSizeBytes } from './resp.ts';
 import { OK, err, errSyntax, errNotInteger } from './reply.ts';
-import { writeRdb } from './rdb.ts';
-import type { RdbContents } from './rdb.ts';
+import { writeRdbFrom } from './rdb.ts';
+import type { RdbDbSource } from './rdb.ts';
 import { replicationUnsetMaster } from './replica.ts';
 import { saveRdbToDisk } from './persist.ts';
 
@@ -198,7 +198,7 @@ export function queueStreamWithoutBacklog(n: RedisNode, bytes: Uint8Array): void
 
 /**
  * _writeToClient() for a replica, called by beforeSleep: send what it has not sent from the
- * shared blocks, each block's part as a view (no copy). The simulated socket takes everything, so
+ * shared blocks, each block's part as a view (no copy; replicas at the same place share one). The simulated socket takes everything, so
  * the replica ends on the tail block, fully sent, still referencing it as Redis's does.
  */
 export function writeReplicaOutput(n: RedisNode, c: Client): void {
@@ -208,7 +208,7 @@ export function writeReplicaOutput(n: RedisNode, c: Client): void {
   assert(conn !== null, 'writeReplicaOutput: a replica without a socket');
   for (let blk = c.replBlock; blk !== null; blk = c.replBlock) {
     if (blk.used > c.replBlockPos) {
-      n.host.send(conn, blk.buf.subarray(c.replBlockPos, blk.used));
+      n.host.send(conn, b.view(blk, c.replBlockPos, blk.used));
       c.replBlockPos = blk.used;
     }
     if (!b.advance(c)) return;
@@ -680,15 +680,18 @@ export function rdbSnapshot(n: RedisNode): Buffer {
     aux.push(['repl-stream-db', String(streamDb)], ['repl-id', n.replid], ['repl-offset', String(n.masterReplOffset)]);
   }
   aux.push(['aof-base', '0']);
-  const contents: RdbContents = { aux, dbs: [] };
-  for (let db = 0; db < n.ks.dbs.length; db++) {
-    const map = n.ks.dbs[db]!;
+  // Straight from the keyspace's Maps: no array of entries, nothing allocated per key.
+  const ks = n.ks;
+  const sources: RdbDbSource[] = [];
+  for (let db = 0; db < ks.dbs.length; db++) {
+    const map = ks.dbs[db]!;
     if (map.size === 0) continue;
-    const entries = [];
-    for (const [key, e] of map) entries.push({ key, value: e.value, expireAtMs: e.expireAtMs, expireAtBig: e.expireAtBig });
-    contents.dbs.push({ db, entries });
+    sources.push({
+      db, keys: map.size, expires: ks.expiresCount(db),
+      forEach: (visit) => map.forEach((e, key) => visit(key, e.value, e.expireAtMs, e.expireAtBig)),
+    });
   }
-  return writeRdb(contents);
+  return writeRdbFrom(aux, sources, ks.totalBytes());
 }
 
 function note(n: RedisNode, text: string): void {

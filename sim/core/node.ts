@@ -197,8 +197,14 @@ export class RedisNode {
   private nextClientId = 1;
   readonly clientsByConn = new Map<ConnId, Client>();
   private readonly localClients = new Map<ClientId, Client>();
-  /** Clients with output to write in beforeSleep. */
-  private readonly pendingWrite = new Set<Client>();
+  /**
+   * Clients with output to write in beforeSleep (server.clients_pending_write), in the order they
+   * were first queued: pendingWrite[0, pendingWriteCount), and Client.pendingWriteQueued keeps
+   * each in once. Not a Set: Set.clear() allocates a new table at every beforeSleep; and the
+   * array keeps its capacity. A freed client stays listed until then and is skipped (it is closed).
+   */
+  private readonly pendingWrite: (Client | null)[] = [];
+  private pendingWriteCount = 0;
   cronloops = 0;
   replicationCronLoops = 0;
   readonly startUs: number;
@@ -388,6 +394,11 @@ export class RedisNode {
       this.localClients.set(clientId, c);
     }
     c.lastInteractionSec = this.unixtime;
+    // Nothing waiting before it: run it now (processInputBuffer's loop, without the queue).
+    if (c.pendingLocal.length === 0 && !c.blocked) {
+      this.processCommand(c, argv);
+      return;
+    }
     c.pendingLocal.push(argv);
     this.processInputBuffer(c);
   }
@@ -469,14 +480,21 @@ export class RedisNode {
     if (this.toFree.length > 0) {
       for (const { c, why } of this.toFree.splice(0)) this.freeClient(c, why);
     }
-    if (this.pendingWrite.size > 0) {
-      for (const c of this.pendingWrite) {
+    if (this.pendingWriteCount > 0) {
+      const pending = this.pendingWrite;
+      // Clients queued while this runs are written too (the count is read at every step).
+      for (let i = 0; i < this.pendingWriteCount; i++) {
+        const c = pending[i]!;
         if (c.closed || c.conn === null) continue;
         if (c.outBytes > 0 && !c.outputHeld) this.host.send(c.conn, c.takeOutput());
         if (c.replBlock !== null && !c.outputHeld) master.writeReplicaOutput(this, c);
         if (c.closeAfterReply && c.outBytes === 0) this.freeClient(c, 'closed after reply', true);
       }
-      this.pendingWrite.clear();
+      for (let i = 0; i < this.pendingWriteCount; i++) {
+        pending[i]!.pendingWriteQueued = false;
+        pending[i] = null;
+      }
+      this.pendingWriteCount = 0;
     }
     master.trimBacklogBeforeSleep(this);
   }
@@ -502,7 +520,7 @@ export class RedisNode {
   queueBytes(c: Client, bytes: Uint8Array): void {
     if (c.closed || c.conn === null) return;
     c.queue(bytes);
-    this.pendingWrite.add(c);
+    this.markPendingWrite(c);
   }
 
   /** Write directly on the socket, ahead of queued output (+FULLRESYNC, +CONTINUE, RDB payload). */
@@ -513,7 +531,11 @@ export class RedisNode {
 
   /** Ask beforeSleep to look at this client (its output may have been released). */
   markPendingWrite(c: Client): void {
-    this.pendingWrite.add(c);
+    if (c.pendingWriteQueued) return;
+    c.pendingWriteQueued = true;
+    const i = this.pendingWriteCount++;
+    if (i < this.pendingWrite.length) this.pendingWrite[i] = c;
+    else this.pendingWrite.push(c);
   }
 
   /** freeClient(): close the socket and forget the client in every role it had. */
@@ -524,7 +546,6 @@ export class RedisNode {
       this.clientsByConn.delete(c.conn);
       if (closeSocket) this.host.close(c.conn);
     }
-    this.pendingWrite.delete(c);
     if (c.blockedWait !== null) {
       c.blockedWait = null;
       this.waitingClients.delete(c);
@@ -674,16 +695,25 @@ export class RedisNode {
    * One context and one effects list per node, reused by every data command: the hot path
    * allocates no closure per command.
    */
-  private readonly effects: string[][] = [];
+  // effects[0, effectsCount): the arrays keep their capacity between commands (`length = 0`
+  // would drop it, and every command would grow them anew).
+  private readonly effects: (string[] | null)[] = [];
   private readonly effectsDb: number[] = [];
+  private effectsCount = 0;
   private readonly dataCtx: DataContext = {
     ks: null as unknown as Keyspace, // set per command (the node's keyspace can be replaced)
     db: 0,
     nowMs: 0,
     view: 'master',
     propagate: (argv: string[]) => {
-      this.effects.push(argv);
-      this.effectsDb.push(this.dataCtx.db);
+      const i = this.effectsCount++;
+      if (i < this.effects.length) {
+        this.effects[i] = argv;
+        this.effectsDb[i] = this.dataCtx.db;
+      } else {
+        this.effects.push(argv);
+        this.effectsDb.push(this.dataCtx.db);
+      }
     },
   };
 
@@ -695,18 +725,19 @@ export class RedisNode {
    * proxies its master's stream instead.
    */
   private propagatePending(): void {
+    const count = this.effectsCount;
+    if (count === 0) return;
     const effects = this.effects;
-    if (effects.length === 0) return;
-    this.dirty += effects.length;
-    if (this.aofOn) for (let i = 0; i < effects.length; i++) feedAof(this, this.effectsDb[i]!, effects[i]!);
+    this.effectsCount = 0;
+    this.dirty += count;
+    if (this.aofOn) for (let i = 0; i < count; i++) feedAof(this, this.effectsDb[i]!, effects[i]!);
     if (!this.isReplica) {
-      const wrap = effects.length > 1;
+      const wrap = count > 1;
       if (wrap) master.feedCommand(this, this.effectsDb[0]!, ['MULTI']);
-      for (let i = 0; i < effects.length; i++) master.feedCommand(this, this.effectsDb[i]!, effects[i]!);
+      for (let i = 0; i < count; i++) master.feedCommand(this, this.effectsDb[i]!, effects[i]!);
       if (wrap) master.feedCommand(this, -1, ['EXEC']);
     }
-    effects.length = 0;
-    this.effectsDb.length = 0;
+    for (let i = 0; i < count; i++) effects[i] = null;
   }
 
   /** A full snapshot of the dataset as RDB bytes, with the replication aux fields (rdbPopulateSaveInfo). */

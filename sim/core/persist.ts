@@ -10,7 +10,6 @@
  */
 import type { RedisNode } from './node.ts';
 import { readRdb, RdbFormatError } from './rdb.ts';
-import type { RdbContents } from './rdb.ts';
 import { createBacklog, feedCommand, freeBacklog } from './master.ts';
 
 export function saveRdbToDisk(n: RedisNode): void {
@@ -22,10 +21,11 @@ export function saveRdbToDisk(n: RedisNode): void {
 /**
  * rdbLoadRio(): a SELECTDB at or past `databases` is fatal ("FATAL: Data file was created with a
  * Redis server configured to handle more than N databases. Exiting", then exit(1)), at boot and
- * for a replica's full sync alike. True if the process is exiting.
+ * for a replica's full sync alike. `highestDb`: the highest database holding a key in the file
+ * (-1: none). True if the process is exiting.
  */
-export function exitIfTooManyDatabases(n: RedisNode, contents: RdbContents): boolean {
-  if (!contents.dbs.some((d) => d.db >= n.ks.databases)) return false;
+export function exitIfTooManyDatabases(n: RedisNode, highestDb: number): boolean {
+  if (highestDb < n.ks.databases) return false;
   if (n.host.tracing) {
     n.host.trace({ kind: 'note', node: n.name, text: `FATAL: Data file was created with a Redis server configured to handle more than ${n.ks.databases} databases. Exiting` });
   }
@@ -59,7 +59,7 @@ export function loadRdbFromDisk(n: RedisNode): LoadedFile | null {
     if (n.host.tracing) n.host.trace({ kind: 'note', node: n.name, text: `could not load ${n.config.dbfilename}: ${e.message}; starting empty` });
     return null;
   }
-  if (exitIfTooManyDatabases(n, contents)) return null;
+  if (exitIfTooManyDatabases(n, contents.dbs.reduce((m, d) => Math.max(m, d.db), -1))) return null;
   const aux = new Map(contents.aux);
   const replId = aux.get('repl-id');
   const replOffset = Number(aux.get('repl-offset') ?? -1);

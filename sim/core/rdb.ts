@@ -69,6 +69,15 @@ const MODULE_OPCODE_STRING = 5;
 // Writing.
 
 /** An append-only byte buffer that doubles when full (sized up front by writeRdb, so it rarely does). */
+/** Node's Buffer methods behind write(s, at, 'latin1') and toString('latin1', start, end). */
+interface LatinBuffer extends Buffer {
+  latin1Write(s: string, at: number, length: number): number;
+  latin1Slice(start: number, end: number): string;
+}
+/** Node has them; the browser lab's `buffer` package does not (it gets write/toString). */
+const nodeLatin1 = typeof (Buffer.prototype as Partial<LatinBuffer>).latin1Write === 'function' &&
+  typeof (Buffer.prototype as Partial<LatinBuffer>).latin1Slice === 'function';
+
 class Writer {
   buf: Buffer;
   at = 0;
@@ -99,13 +108,15 @@ class Writer {
       for (let j = 0; j < len; j++) buf[at++] = s.charCodeAt(j);
       this.at = at;
     } else {
-      this.at += this.buf.write(s, this.at, 'latin1');
+      // Buffer#latin1Write, what write(s, at, 'latin1') calls after parsing its arguments.
+      this.at += nodeLatin1 ? (this.buf as LatinBuffer).latin1Write(s, this.at, len) : this.buf.write(s, this.at, 'latin1');
     }
   }
 
   /** rdbSaveLen(): 6-bit, 14-bit, 32-bit big-endian or 64-bit big-endian length. */
   len(n: number): void {
-    assert(Number.isSafeInteger(n) && n >= 0, `rdb: bad length ${n}`);
+    // The message is built only on failure: this runs twice per key.
+    if (!(Number.isSafeInteger(n) && n >= 0)) assert(false, `rdb: bad length ${n}`);
     this.room(9);
     if (n < 1 << 6) {
       this.buf[this.at++] = n;
@@ -152,54 +163,88 @@ class Writer {
 
   /** rdbSaveMillisecondTime(): int64 little-endian. */
   int64LE(v: number | bigint): void {
-    assert(typeof v === 'bigint' || Number.isSafeInteger(v), `rdb: bad time ${v}`);
+    if (!(typeof v === 'bigint' || Number.isSafeInteger(v))) assert(false, `rdb: bad time ${v}`);
     this.room(8);
     this.buf.writeBigInt64LE(BigInt(v), this.at);
     this.at += 8;
   }
 }
 
+/**
+ * One database as writeRdbFrom() reads it: its key and expiry counts (RESIZEDB) and a walk over
+ * its keys in order. A walk by callback, not an array of entries: the BGSAVE of a 1M-key dataset
+ * then allocates nothing per key (rdbSnapshot walks the keyspace's Maps directly).
+ */
+export interface RdbDbSource {
+  readonly db: number;
+  readonly keys: number;
+  readonly expires: number;
+  forEach(visit: (key: string, value: string, expireAtMs: number, expireAtBig: bigint | undefined) => void): void;
+}
+
 /** The RDB file Redis 7.0 would write for this dataset (without LZF compression). */
 export function writeRdb(contents: RdbContents): Buffer {
   // An upper bound of the file's size, so the buffer never grows (each growth copied the whole
-  // file so far): per key at most an expiry (9 bytes), a type byte, two 9-byte lengths.
-  let bound = 64 + 8;
-  for (const [key, value] of contents.aux) bound += 1 + 18 + key.length + value.length;
+  // file so far).
+  let dataBytes = 0;
+  const sources: RdbDbSource[] = [];
   for (const db of contents.dbs) {
-    bound += 1 + 9 + 1 + 18;
-    for (const e of db.entries) bound += 9 + 1 + 18 + e.key.length + e.value.length;
+    let expires = 0;
+    for (const e of db.entries) {
+      dataBytes += e.key.length + e.value.length;
+      if (e.expireAtMs !== -1) expires++;
+    }
+    sources.push({
+      db: db.db, keys: db.entries.length, expires,
+      forEach: (visit) => { for (const e of db.entries) visit(e.key, e.value, e.expireAtMs, e.expireAtBig); },
+    });
   }
+  return writeRdbFrom(contents.aux, sources, dataBytes);
+}
+
+/**
+ * writeRdb() over databases given as walks; `dataBytes` is at least the sum of every key's and
+ * value's length (Keyspace.totalBytes()), for the size bound.
+ */
+export function writeRdbFrom(aux: ReadonlyArray<readonly [string, string]>, dbs: readonly RdbDbSource[], dataBytes: number): Buffer {
+  // Per key at most an expiry (9 bytes), a type byte, two 9-byte lengths.
+  let bound = 64 + 8 + dataBytes;
+  for (const [key, value] of aux) bound += 1 + 18 + key.length + value.length;
+  for (const db of dbs) bound += 1 + 9 + 1 + 18 + db.keys * (9 + 1 + 18);
   const w = new Writer(bound);
   w.latin1(`REDIS${String(RDB_VERSION).padStart(4, '0')}`);
-  for (const [key, value] of contents.aux) {
+  for (const [key, value] of aux) {
     w.byte(OPCODE_AUX);
     w.string(key);
     w.string(value);
   }
   const seenDbs = new Set<number>();
-  for (const db of contents.dbs) {
+  // rdbSaveKeyValuePair(): expire, then type, key, value. No IDLE/FREQ: maxmemory-policy noeviction.
+  let expiresSeen = 0;
+  const visit = (key: string, value: string, expireAtMs: number, expireAtBig: bigint | undefined): void => {
+    if (expireAtMs !== -1) {
+      expiresSeen++;
+      // Any int64, as rdbSaveMillisecondTime() writes it: a writable replica may hold a past time.
+      w.byte(OPCODE_EXPIRETIME_MS);
+      w.int64LE(expireAtBig ?? expireAtMs);
+    }
+    w.byte(TYPE_STRING);
+    w.string(key);
+    w.string(value);
+  };
+  for (const db of dbs) {
     assert(Number.isSafeInteger(db.db) && db.db >= 0, `writeRdb: bad db number ${db.db}`);
     assert(!seenDbs.has(db.db), `writeRdb: db ${db.db} listed twice`);
     seenDbs.add(db.db);
-    if (db.entries.length === 0) continue; // rdbSaveDb() skips empty databases.
+    if (db.keys === 0) continue; // rdbSaveDb() skips empty databases.
     w.byte(OPCODE_SELECTDB);
     w.len(db.db);
-    let expires = 0;
-    for (const e of db.entries) if (e.expireAtMs !== -1) expires++;
     w.byte(OPCODE_RESIZEDB);
-    w.len(db.entries.length);
-    w.len(expires);
-    for (const e of db.entries) {
-      // rdbSaveKeyValuePair(): expire, then type, key, value. No IDLE/FREQ: maxmemory-policy noeviction.
-      if (e.expireAtMs !== -1) {
-        // Any int64, as rdbSaveMillisecondTime() writes it: a writable replica may hold a past time.
-        w.byte(OPCODE_EXPIRETIME_MS);
-        w.int64LE(e.expireAtBig ?? e.expireAtMs);
-      }
-      w.byte(TYPE_STRING);
-      w.string(e.key);
-      w.string(e.value);
-    }
+    w.len(db.keys);
+    w.len(db.expires);
+    expiresSeen = 0;
+    db.forEach(visit);
+    if (expiresSeen !== db.expires) assert(false, `writeRdb: db ${db.db} announced ${db.expires} expires, holds ${expiresSeen}`);
   }
   w.byte(OPCODE_EOF);
   const crc = new Crc64().update(w.buf, 0, w.at);
@@ -227,13 +272,20 @@ class Reader {
     return this.buf[this.at++]!;
   }
 
-  /** rdbLoadLenByRef(): a length, or (encoded = true) a special string encoding number. */
-  lenOrEncoding(what: string): { value: number; encoded: boolean } {
+  /** Set by lenOrEncoding(): the value read is a special string encoding, not a length. */
+  encoded = false;
+
+  /**
+   * rdbLoadLenByRef(): a length, or (then `encoded` is true) a special string encoding number.
+   * A field rather than a returned object: this runs twice per key.
+   */
+  lenOrEncoding(what: string): number {
     const b = this.byte(what);
+    this.encoded = false;
     switch (b >>> 6) {
-      case 3: return { value: b & 0x3f, encoded: true };
-      case 0: return { value: b & 0x3f, encoded: false };
-      case 1: return { value: ((b & 0x3f) << 8) | this.byte(what), encoded: false };
+      case 3: this.encoded = true; return b & 0x3f;
+      case 0: return b & 0x3f;
+      case 1: return ((b & 0x3f) << 8) | this.byte(what);
       default:
         break;
     }
@@ -241,30 +293,32 @@ class Reader {
       this.need(4, what);
       const v = this.buf.readUInt32BE(this.at);
       this.at += 4;
-      return { value: v, encoded: false };
+      return v;
     }
     if (b === LEN_64BIT) {
       this.need(8, what);
       const v = this.buf.readBigUInt64BE(this.at);
       this.at += 8;
       if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new RdbFormatError(`length ${v} too large in ${what}`);
-      return { value: Number(v), encoded: false };
+      return Number(v);
     }
     throw new RdbFormatError(`Unknown length encoding ${b >>> 6} in rdbLoadLen() (${what}, byte 0x${b.toString(16)})`);
   }
 
   len(what: string): number {
-    const { value, encoded } = this.lenOrEncoding(what);
-    if (encoded) throw new RdbFormatError(`unexpected string encoding where a length was expected (${what})`);
+    const value = this.lenOrEncoding(what);
+    if (this.encoded) throw new RdbFormatError(`unexpected string encoding where a length was expected (${what})`);
     return value;
   }
 
   /** rdbGenericLoadStringObject(): raw, integer-encoded or LZF-compressed, as a binary string. */
   string(what: string): string {
-    const { value, encoded } = this.lenOrEncoding(what);
-    if (!encoded) {
+    const value = this.lenOrEncoding(what);
+    if (!this.encoded) {
       this.need(value, what);
-      const s = this.buf.toString('latin1', this.at, this.at + value);
+      // Buffer#latin1Slice, what toString('latin1', start, end) calls after checking its arguments.
+      const end = this.at + value;
+      const s = nodeLatin1 ? (this.buf as LatinBuffer).latin1Slice(this.at, end) : this.buf.toString('latin1', this.at, end);
       this.at += value;
       return s;
     }
@@ -335,8 +389,43 @@ function skipModuleAux(r: Reader): void {
   }
 }
 
-/** Parse an RDB file. Throws RdbFormatError on anything we cannot load. */
+/**
+ * Where parseRdb() puts each key: `entry` returns false when `db` already holds `key` (the file
+ * is refused: rdbLoadRio()'s "Duplicated key found in RDB file").
+ */
+export interface RdbSink {
+  entry(db: number, key: string, value: string, expireAtMs: number, expireAtBig: bigint | undefined): boolean;
+}
+
+/** Parse an RDB file into RdbContents. Throws RdbFormatError on anything we cannot load. */
 export function readRdb(bytes: Uint8Array): RdbContents {
+  const dbs: RdbDb[] = [];
+  const dbsByNumber = new Map<number, { db: RdbDb; keys: Set<string> }>();
+  let last: { db: RdbDb; keys: Set<string> } | null = null;
+  const aux = parseRdb(bytes, {
+    entry(db, key, value, expireAtMs, expireAtBig) {
+      let d = last !== null && last.db.db === db ? last : dbsByNumber.get(db);
+      if (d === undefined) {
+        d = { db: { db, entries: [] }, keys: new Set() };
+        dbsByNumber.set(db, d);
+        dbs.push(d.db);
+      }
+      last = d;
+      if (d.keys.has(key)) return false;
+      d.keys.add(key);
+      d.db.entries.push(expireAtBig === undefined ? { key, value, expireAtMs } : { key, value, expireAtMs, expireAtBig });
+      return true;
+    },
+  });
+  return { aux, dbs };
+}
+
+/**
+ * Parse an RDB file, handing each key to `sink` as it is read (no array of entries: a replica
+ * loads 1M keys straight into its new dataset). Returns the AUX fields in file order. Throws
+ * RdbFormatError on anything we cannot load; `sink` may have received keys by then.
+ */
+export function parseRdb(bytes: Uint8Array, sink: RdbSink): Array<[string, string]> {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   const r = new Reader(buf);
   r.need(9, 'the signature');
@@ -346,18 +435,7 @@ export function readRdb(bytes: Uint8Array): RdbContents {
   if (version < 1 || version > RDB_VERSION) throw new RdbFormatError(`Can't handle RDB format version ${versionText}`);
   r.at = 9;
 
-  const contents: RdbContents = { aux: [], dbs: [] };
-  const dbsByNumber = new Map<number, { db: RdbDb; keys: Set<string> }>();
-  const selectDb = (n: number): { db: RdbDb; keys: Set<string> } => {
-    let d = dbsByNumber.get(n);
-    if (d === undefined) {
-      d = { db: { db: n, entries: [] }, keys: new Set() };
-      dbsByNumber.set(n, d);
-      contents.dbs.push(d.db);
-    }
-    return d;
-  };
-  let current: { db: RdbDb; keys: Set<string> } | null = null;
+  const aux: Array<[string, string]> = [];
   let currentDb = 0;
   let expireAtMs = -1; // Set by an expire opcode for the next key only.
   let expireAtBig: bigint | undefined; // Its exact value beyond ±2^53.
@@ -381,12 +459,12 @@ export function readRdb(bytes: Uint8Array): RdbContents {
       }
       case OPCODE_FREQ: r.skip(1, 'FREQ'); continue; // LFU counter: we do not evict.
       case OPCODE_IDLE: r.len('IDLE'); continue; // LRU idle time: we do not evict.
-      case OPCODE_SELECTDB: currentDb = r.len('SELECTDB'); current = null; continue;
+      case OPCODE_SELECTDB: currentDb = r.len('SELECTDB'); continue;
       case OPCODE_RESIZEDB: r.len('RESIZEDB db size'); r.len('RESIZEDB expires size'); continue;
       case OPCODE_AUX: {
         const key = r.string('AUX key');
         const value = r.string('AUX value');
-        contents.aux.push([key, value]);
+        aux.push([key, value]);
         continue;
       }
       case OPCODE_MODULE_AUX: skipModuleAux(r); continue;
@@ -413,15 +491,12 @@ export function readRdb(bytes: Uint8Array): RdbContents {
           }
         }
         if (r.at !== buf.length) throw new RdbFormatError(`${buf.length - r.at} bytes after the end of the RDB`);
-        return contents;
+        return aux;
       }
       case TYPE_STRING: {
         const key = r.string('a key');
         const value = r.string('a string value');
-        if (current === null) current = selectDb(currentDb);
-        if (current.keys.has(key)) throw new RdbFormatError(`RDB has duplicated key '${key}' in DB ${currentDb}`);
-        current.keys.add(key);
-        current.db.entries.push(expireAtBig === undefined ? { key, value, expireAtMs } : { key, value, expireAtMs, expireAtBig });
+        if (!sink.entry(currentDb, key, value, expireAtMs, expireAtBig)) throw new RdbFormatError(`RDB has duplicated key '${key}' in DB ${currentDb}`);
         expireAtMs = -1;
         expireAtBig = undefined;
         continue;

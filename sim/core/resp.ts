@@ -309,6 +309,8 @@ export class CommandParser {
   private argv: string[] = [];
   /** Bytes of the current, incomplete command already consumed from the buffer. */
   private partialBytes = 0;
+  /** The last argv[0] decoded (commandName()). */
+  private lastName = '';
 
   constructor(options: CommandParserOptions = {}) {
     this.protoMaxBulkLenBytes = options.protoMaxBulkLenBytes ?? PROTO_MAX_BULK_LEN_BYTES;
@@ -347,12 +349,29 @@ export class CommandParser {
       if (this.bulkLen === -1 && !this.readBulkLength()) return null;
       // Not enough data yet (+2 for the trailing \r\n)?
       if (rx.length < this.bulkLen + 2) return null;
-      this.argv.push(rx.latin1(rx.start, rx.start + this.bulkLen));
+      this.argv.push(this.argv.length === 0 ? this.commandName(rx.start, this.bulkLen) : rx.latin1(rx.start, rx.start + this.bulkLen));
       this.consume(this.bulkLen + 2); // Like Redis, the two bytes after the bulk are not checked.
       this.bulkLen = -1;
       this.multibulkLeft--;
     }
     return this.complete();
+  }
+
+  /**
+   * argv[0] of a multibulk: the same string as the last command's when the bytes are the same (a
+   * stream of SETs decodes "SET" once, and the command table's lookup finds its hash cached).
+   */
+  private commandName(from: number, len: number): string {
+    const last = this.lastName;
+    if (len === last.length && len <= 32) {
+      const buf = this.rx.buf;
+      let i = 0;
+      while (i < len && buf[from + i] === last.charCodeAt(i)) i++;
+      if (i === len) return last;
+    }
+    const name = this.rx.latin1(from, from + len);
+    if (len <= 32) this.lastName = name;
+    return name;
   }
 
   private consume(n: number): void {

@@ -325,11 +325,20 @@ function debugPopulate(n: RedisNode, c: Client, argv: string[]): void {
   if (size === null || size < 0) return n.addReply(c, err('ERR value is out of range, must be positive'));
   // Divergence: Redis allocates any size; a JS string holds at most STRING_LENGTH_MAX bytes.
   if (size > STRING_LENGTH_MAX) return n.addReply(c, errStringTooLong);
+  // A sized value is cut from a zero-filled scratch buffer: one flat string per key, where
+  // `text + '\0'.repeat(..)` made a rope that every later read (RDB save, digest) flattened
+  // into a second copy.
+  const scratch = size === 0 ? null : Buffer.alloc(size);
   for (let j = 0; j < count; j++) {
     const key = `${prefix}:${j}`;
     if (n.ks.get(c.db, key) !== undefined) continue;
     const text = `value:${j}`;
-    const value = size === 0 ? text : (text + '\0'.repeat(Math.max(0, size - text.length))).slice(0, size);
+    let value = text;
+    if (scratch !== null) {
+      const wrote = scratch.write(text, 0, 'latin1');
+      value = scratch.toString('latin1', 0, size);
+      scratch.fill(0, 0, wrote);
+    }
     n.ks.set(c.db, key, value, -1);
   }
   n.addReply(c, OK);

@@ -88,6 +88,12 @@ export class ShardedMap<K, V> {
     return 1 + this.rest.length;
   }
 
+  /** Every entry in insertion order, without an [key, value] array per entry (Map.forEach). */
+  forEach(visit: (value: V, key: K) => void): void {
+    this.first.forEach(visit);
+    for (let i = 0; i < this.rest.length; i++) this.rest[i]!.forEach(visit);
+  }
+
   *entries(): IterableIterator<[K, V]> {
     yield* this.first.entries();
     for (let i = 0; i < this.rest.length; i++) yield* this.rest[i]!.entries();

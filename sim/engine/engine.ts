@@ -29,7 +29,8 @@ export class Timer implements Scheduled {
 
   constructor(
     private readonly engine: Engine,
-    readonly atUs: number,
+    /** When it runs; moves only when Engine.scheduleAgainAt() re-arms a fired timer. */
+    public atUs: number,
     readonly action: () => void,
   ) {}
 
@@ -77,6 +78,22 @@ export class Engine {
     if (!Number.isSafeInteger(atUs)) assert(false, `Engine.scheduleAt: atUs ${atUs} is not an integer`);
     if (atUs < this.clockUs) assert(false, `Engine.scheduleAt: atUs ${atUs} is before now ${this.clockUs}`);
     const timer = new Timer(this, atUs, action);
+    this.queue.push(timer);
+    return timer;
+  }
+
+  /**
+   * scheduleAt() for the same action again, reusing `timer`, which must have fired (so it is no
+   * longer queued and nobody can cancel it by mistake): an action that re-arms itself event after
+   * event (a pipe's next delivery, a load's next write) allocates no timer per event. The order is
+   * exactly a new timer's (it gets the next sequence number).
+   */
+  scheduleAgainAt(timer: Timer, atUs: number): Timer {
+    if (timer.state !== 'fired') assert(false, `Engine.scheduleAgainAt: the timer is ${timer.state}`);
+    if (!Number.isSafeInteger(atUs)) assert(false, `Engine.scheduleAgainAt: atUs ${atUs} is not an integer`);
+    if (atUs < this.clockUs) assert(false, `Engine.scheduleAgainAt: atUs ${atUs} is before now ${this.clockUs}`);
+    timer.atUs = atUs;
+    timer.state = 'pending';
     this.queue.push(timer);
     return timer;
   }

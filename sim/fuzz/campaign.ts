@@ -9,7 +9,8 @@
  * the unsharded campaign, and each seed gives the same run wherever it runs. With
  * `checkDeterminism` each seed runs twice (determinism.ts) and a trace difference fails it.
  *
- * Simplification: runs are sequential on one thread; worker threads come later (issue 4).
+ * runCampaign runs sequentially on one thread; `psync-sim fuzz --workers N` deals run indices to
+ * worker threads instead (sim/cli/fuzz.ts), each calling campaignRun().
  */
 import { assert } from '../assert.ts';
 import { fuzzOne } from './run.ts';
@@ -19,6 +20,7 @@ import type { FuzzOptions } from './generate.ts';
 import type { CauseKind } from '../clients/ledger.ts';
 import { runVariants } from './variants.ts';
 import { summarize } from '../scenario/variants.ts';
+import { median, percentile } from '../stats.ts';
 import type { RunFigures, Variant, VariantSummary } from '../scenario/variants.ts';
 
 /** A row of the campaign's variant table: compare's row without the per-run figures. */
@@ -31,7 +33,7 @@ export interface LossSummary {
   readonly lost: number;
   /** Runs that ended without a single master (their losses are not judged). */
   readonly unjudged: number;
-  /** Lost writes per judged run. */
+  /** Lost writes per judged run: median and p95 as sim/stats.ts defines them (the same as compare's). */
   readonly perRun: { readonly median: number; readonly p95: number; readonly max: number; readonly runsWithLoss: number };
   readonly byCause: Record<CauseKind, number>;
   /** How many judged runs lost 0, 1-10, 11-100, 101-1000, over 1000 writes (LOSS_RANGES). */
@@ -157,13 +159,12 @@ export class CampaignTally {
     const variants = this.figures.length > 0 ? { variants: this.figures.map((f) => variantRow(f.variant, f.runs)) } : {};
     if (this.lossRuns === 0) return { ...base, ...variants };
     const sorted = [...this.lostPerRun].sort((a, b) => a - b);
-    const at = (q: number): number => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!);
     const losses: LossSummary = {
       runs: this.lossRuns,
       acked: this.acked,
       lost: sorted.reduce((a, b) => a + b, 0),
       unjudged: this.unjudged,
-      perRun: { median: at(0.5), p95: at(0.95), max: sorted.length ? sorted[sorted.length - 1]! : 0, runsWithLoss: sorted.filter((n) => n > 0).length },
+      perRun: { median: median(sorted), p95: percentile(sorted, 95), max: sorted.length ? sorted[sorted.length - 1]! : 0, runsWithLoss: sorted.filter((n) => n > 0).length },
       byCause: { ...this.byCause },
       runsByLost: LOSS_RANGES.map(([, hi], i) => sorted.filter((n) => n <= hi && (i === 0 || n > LOSS_RANGES[i - 1]![1])).length),
       runsByCause: { ...this.runsByCause },
@@ -187,12 +188,21 @@ export function runCampaign(o: CampaignOptions, hooks: CampaignHooks = {}): Camp
   const tally = new CampaignTally(o.variants);
   for (let index = o.shardIndex; o.runs === null || index < o.runs; index += o.shardCount) {
     if (hooks.shouldStop?.()) break;
-    const seed = runSeed(o.seed, index);
-    const r0 = o.checkDeterminism === true ? fuzzTwice(seed, o.fixed) : fuzzOne(seed, o.fixed);
-    // Variants run here, after their base, in the same worker: deterministic, and no extra jobs.
-    const r = o.variants !== undefined && o.variants.length > 0 ? { ...r0, variantRuns: runVariants(r0, o.variants) } : r0;
+    const r = campaignRun(o, index);
     tally.add(r);
     hooks.onResult?.(r, index);
   }
   return tally.summary();
+}
+
+/**
+ * Run `index` of campaign `o` (its seed is runSeed(o.seed, index)): once, or twice with
+ * checkDeterminism, then under every variant. The same result on any thread, in any order: the
+ * worker threads (sim/cli/fuzz.ts) are dealt run indices and call this.
+ */
+export function campaignRun(o: CampaignOptions, index: number): FuzzResult {
+  const seed = runSeed(o.seed, index);
+  const r0 = o.checkDeterminism === true ? fuzzTwice(seed, o.fixed) : fuzzOne(seed, o.fixed);
+  // Variants run here, after their base, in the same worker: deterministic, and no extra jobs.
+  return o.variants !== undefined && o.variants.length > 0 ? { ...r0, variantRuns: runVariants(r0, o.variants) } : r0;
 }

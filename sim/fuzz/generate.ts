@@ -70,6 +70,11 @@ const sentinelNames = (n: number): string[] => Array.from({ length: n }, (_, i) 
 /** Builds one story: the belief, the agenda, and the body in time order. */
 class StoryBuilder {
   private readonly rng: Rng;
+  /**
+   * With sentinels and clients: whether each load follows the sentinels (`load @mymaster ... from
+   * c1`) or stays pinned to the believed master. Its own stream, so every other story is unchanged.
+   */
+  private readonly followRng: Rng | null;
   private readonly nodes: string[];
   /** s1 .. sN with sentinels, else empty. */
   private readonly sentinels: string[];
@@ -97,6 +102,7 @@ class StoryBuilder {
 
   constructor(private readonly seed: string, private readonly o: FuzzOptions) {
     this.rng = new RandomStreams(`fuzz:${seed}`).stream('story');
+    this.followRng = o.sentinels === true && o.clients === true ? new RandomStreams(`fuzz:${seed}`).stream('story/follow') : null;
     this.nodes = nodeNames(o.nodeCount);
     this.sentinels = o.sentinels === true ? sentinelNames(o.sentinelCount!) : [];
   }
@@ -212,8 +218,17 @@ class StoryBuilder {
       const overUs = this.rng.int((startUs + o.faultPhaseUs - atUs) / MS + 1) * MS;
       // With clients, every other burst asks WAIT for every other node (the promise the ledger checks).
       const wait = i % 2 === 1 ? { wait: { replicas: o.nodeCount - 1, timeoutMs: 100 } } : {};
-      this.schedule(atUs, () => this.add(o.clients === true ? { ...this.load(this.master, per, overUs), ...wait, from: 'c1' } : this.load(this.master, per, overUs)));
+      this.schedule(atUs, () => this.add(o.clients === true ? { ...this.load(this.loadTarget(), per, overUs), ...wait, from: 'c1' } : this.load(this.master, per, overUs)));
     }
+  }
+
+  /**
+   * Where a client's load goes: the believed master, or (half the loads with sentinels) wherever
+   * the sentinels say `mymaster` is, asked again after every failover, as a client following the
+   * sentinels does (sim/clients/sentinel-resolver.ts).
+   */
+  private loadTarget(): string {
+    return this.followRng !== null && this.followRng.chance(0.5) ? `@${FUZZ_MASTER_NAME}` : this.master;
   }
 
   // --- the agenda and the belief ---------------------------------------------------------------

@@ -262,9 +262,15 @@ function validateOptions(o: FuzzOptions): void {
   }
 }
 
-/** The options as `# key: value` lines, for the top of a failure's `.scn` file. */
-export function optionsComment(seed: string, o: FuzzOptions, kindsUsed: readonly FaultKind[]): string {
-  const lines = [`# psync-sim fuzz --seed ${seed}`, '# options drawn from the seed:'];
+/**
+ * The top of a failure's `.scn` file: which fuzz run it is, with `file` the command that replays
+ * it exactly (the run's `--bug` flags included), then the options as `# key: value` lines.
+ */
+export function optionsComment(seed: string, o: FuzzOptions, kindsUsed: readonly FaultKind[], file?: string): string {
+  const bugFlags = o.bugs.map((b) => ` --bug ${b}`).join('');
+  const lines = [`# psync-sim fuzz run ${seed}${bugFlags}`];
+  if (file !== undefined) lines.push(`# replay: psync-sim run ${file}${bugFlags} --trace`);
+  lines.push('# options drawn from the seed:');
   for (const [k, v] of Object.entries(o)) lines.push(`#   ${k}: ${Array.isArray(v) ? v.join(' ') : String(v)}`);
   lines.push(`#   (fault kinds used: ${kindsUsed.join(' ') || 'none'})`);
   return lines.join('\n') + '\n';

@@ -135,6 +135,8 @@ export const SENTINEL_COVERAGE_KEYS = [
   'sentinel: +tilt',
   'sentinel: -tilt',
   'sentinel: SIMULATE-FAILURE exit',
+  'client: master found through the sentinels (load @mymaster)',
+  'client: followed the sentinels to a new master',
 ] as const;
 
 /** The sentinel paths a clean `--sentinels` campaign must hit (issue 8). */
@@ -170,6 +172,8 @@ export class CoverageSink {
   /** Every sentinel seen (by its events), and when each was last restarted. */
   private readonly sentinelNames = new Set<string>();
   private readonly restartedSentinels = new Map<string, number>();
+  /** Per client following the sentinels, the first address they named for its master. */
+  private readonly firstResolved = new Map<string, string>();
 
   readonly sink = (s: Stamped): void => {
     this.ring[this.count++ % RING_EVENTS] = s;
@@ -220,6 +224,7 @@ export class CoverageSink {
         if (e.why.startsWith('client-output-buffer-limit')) cov.add('output-buffer disconnect');
         return;
       case 'note':
+        if (e.text.startsWith('sentinel ')) this.mapResolved(e.node, e.text);
         if (e.text.startsWith('failover state ')) {
           const t = e.text;
           if (t.startsWith('failover state waiting-for-sync')) cov.add('failover: waiting-for-sync');
@@ -236,6 +241,16 @@ export class CoverageSink {
       default:
         return; // Most events show no protocol path of their own.
     }
+  }
+
+  /** A client's `sentinel S says NAME is at HOST:PORT` (sim/clients/sentinel-resolver.ts). */
+  private mapResolved(client: string, text: string): void {
+    const m = /^sentinel \S+ says \S+ is at (\S+)$/.exec(text);
+    if (m === null) return;
+    this.coverage.add('client: master found through the sentinels (load @mymaster)');
+    const first = this.firstResolved.get(client);
+    if (first === undefined) this.firstResolved.set(client, m[1]!);
+    else if (first !== m[1]) this.coverage.add('client: followed the sentinels to a new master');
   }
 
   private mapSentinel(atUs: number, node: string, event: string, payload: string, reason: string, epoch: number): void {
@@ -318,7 +333,8 @@ export function executeGenerated(seed: string, scenario: Scenario, options: Fuzz
     const file = as?.file ?? `${fileStem(seed)}.scn`;
     const source = (as?.header ?? fileHeader(seed, options, faultKindsUsed)) + text;
     const sink = trace === undefined ? cov.sink : (st: Stamped): void => { cov.sink(st); trace(st); };
-    const r = runScenario(parseScenario(source, file), { trace: sink, file, source, bugs: options.bugs });
+    // Only failed checks are reported: a passing check's detail is not computed (passedDetails).
+    const r = runScenario(parseScenario(source, file), { trace: sink, file, source, bugs: options.bugs, passedDetails: false });
     checks = r.checks;
     nodesInfo = r.nodesInfo;
     virtualUs = r.virtualUs;
@@ -330,7 +346,9 @@ export function executeGenerated(seed: string, scenario: Scenario, options: Fuzz
     }
   } catch (e) {
     const what = e instanceof AssertionError ? 'assertion failed (a psync-sim bug)' : `exception ${(e as Error)?.name ?? typeof e}`;
-    const stack = e instanceof Error ? (e.stack ?? e.message) : String(e);
+    const full = e instanceof Error ? (e.stack ?? e.message) : String(e);
+    // A stack starts with `Name: message` and `what` names the error already: say it once.
+    const stack = e instanceof Error && full.startsWith(`${e.name}: `) ? full.slice(e.name.length + 2) : full;
     return { ...base, ok: false, failure: { kind: 'crash', detail: `${what}: ${stack}\n${tail(cov)}` }, virtualUs, events };
   }
   const broken = checks.find((c) => !c.ok && c.kind === 'invariant') ?? checks.find((c) => !c.ok);
@@ -372,5 +390,5 @@ export function scenarioFileText(r: FuzzResult): string {
 }
 
 function fileHeader(seed: string, o: FuzzOptions, kindsUsed: readonly FaultKind[]): string {
-  return optionsComment(seed, o, kindsUsed);
+  return optionsComment(seed, o, kindsUsed, `${fileStem(seed)}.scn`);
 }

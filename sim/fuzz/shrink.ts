@@ -16,22 +16,31 @@
  *      the same amount, so time never goes backwards), `at +DUR`, `run`, `pause`, load `over`
  *      and `within` bounds, down to a floor; halve load counts and value sizes, drop load TTLs;
  *      take a node out of a partition;
- *   5. drop header `config`, `link` and `disk` lines.
- * Every candidate is printed and parsed back before it is tried: one that the printer or parser
- * refuses (an `at` that would go back in time, a `$var` whose `let` went) is skipped without
- * spending a run, and so is one whose text was already tried. Everything here is a pure
- * function of the input and the answers of stillFails, so a shrink is deterministic.
+ *   5. drop header `config`, `link` and `disk` lines;
+ *   6. with sentinels: drop sentinels (with every step and line naming them) and `sentinel`
+ *      (sentinel.conf) lines.
+ * Every candidate is checked the way `psync-sim run` checks a file before it is tried: printed,
+ * parsed back, and set up by the executor with an empty body (validCandidate). One that any of
+ * them refuses (an `at` that would go back in time, a `$var` whose `let` went, a `load @mymaster`
+ * whose `sentinels` or `sentinel * monitor mymaster` line went, a `sentinel` directive naming a
+ * master nobody monitors any more) is skipped without spending a run, and so is one whose text
+ * was already tried; so every candidate adopted, and the `.min.scn`, is a file `run` accepts.
+ * Everything here is a pure function of the input and the answers of stillFails, so a shrink is
+ * deterministic (`shouldStop` aside: it ends a shrink early, keeping the smallest failure so far).
  *
  * Liveness failures need care: dropping a `heal` or shortening a `within` manufactures a
  * liveness failure from nothing. With `keepLivenessPhase`, the statements from the block of
  * the last bare `heal` on (the generator's liveness phase) are never dropped or shortened
  * (only a dropped node's own lines go), the node that phase makes master is never dropped, and
- * `within` bounds are left alone.
+ * `within` bounds are left alone, and sentinels and their lines are kept (fewer sentinels can
+ * lose the quorum a failover needs: a liveness failure from nothing).
  */
-import { assert, assertNever } from '../assert.ts';
+import { assert, assertNever, maybe } from '../assert.ts';
 import type { Predicate, Scenario, Statement } from '../scenario/ast.ts';
 import { parseScenario } from '../scenario/parser.ts';
 import { printScenario } from '../scenario/printer.ts';
+import { ScenarioError } from '../scenario/errors.ts';
+import { runScenario } from '../scenario/run.ts';
 import { executeGenerated, resultStem } from './run.ts';
 import type { FuzzFailure, FuzzResult } from './run.ts';
 
@@ -52,6 +61,8 @@ export interface ShrinkBudget {
   readonly keepLivenessPhase: boolean;
   /** Called after every candidate run. */
   readonly onProgress?: (p: ShrinkProgress) => void;
+  /** Asked before every candidate run; true ends the shrink with the smallest failure so far (SIGINT). */
+  readonly shouldStop?: () => boolean;
 }
 
 export const shrinkBudgetDefault: ShrinkBudget = { runsMax: 300, keepLivenessPhase: false };
@@ -62,6 +73,8 @@ export interface ShrinkResult {
   readonly runs: number;
   /** True when the budget ran out before a round changed nothing. */
   readonly exhausted: boolean;
+  /** True when shouldStop ended the shrink early: `scenario` is the smallest failure found by then. */
+  readonly interrupted: boolean;
   readonly statementsBefore: number;
   readonly statementsAfter: number;
   readonly nodesBefore: number;
@@ -86,6 +99,7 @@ export function shrinkScenario(scenario: Scenario, stillFails: (s: Scenario) => 
     scenario: s.current,
     runs: s.runs,
     exhausted: s.exhausted,
+    interrupted: s.interrupted,
     statementsBefore: scenario.body.length,
     statementsAfter: s.current.body.length,
     nodesBefore: scenario.nodes.length,
@@ -102,7 +116,8 @@ export function failureSignature(f: FuzzFailure): string {
   const first = f.detail.split('\n')[0] ?? '';
   switch (f.kind) {
     case 'invariant': {
-      const m = /invariant: (\S+)/.exec(first);
+      // The whole name: 'replica offset' and 'replication buffer' are two invariants.
+      const m = /invariant: (.+)$/.exec(first);
       return `invariant ${m?.[1] ?? first}`;
     }
     case 'liveness':
@@ -129,7 +144,7 @@ export interface ShrunkFailure extends ShrinkResult {
  * liveness phase (see the header). Returns null for a run that did not fail or failed by
  * nondeterminism, which no smaller scenario can be trusted to show.
  */
-export function shrinkFailure(r: FuzzResult, runsMax = shrinkBudgetDefault.runsMax, onProgress?: (p: ShrinkProgress) => void): ShrunkFailure | null {
+export function shrinkFailure(r: FuzzResult, runsMax = shrinkBudgetDefault.runsMax, onProgress?: (p: ShrinkProgress) => void, shouldStop?: () => boolean): ShrunkFailure | null {
   if (r.failure === undefined || r.failure.kind === 'nondeterminism') return null;
   const want = failureSignature(r.failure);
   // With a zoo bug on, a smaller scenario must also pass without the bug: it must show the bug,
@@ -142,7 +157,9 @@ export function shrinkFailure(r: FuzzResult, runsMax = shrinkBudgetDefault.runsM
     return x;
   };
   const keepLivenessPhase = r.failure.kind === 'liveness';
-  const out = shrinkScenario(r.scenario, (s) => fails(s) !== null, { runsMax, keepLivenessPhase, ...(onProgress !== undefined ? { onProgress } : {}) });
+  const out = shrinkScenario(r.scenario, (s) => fails(s) !== null, {
+    runsMax, keepLivenessPhase, ...(onProgress !== undefined ? { onProgress } : {}), ...(shouldStop !== undefined ? { shouldStop } : {}),
+  });
   // The file's header and title describe the shrunk story, not the run it came from; the last run
   // is made under that header, so the failure's line numbers are the `.min.scn` file's own.
   const story: Scenario = { ...out.scenario, title: shrunkTitle(r.seed, out.scenario) };
@@ -173,8 +190,9 @@ export function minFileHeader(r: FuzzResult, out: ShrinkResult, story: Scenario)
   const removed = out.statementsBefore - out.statementsAfter;
   const steps = storySteps(story);
   const lines = [
-    `# psync-sim fuzz --seed ${r.seed}${bugFlags}, shrunk: ${removed} of ${out.statementsBefore} body statements removed, ` +
-      `nodes ${out.nodesBefore} -> ${out.nodesAfter}, ${out.runs} runs${out.exhausted ? ' (budget spent)' : ''}`,
+    `# psync-sim fuzz run ${r.seed}${bugFlags}, shrunk: ${removed} of ${out.statementsBefore} body statements removed, ` +
+      `nodes ${out.nodesBefore} -> ${out.nodesAfter}, ${out.runs} runs` +
+      (out.interrupted ? ' (interrupted: the smallest failing story found by then)' : out.exhausted ? ' (budget spent)' : ''),
     `# replay: psync-sim run ${stem}.min.scn${bugFlags} --trace`,
     `# the run it was shrunk from, with every option drawn from the seed: ${stem}.scn`,
     `# nodes: ${story.nodes.map((n) => n.name).join(' ')}`,
@@ -223,6 +241,7 @@ class Shrinker {
   current: Scenario;
   runs = 0;
   exhausted = false;
+  interrupted = false;
   private readonly tried = new Set<string>();
 
   constructor(start: Scenario, private readonly stillFails: (s: Scenario) => boolean, private readonly budget: ShrinkBudget) {
@@ -238,6 +257,7 @@ class Shrinker {
       progress = this.ddmin((s) => this.steps(s)) || progress;
       progress = this.simplify() || progress;
       progress = this.dropHeaderLines() || progress;
+      progress = this.dropSentinels() || progress;
       if (!progress || this.exhausted) return;
     }
   }
@@ -248,13 +268,14 @@ class Shrinker {
       this.exhausted = true;
       return false;
     }
-    let text: string;
-    try {
-      text = printScenario(candidate);
-      parseScenario(text, 'shrink-candidate.scn');
-    } catch {
-      return false; // Not a scenario any file could hold: skip it for free.
+    if (this.budget.shouldStop?.() === true) {
+      // `exhausted` too, so every pass returns at once.
+      this.interrupted = true;
+      this.exhausted = true;
+      return false;
     }
+    const text = validCandidate(candidate);
+    if (text === null) return false; // Not a file `psync-sim run` would accept: skip it for free.
     if (this.tried.has(text)) return false;
     this.tried.add(text);
     this.runs++;
@@ -437,6 +458,45 @@ class Shrinker {
     }
     return progress;
   }
+
+  /**
+   * Pass 6: sentinels, then `sentinel` lines. Validation keeps what the rest needs: the last
+   * sentinel and the `monitor` line while a `load @NAME` or `settled NAME` names the master, the
+   * `monitor` line while another line configures that master.
+   */
+  private dropSentinels(): boolean {
+    if (this.budget.keepLivenessPhase) return false;
+    let progress = false;
+    for (let i = 0; i < (this.current.sentinels ?? []).length && !this.exhausted; ) {
+      if (this.attempt(removeSentinel(this.current, this.current.sentinels![i]!.name))) progress = true;
+      else i++;
+    }
+    for (let i = 0; i < (this.current.sentinelConfigs ?? []).length && !this.exhausted; ) {
+      if (this.attempt({ ...this.current, sentinelConfigs: this.current.sentinelConfigs!.filter((_, k) => k !== i) })) progress = true;
+      else i++;
+    }
+    return progress;
+  }
+}
+
+/**
+ * The candidate's text when `psync-sim run` would accept it as a file, else null: it prints,
+ * parses back (the parser's checks: `load @NAME` needs sentinels that monitor NAME, ...), and the
+ * executor sets it up (its start-up checks: config values, sentinel directives naming a master
+ * nobody monitors) with an empty body, so nothing runs.
+ */
+export function validCandidate(candidate: Scenario): string | null {
+  try {
+    const text = printScenario(candidate);
+    const parsed = parseScenario(text, 'shrink-candidate.scn');
+    runScenario({ ...parsed, body: [] }, { trace: null, file: 'shrink-candidate.scn', source: text });
+    return text;
+  } catch (e) {
+    // ScenarioError: refused by the parser or the executor's set-up. Anything else (the printer's
+    // assertions) refuses it too: a shrink never stops on a candidate.
+    maybe(e instanceof ScenarioError);
+    return null;
+  }
 }
 
 function isTime(st: Statement): boolean {
@@ -506,6 +566,17 @@ function predicateWithout(p: Predicate, node: string): Predicate | null {
     default:
       return assertNever(p);
   }
+}
+
+/** The scenario without sentinel `name`: its declaration, its `sentinel NAME ...` lines and every step naming it. */
+export function removeSentinel(s: Scenario, name: string): Scenario {
+  const body: Statement[] = [];
+  for (const st of s.body) {
+    const kept = statementWithout(st, name, () => false);
+    if (kept !== null) body.push(kept);
+  }
+  const sentinels = (s.sentinels ?? []).filter((n) => n.name !== name);
+  return { ...s, sentinels, sentinelConfigs: (s.sentinelConfigs ?? []).filter((c) => c.target !== name), body };
 }
 
 /** The scenario without `node`: its declaration and every line that names it. */

@@ -29,7 +29,7 @@ import { optionsComment } from './generate.ts';
 
 /** The header comments of a variant run's file: the options, then the variant. */
 function variantHeader(base: FuzzResult, v: Variant): string {
-  return optionsComment(base.seed, base.options, base.faultKindsUsed) + `# variant ${v.name}: ${v.statements.join('; ')}\n`;
+  return optionsComment(base.seed, base.options, base.faultKindsUsed, `${resultStem({ seed: base.seed, variant: v })}.scn`) + `# variant ${v.name}: ${v.statements.join('; ')}\n`;
 }
 
 /** The base story under each variant, in order; each result carries `variant`. */

@@ -52,15 +52,19 @@ const COMPACT_HEAD_MIN = 1024;
 
 /** One direction of a connection. `E` is the network's socket-end type. */
 export class Pipe<E> {
+  // The FIFO: slots [head, tail) of three parallel arrays. The arrays keep their length (their
+  // capacity) when the pipe empties, since `length = 0` drops the backing store and the next
+  // push grows a new one: an allocation per delivered chunk on a pipe that drains every time.
   private kinds: ChunkKind[] = [];
   private payloads: (Uint8Array | null)[] = [];
   private arrivalsUs: number[] = [];
   private head = 0;
+  private tail = 0;
   /** When the sender's side finishes serializing what it has queued (fractional µs). */
   private busyUntilUs = 0;
   /** Arrival time of the last chunk queued: no later chunk may arrive before it. */
   private lastArrivalUs = 0;
-  /** The engine event for the head chunk, if armed. */
+  /** The engine event for the head chunk when pending; once fired or cancelled, the last one. */
   timer: Timer | null = null;
   /** Held by a partition: the head's time has come but its direction is blocked. */
   held = false;
@@ -79,7 +83,7 @@ export class Pipe<E> {
   }
 
   get length(): number {
-    return this.kinds.length - this.head;
+    return this.tail - this.head;
   }
 
   /**
@@ -93,9 +97,16 @@ export class Pipe<E> {
     let atUs = Math.ceil(sentUs) + this.link.latencyUs + jitterUs;
     if (atUs < this.lastArrivalUs) atUs = this.lastArrivalUs;
     this.lastArrivalUs = atUs;
-    this.kinds.push(kind);
-    this.payloads.push(payload);
-    this.arrivalsUs.push(atUs);
+    const t = this.tail++;
+    if (t < this.kinds.length) {
+      this.kinds[t] = kind;
+      this.payloads[t] = payload;
+      this.arrivalsUs[t] = atUs;
+    } else {
+      this.kinds.push(kind);
+      this.payloads.push(payload);
+      this.arrivalsUs.push(atUs);
+    }
     return atUs;
   }
 
@@ -118,16 +129,16 @@ export class Pipe<E> {
     assert(this.length > 0, 'Pipe.dropHead: empty');
     this.payloads[this.head] = null; // Let the bytes be collected now.
     this.head++;
-    if (this.head === this.kinds.length) {
-      this.kinds.length = 0;
-      this.payloads.length = 0;
-      this.arrivalsUs.length = 0;
+    if (this.head === this.tail) {
+      this.head = this.tail = 0;
+    } else if (this.head >= COMPACT_HEAD_MIN && this.head * 2 >= this.tail) {
+      this.kinds.copyWithin(0, this.head, this.tail);
+      this.payloads.copyWithin(0, this.head, this.tail);
+      this.arrivalsUs.copyWithin(0, this.head, this.tail);
+      const live = this.tail - this.head;
+      this.payloads.fill(null, live, this.tail);
       this.head = 0;
-    } else if (this.head >= COMPACT_HEAD_MIN && this.head * 2 >= this.kinds.length) {
-      this.kinds.splice(0, this.head);
-      this.payloads.splice(0, this.head);
-      this.arrivalsUs.splice(0, this.head);
-      this.head = 0;
+      this.tail = live;
     }
   }
 
@@ -136,10 +147,8 @@ export class Pipe<E> {
     this.timer?.cancel();
     this.timer = null;
     this.held = false;
-    this.kinds.length = 0;
-    this.payloads.length = 0;
-    this.arrivalsUs.length = 0;
-    this.head = 0;
+    this.payloads.fill(null, this.head, this.tail);
+    this.head = this.tail = 0;
     this.busyUntilUs = nowUs;
     this.lastArrivalUs = nowUs;
   }
@@ -149,11 +158,10 @@ export class Pipe<E> {
    * power). Disarms the pipe if nothing is left.
    */
   dropArrivingAfter(cutoffUs: number, nowUs: number): void {
-    let end = this.kinds.length;
+    let end = this.tail;
     while (end > this.head && this.arrivalsUs[end - 1] > cutoffUs) end--;
-    this.kinds.length = end;
-    this.payloads.length = end;
-    this.arrivalsUs.length = end;
+    this.payloads.fill(null, end, this.tail);
+    this.tail = end;
     this.busyUntilUs = nowUs;
     this.lastArrivalUs = end > this.head ? this.arrivalsUs[end - 1] : nowUs;
     if (this.length === 0) this.clear(nowUs);
@@ -165,7 +173,7 @@ export class Pipe<E> {
    */
   retime(baseUs: number): void {
     let floorUs = baseUs;
-    for (let i = this.head; i < this.kinds.length; i++) {
+    for (let i = this.head; i < this.tail; i++) {
       const atUs = this.arrivalsUs[i] > floorUs ? this.arrivalsUs[i] : floorUs;
       this.arrivalsUs[i] = atUs;
       floorUs = atUs;

@@ -380,7 +380,7 @@ export class Network {
 
   /** The head chunk of `pipe` is due. */
   private pipeDue(pipe: Pipe<End>): void {
-    pipe.timer = null;
+    // pipe.timer is the event running now (fired): arm() reuses it for the next chunk.
     if (this.blocked(pipe.from.host, pipe.to.host)) {
       // Held, SYNs included: a real client retransmits its SYN, so a connect that is still
       // pending when the partition heals completes then (see the file comment).
@@ -486,8 +486,10 @@ export class Network {
 
   /** Make sure the head chunk has its event, unless held or empty. */
   private arm(pipe: Pipe<End>): void {
-    if (pipe.timer !== null || pipe.held || pipe.length === 0) return;
-    pipe.timer = this.engine.scheduleAt(pipe.headArrivalUs(), pipe.fire);
+    const t = pipe.timer;
+    if ((t !== null && t.state === 'pending') || pipe.held || pipe.length === 0) return;
+    // The pipe's last event, once it ran, carries the next one (no timer per chunk).
+    pipe.timer = t !== null && t.state === 'fired' ? this.engine.scheduleAgainAt(t, pipe.headArrivalUs()) : this.engine.scheduleAt(pipe.headArrivalUs(), pipe.fire);
   }
 
   private newPipe(from: End, to: End): Pipe<End> {

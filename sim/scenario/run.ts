@@ -73,6 +73,12 @@ export interface RunOptions {
    * same order).
    */
   readonly onProgress?: (p: { readonly virtualUs: number; readonly events: number }) => void;
+  /**
+   * Keep a passing check's detail (default true). A fuzz run reports only failed checks and
+   * turns this off: the detail of a passing `converged` is every node's DEBUG DIGEST, a hash
+   * of every key, read by nobody there. A failed check's detail is always kept.
+   */
+  readonly passedDetails?: boolean;
 }
 
 /** How often onProgress is called, in engine events. */
@@ -445,7 +451,8 @@ class Executor implements EvalContext {
 
   private record(kind: 'expect' | 'await', pos: Pos, pred: Predicate, v: Verdict): void {
     const text = this.quote(pos, kind, pred);
-    const r: CheckResult = { kind, line: pos.line, text, ok: v.ok, detail: v.detail, atUs: this.world.engine.nowUs };
+    const detail = v.ok && this.o.passedDetails === false ? '' : v.detail;
+    const r: CheckResult = { kind, line: pos.line, text, ok: v.ok, detail, atUs: this.world.engine.nowUs };
     this.checks.push(r);
     this.world.trace({ kind: 'check', line: pos.line, ok: v.ok, text, detail: v.ok ? '' : v.detail });
     this.o.onCheck?.(r);

@@ -13,6 +13,7 @@ import { ScenarioError } from './errors.ts';
 import type { Scenario } from './ast.ts';
 import type { RunResult } from './run.ts';
 import { formatTimeUs } from '../trace/render.ts';
+import { median, percentile } from '../stats.ts';
 
 export interface Variant {
   readonly name: string;
@@ -102,20 +103,6 @@ export function variantScenario(text: string, file: string, v: Variant, requireL
     if (loads === 0 && requireLoads) throw new CompareError(`variant '${v.name}': 'wait' needs at least one 'load ... from CLIENT' in ${file}`);
   }
   return s;
-}
-
-function median(xs: number[]): number {
-  if (xs.length === 0) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-/** Nearest-rank percentile. */
-function percentile(xs: number[], p: number): number {
-  if (xs.length === 0) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 }
 
 /** One run's row figures, read from the executor's result (compare and fuzz --variant share it). */

@@ -8,6 +8,7 @@
  */
 import type { World } from './world.ts';
 import type { Reply } from '../core/reply.ts';
+import type { Timer } from '../engine/engine.ts';
 
 export interface LoadSpec {
   readonly node: string;
@@ -64,10 +65,14 @@ export function startLoad(world: World, spec: LoadSpec, counter: KeyCounter): Lo
   }
   const startUs = world.engine.nowUs;
   let i = 0;
+  // The timer that ran carries the next write (no timer per write).
+  let timer: Timer | null = null;
   const tick = (): void => {
     sendOne();
     i++;
-    if (i < spec.count) world.engine.scheduleAt(startUs + Math.floor((i * spec.overUs) / spec.count), tick);
+    if (i === spec.count) return;
+    const atUs = startUs + Math.floor((i * spec.overUs) / spec.count);
+    timer = timer === null ? world.engine.scheduleAt(atUs, tick) : world.engine.scheduleAgainAt(timer, atUs);
   };
   tick();
   return stats;

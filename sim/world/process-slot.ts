@@ -18,18 +18,22 @@ import type { Reply } from '../core/reply.ts';
 import type { TraceEvent } from '../trace/events.ts';
 import type { World } from './world.ts';
 
-/** A local client's callbacks in flight: cbs[head..] are pending (see ProcessSlot.replyTo). */
+/**
+ * A local client's callbacks in flight: cbs[head, tail) are pending (see ProcessSlot.replyTo).
+ * The array keeps its capacity when the queue empties (no re-grown array per command).
+ */
 interface ReplyQueue {
   cbs: Array<((reply: Reply) => void) | undefined>;
   head: number;
+  tail: number;
   since: number;
 }
 
 /** Every pending callback, the queues in the order they last became non-empty. */
 function pendingReplies(queues: ReadonlyMap<ClientId, ReplyQueue>): Array<(reply: Reply) => void> {
-  const live = [...queues.values()].filter((q) => q.head < q.cbs.length).sort((a, b) => a.since - b.since);
+  const live = [...queues.values()].filter((q) => q.head < q.tail).sort((a, b) => a.since - b.since);
   const out: Array<(reply: Reply) => void> = [];
-  for (const q of live) for (let i = q.head; i < q.cbs.length; i++) out.push(q.cbs[i]!);
+  for (const q of live) for (let i = q.head; i < q.tail; i++) out.push(q.cbs[i]!);
   return out;
 }
 
@@ -68,6 +72,9 @@ export abstract class ProcessSlot<P extends SlotProcess> implements SocketOwner 
    */
   private readonly replyTo = new Map<ClientId, ReplyQueue>();
   private replyQueueSeq = 0;
+  /** The queue of the client last looked up (a load sends and is answered by one client). */
+  private lastReplyClient: ClientId = -1;
+  private lastReplyQueue: ReplyQueue | undefined = undefined;
 
   constructor(
     readonly world: World,
@@ -129,6 +136,8 @@ export abstract class ProcessSlot<P extends SlotProcess> implements SocketOwner 
     // Local clients see their connection drop.
     const pending = pendingReplies(this.replyTo);
     this.replyTo.clear();
+    this.lastReplyClient = -1;
+    this.lastReplyQueue = undefined;
     for (const cb of pending) cb({ kind: 'error', text: 'ERR Server closed the connection' });
     this.world.trace({ kind: 'process', node: this.name, what: how });
   }
@@ -191,11 +200,27 @@ export abstract class ProcessSlot<P extends SlotProcess> implements SocketOwner 
       onReply({ kind: 'error', text: `ERR Could not connect to Redis at ${this.name}:${this.refusedPort}: Connection refused` });
       return;
     }
-    let queue = this.replyTo.get(client);
-    if (queue === undefined) this.replyTo.set(client, (queue = { cbs: [], head: 0, since: 0 }));
-    if (queue.head === queue.cbs.length) queue.since = this.replyQueueSeq++;
-    queue.cbs.push(onReply);
+    let queue = this.replyQueue(client);
+    if (queue === undefined) {
+      this.replyTo.set(client, (queue = { cbs: [], head: 0, tail: 0, since: 0 }));
+      this.lastReplyClient = client;
+      this.lastReplyQueue = queue;
+    }
+    if (queue.head === queue.tail) queue.since = this.replyQueueSeq++;
+    if (queue.tail < queue.cbs.length) queue.cbs[queue.tail] = onReply;
+    else queue.cbs.push(onReply);
+    queue.tail++;
     this.runCommand(p, client, argv);
+  }
+
+  private replyQueue(client: ClientId): ReplyQueue | undefined {
+    if (client === this.lastReplyClient) return this.lastReplyQueue;
+    const queue = this.replyTo.get(client);
+    if (queue !== undefined) {
+      this.lastReplyClient = client;
+      this.lastReplyQueue = queue;
+    }
+    return queue;
   }
 
   // --- Host (the part both Host and SentinelHost have) -----------------------------------------
@@ -246,14 +271,11 @@ export abstract class ProcessSlot<P extends SlotProcess> implements SocketOwner 
       this.sleepingOutbox.push(() => this.reply(client, reply));
       return;
     }
-    const queue = this.replyTo.get(client);
-    if (queue === undefined || queue.head === queue.cbs.length) return;
+    const queue = this.replyQueue(client);
+    if (queue === undefined || queue.head === queue.tail) return;
     const cb = queue.cbs[queue.head]!;
     queue.cbs[queue.head++] = undefined;
-    if (queue.head === queue.cbs.length) {
-      queue.cbs.length = 0;
-      queue.head = 0;
-    }
+    if (queue.head === queue.tail) queue.head = queue.tail = 0;
     cb(reply);
   }
 

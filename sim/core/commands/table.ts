@@ -186,6 +186,10 @@ export function allCommandSpecs(): CommandSpec[] {
   return out;
 }
 
+/** Plain commands (no subcommands) by every spelling met so far ("SET", "set"), up to a bound. */
+const BY_SPELLING = new Map<string, CommandSpec>();
+const BY_SPELLING_MAX = 1024;
+
 /**
  * lookupCommand() + commandCheckExistence() + commandCheckArity() (server.c): the spec that
  * governs this argv, or the error Redis replies. A container with a subcommand argument resolves
@@ -193,7 +197,16 @@ export function allCommandSpecs(): CommandSpec[] {
  */
 export function lookupCommand(argv: readonly string[]): CommandSpec | string {
   const name = argv[0]!;
+  // A plain command, by its name as the client spelled it: no lowercasing per command.
+  const plain = BY_SPELLING.get(name);
+  if (plain !== undefined) {
+    if ((plain.arity > 0 && argv.length !== plain.arity) || argv.length < -plain.arity) {
+      return `ERR wrong number of arguments for '${plain.fullname}' command`;
+    }
+    return plain;
+  }
   let spec = COMMAND_TABLE.get(name.toLowerCase());
+  if (spec !== undefined && spec.subcommands === null && BY_SPELLING.size < BY_SPELLING_MAX) BY_SPELLING.set(name, spec);
   if (spec === undefined) return unknownCommandError(argv);
   if (spec.subcommands !== null && argv.length >= 2) {
     const sub = spec.subcommands.get(argv[1]!.toLowerCase());

@@ -76,7 +76,7 @@ function simPair(): { w: World; info: (node: string, section: string) => string;
   const run = (pred: () => boolean, what: string): void => {
     if (!w.engine.runUntilOr(pred, w.engine.nowUs + 60e6)) throw new Error(`sim: timed out waiting for ${what}`);
   };
-  return { w, info, run };
+  return { w, info, run, cli };
 }
 
 describe('INFO field names the parser accepts (sim/core/info-names.ts)', () => {
@@ -205,8 +205,9 @@ describe.skipIf(!haveRedisServer)('INFO field names and order equal redis-server
   it('master and replica, while syncing and once up, section by section', async () => {
     // A slow transfer (rdb-key-save-delay, µs per key, over 20 keys: about 1 s) keeps the replica in
     // REPL_STATE_TRANSFER long enough to read its sync fields even on a busy machine.
-    const realM = await startRedis(['--rdb-key-save-delay', '50000']);
-    await realM.client.call('DEBUG', 'POPULATE', '20');
+    const realM = await startRedis(['--rdb-key-save-delay', '50000', '--enable-debug-command', 'yes']);
+    // Without the 20 keys the transfer takes a few ms and the poll below can miss it.
+    expect(await realM.client.call('DEBUG', 'POPULATE', '20')).toEqual({ kind: 'status', text: 'OK' });
     const realR = await startRedis(['--replicaof', '127.0.0.1', String(realM.port)]);
     const real = new Map<string, string>();
     // While syncing: the replica's sync fields exist only in REPL_STATE_TRANSFER.
@@ -225,8 +226,12 @@ describe.skipIf(!haveRedisServer)('INFO field names and order equal redis-server
     realR.stop();
     realM.stop();
 
-    const { w, info, run } = simPair();
+    const { w, info, run, cli } = simPair();
     const sim = new Map<string, string>();
+    let populated: Reply | null = null;
+    w.slot('m').command(cli, ['DEBUG', 'POPULATE', '20'], (r) => (populated = r));
+    run(() => populated !== null, 'DEBUG POPULATE');
+    expect(populated).toEqual({ kind: 'status', text: 'OK' });
     run(() => w.slot('r').node!.replState === 'transfer', 'r transferring');
     sim.set('r syncing replication', info('r', 'replication'));
     run(() => w.slot('r').node!.replState === 'connected' && w.slot('m').node!.replicas[0]?.replState === 'online', 'link up');

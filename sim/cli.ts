@@ -26,6 +26,15 @@ const parser = buildParser(argvParsed, helpWidth(process.stdout.columns), (msg) 
   process.exit(EXIT.invalid);
 });
 
+// yargs's command.js renders the command's whole help text after calling its handler
+// (usage.cacheHelpMessage(), kept for a later showHelp() or getHelp(), which psync-sim never
+// calls): cliui, wrap-ansi and string-width over every line of `run --help`, about a fifth of a
+// small lesson's CPU as a whole process. The usage object is yargs's internal one (the same for
+// every command context), so this is guarded: a yargs without it just renders as before.
+const usage = (parser as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: unknown } } })
+  .getInternalMethods?.().getUsageInstance?.();
+if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
+
 /** Run the command yargs parsed (it printed help or the version itself, and exited, if asked). */
 async function dispatch(argv: Awaited<ReturnType<typeof parser.parseAsync>>): Promise<void> {
   const command = String(argv._[0]) as CommandName;

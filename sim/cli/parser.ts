@@ -1,8 +1,7 @@
 /**
  * The psync-sim command line's grammar (yargs): every command, option, example and epilog, and
- * nothing else. It declares no handlers: sim/cli.ts dispatches on the parsed command itself,
- * because yargs renders (and throws away) the command's whole help text after calling a handler
- * (`cacheHelpMessage` in yargs's command.js), which cost a run about a fifth of its start-up.
+ * nothing else. It declares no handlers: sim/cli.ts dispatches on the parsed command, and the
+ * build renders help texts from this same grammar without any command's code.
  *
  * The help and version texts it prints are pre-rendered at build time (sim/cli/render-help.ts)
  * and answered by sim/cli/prerendered.ts without loading yargs; test/cli-startup.test.ts checks

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseScenario } from '../sim/scenario/parser.ts';
 import { printScenario } from '../sim/scenario/printer.ts';
-import { ScenarioError } from '../sim/scenario/errors.ts';
+import { parseErrorOf } from './support/parse-error.ts';
 import { runScenario } from '../sim/scenario/run.ts';
 import type { RunResult } from '../sim/scenario/run.ts';
 import type { World } from '../sim/world/world.ts';
@@ -21,15 +21,7 @@ import { compareVariants, parseSeeds, parseVariant, renderCompare } from '../sim
 
 const root = join(import.meta.dirname, '..');
 
-function errorOf(text: string): string {
-  try {
-    parseScenario(text, 'x.scn');
-  } catch (e) {
-    if (e instanceof ScenarioError) return e.format();
-    throw e;
-  }
-  return 'no error';
-}
+const errorOf = (text: string): string => parseErrorOf(text);
 
 interface Run { r: RunResult; world: World; notes: string[] }
 

@@ -7,6 +7,7 @@ import { parseScenario } from '../sim/scenario/parser.ts';
 import { printScenario } from '../sim/scenario/printer.ts';
 import { runScenario } from '../sim/scenario/run.ts';
 import { ScenarioError } from '../sim/scenario/errors.ts';
+import { parseErrorOf } from './support/parse-error.ts';
 
 const TEXT = `nodes m r1
 sentinels s1 s2
@@ -27,15 +28,7 @@ await settled mymaster and s1.mymaster.flags contains master within 10s
   expect s2.sentinel_tilt == 0 and not s1.mymaster.flags contains o_down
 `;
 
-function errorOf(text: string): string {
-  try {
-    parseScenario(text, 'x.scn');
-  } catch (e) {
-    if (e instanceof ScenarioError) return e.format();
-    throw e;
-  }
-  return 'no error';
-}
+const errorOf = (text: string): string => parseErrorOf(text);
 
 describe('scenario language: sentinels', () => {
   it('parses every sentinel construct and round-trips through the printer', () => {

@@ -55,7 +55,7 @@ async function realInfo(s: RealServer, section: string): Promise<string> {
 }
 
 /** A two-node world: m, and r which replicates it from t = 0. */
-function simPair(): { w: World; info: (node: string, section: string) => string; run: (pred: () => boolean, what: string) => void } {
+function simPair(): { w: World; info: (node: string, section: string) => string; run: (pred: () => boolean, what: string) => void; cli: number } {
   const w = new World({ seed: 1, trace: null });
   for (const name of ['m', 'r']) {
     const c = defaultConfig();

@@ -22,6 +22,7 @@ import { runCampaignOnWorkers } from './fuzz.ts';
 import { availableParallelism } from 'node:os';
 import type { Reply } from '../core/reply.ts';
 import { realRedisMissing, realWriteBurst, realFullSync } from './bench-real.ts';
+import { UsageError } from './exit.ts';
 
 export interface BenchFigures {
   name: string;
@@ -184,25 +185,59 @@ export interface BenchOptions {
 
 export const benchDefaults: BenchOptions = { fullSyncKeys: 1_000_000, burstWrites: 300_000, fuzzRunsPerWorker: 100, noReal: false, targetsOnly: false };
 
-/** `--full-sync-keys N --burst-writes N --fuzz-runs N --no-real --targets-only`. */
-export function parseBenchArgs(argv: readonly string[]): BenchOptions {
-  const o: { -readonly [K in keyof BenchOptions]: BenchOptions[K] } = { ...benchDefaults };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const num = (): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isSafeInteger(v) || v <= 0) throw new Error(`bench: ${a} needs a positive integer`);
-      return v;
-    };
-    if (a === '--full-sync-keys') o.fullSyncKeys = num();
-    else if (a === '--burst-writes') o.burstWrites = num();
-    else if (a === '--fuzz-runs') o.fuzzRunsPerWorker = num();
-    else if (a === '--no-real') o.noReal = true;
-    else if (a === '--targets-only') o.targetsOnly = true;
-    else throw new Error(`bench: unknown option ${a} (--full-sync-keys N, --burst-writes N, --fuzz-runs N, --no-real, --targets-only)`);
-  }
-  return o;
+const BENCH_FLAGS = '--full-sync-keys N, --burst-writes N, --fuzz-runs N, --no-real, --targets-only';
+
+/** A count flag's value: a positive integer, or invalid input (exit 2). */
+function benchCount(flag: string, v: number | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (!Number.isSafeInteger(v) || v <= 0) throw new UsageError(`bench: ${flag} needs a positive integer, got ${Number.isNaN(v) ? 'no number' : v}`);
+  return v;
 }
+
+/** `psync-sim bench`'s parsed flags (yargs) made options, each count checked. */
+export function benchOptions(o: { fullSyncKeys?: number; burstWrites?: number; fuzzRunsPerWorker?: number; noReal?: boolean; targetsOnly?: boolean }): BenchOptions {
+  return {
+    fullSyncKeys: benchCount('--full-sync-keys', o.fullSyncKeys, benchDefaults.fullSyncKeys),
+    burstWrites: benchCount('--burst-writes', o.burstWrites, benchDefaults.burstWrites),
+    fuzzRunsPerWorker: benchCount('--fuzz-runs', o.fuzzRunsPerWorker, benchDefaults.fuzzRunsPerWorker),
+    noReal: o.noReal ?? false,
+    targetsOnly: o.targetsOnly ?? false,
+  };
+}
+
+/**
+ * `node dist/bench.js` (`npm run bench -- ...`): `--full-sync-keys N --burst-writes N
+ * --fuzz-runs N --no-real --targets-only` (also `--flag=N`). A bad flag or value is a UsageError
+ * (one line, exit 2, in sim/bench.ts); `help: true` for -h/--help.
+ */
+export function parseBenchArgs(argv: readonly string[]): BenchOptions & { help: boolean } {
+  const raw: { fullSyncKeys?: number; burstWrites?: number; fuzzRunsPerWorker?: number; noReal?: boolean; targetsOnly?: boolean } = {};
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf('=');
+    const a = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    const num = (): number => {
+      const text = eq > 0 && a !== arg ? arg.slice(eq + 1) : argv[++i];
+      if (text === undefined || !/^\d+$/.test(text)) throw new UsageError(`bench: ${a} needs a positive integer, got ${text === undefined ? 'nothing' : JSON.stringify(text)}`);
+      return Number(text);
+    };
+    if (a === '--full-sync-keys') raw.fullSyncKeys = num();
+    else if (a === '--burst-writes') raw.burstWrites = num();
+    else if (a === '--fuzz-runs') raw.fuzzRunsPerWorker = num();
+    else if (a === '--no-real' && a === arg) raw.noReal = true;
+    else if (a === '--targets-only' && a === arg) raw.targetsOnly = true;
+    else if (a === '-h' || a === '--help') help = true;
+    else if (a === '--debug' && a === arg) continue; // read by sim/bench.ts: the stack of an internal error
+    else throw new UsageError(`bench: unknown option ${arg} (${BENCH_FLAGS})`);
+  }
+  return { ...benchOptions(raw), help };
+}
+
+/** What `node dist/bench.js --help` prints. */
+export const BENCH_HELP = `usage: node dist/bench.js [${BENCH_FLAGS}] (or npm run bench -- FLAGS, or psync-sim bench FLAGS)
+Prints the speed figures of the simulator, each next to real redis-server where it is installed.
+Exit status: 0 done; 2 a bad flag or value; 3 an internal error (--debug: with its stack).`;
 
 const fmt = (x: number, digits = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const ratio = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(2)}×` : 'n/a');

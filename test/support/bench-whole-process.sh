@@ -17,15 +17,33 @@ command -v redis-server >/dev/null || { echo "redis-server is not installed" >&2
 
 now_ms() { date +%s%3N; }
 
-# fastest and median of the numbers on stdin
-stats() { sort -n | awk '{ a[NR] = $1 } END { printf "fastest %d ms, median %d ms\n", a[1], a[int((NR + 1) / 2)] }'; }
+# fastest and median of the numbers on stdin: wall ms, then (if there is a second column) CPU ms
+med() { sort -n | awk '{ a[NR] = $1 } END { printf "fastest %d ms, median %d ms", a[1], a[int((NR + 1) / 2)] }'; }
+stats() {
+  local rows; rows=$(cat)
+  med <<<"$(cut -d' ' -f1 <<<"$rows")"
+  if [ -n "$(cut -s -d' ' -f2 <<<"$rows" | tr -d '\n')" ]; then printf '; CPU (user+sys) '; med <<<"$(cut -d' ' -f2 <<<"$rows")"; fi
+  echo
+}
 
+# Each run's wall ms, and with GNU time installed its CPU ms (user + sys, 10 ms resolution): on a
+# shared machine CPU time is the steadier figure, wall time is what a user waits.
+TIME_BIN=$(command -v /usr/bin/time || true)
 time_n() { # label, command...
   local label=$1; shift
-  local t0 t1
+  local t0 t1 cpu=''
+  local tf; tf=$(mktemp)
   for _ in $(seq "$N"); do
-    t0=$(now_ms); "$@" >/dev/null; t1=$(now_ms); echo $((t1 - t0))
+    t0=$(now_ms)
+    if [ -n "$TIME_BIN" ] && [ "$(type -t "$1")" = file ]; then
+      "$TIME_BIN" -f '%U %S' -o "$tf" "$@" >/dev/null
+      cpu=$(awk '{ printf "%d", ($1 + $2) * 1000 }' "$tf")
+    else
+      "$@" >/dev/null
+    fi
+    t1=$(now_ms); echo "$((t1 - t0)) $cpu"
   done | stats | sed "s|^|$label: |"
+  rm -f "$tf"
 }
 
 free_port() {
@@ -94,5 +112,7 @@ real_replay() {
 echo "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), node $(node --version), $(redis-server --version | cut -d' ' -f3), $N runs each"
 time_n 'node -e 0' node -e 0
 time_n 'psync-sim --help' node sim/psync-sim.js --help
+time_n 'psync-sim run --help' node sim/psync-sim.js run --help
+time_n 'psync-sim --help through yargs (dist/cli.js)' node dist/cli.js --help
 time_n "psync-sim run $LESSON" node sim/psync-sim.js run "$LESSON"
 time_n "the same story on 2 real redis-server processes" real_replay

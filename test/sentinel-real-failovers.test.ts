@@ -16,8 +16,8 @@
  * ignored in chains (NOISE). Every wait is a poll with a deadline; nothing is retried silently.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { RespClient, sleepMs, stopAllRedis, waitFor } from './support/real-redis.ts';
-import { chainOf, haveSentinel, RealDeployment, simEvents } from './support/real-sentinel.ts';
+import { sleepMs, stopAllRedis, waitFor } from './support/real-redis.ts';
+import { chainOf, haveSentinel, RealDeployment, simEvents, waitRole } from './support/real-sentinel.ts';
 import type { SentinelEv } from './support/real-sentinel.ts';
 import { parseScenario } from '../sim/scenario/parser.ts';
 import { runScenario } from '../sim/scenario/run.ts';
@@ -78,21 +78,6 @@ function firstAt(evs: SentinelEv[], event: string, node?: string): number {
   return e === undefined ? NaN : e.atMs;
 }
 
-/** Poll a real node's role on fresh connections (the sentinels' CLIENT KILL cuts old ones). */
-async function waitRole(port: number, role: string, timeoutMs: number): Promise<void> {
-  await waitFor(`127.0.0.1:${port} role:${role}`, async () => {
-    try {
-      const c = await RespClient.connect(port, () => false, 2000);
-      try {
-        return (await c.info('replication')).get('role') === role;
-      } finally {
-        c.close();
-      }
-    } catch {
-      return false;
-    }
-  }, timeoutMs, 200);
-}
 
 describe('sentinel failovers: differential against real redis-sentinel 7.0.15', () => {
   it.skipIf(!haveSentinel)('a frozen master (SIGSTOP 8 s): failover, then converted on SIGCONT; a frozen sentinel enters TILT', async () => {

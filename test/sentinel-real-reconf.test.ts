@@ -39,8 +39,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RespClient, sleepMs, stopAllRedis, waitFor } from './support/real-redis.ts';
-import { haveSentinel, RealDeployment } from './support/real-sentinel.ts';
+import { sleepMs, stopAllRedis, waitFor } from './support/real-redis.ts';
+import { haveSentinel, RealDeployment, waitRole } from './support/real-sentinel.ts';
 import { parseScenario } from '../sim/scenario/parser.ts';
 import { runScenario } from '../sim/scenario/run.ts';
 import type { World } from '../sim/world/world.ts';
@@ -131,21 +131,6 @@ function header(): string {
 
 const SWITCHED = 'await s1.mymaster.ip != m and s2.mymaster.ip != m and s3.mymaster.ip != m and s1.mymaster.flags == master and s2.mymaster.flags == master and s3.mymaster.flags == master within 20s';
 
-/** Poll a real node's role on fresh connections (the sentinels' CLIENT KILL cuts old ones). */
-async function waitRole(port: number, role: string, timeoutMs: number): Promise<void> {
-  await waitFor(`127.0.0.1:${port} role:${role}`, async () => {
-    try {
-      const c = await RespClient.connect(port, () => false, 2000);
-      try {
-        return (await c.info('replication')).get('role') === role;
-      } finally {
-        c.close();
-      }
-    } catch {
-      return false;
-    }
-  }, timeoutMs, 100);
-}
 
 async function sentinelIdPrefixes(d: RealDeployment): Promise<Map<string, string>> {
   const m = new Map<string, string>();
@@ -303,7 +288,7 @@ async function realStory(fault: (d: RealDeployment) => Promise<void>, afterSwitc
     const promoted = d.nodeName(final[0]!.get('port')!);
     await afterSwitch(d);
     await waitFor('+convert-to-slave', async () => d.events.some((e) => e.event === '+convert-to-slave'), 40_000, 50);
-    await waitRole(d.master!.port, 'slave', 10_000);
+    await waitRole(d.master!.port, 'slave', 10_000, 100);
     await sleepMs(200);
     const leaders = [...new Set(d.events.filter((e) => e.event === '+elected-leader').map((e) => e.node))];
     expect(leaders, 'real: one leader').toHaveLength(1);

@@ -258,3 +258,19 @@ export class RealDeployment {
     return listenEvents(port, node, this.events, () => this.t0);
   }
 }
+
+/** Poll a real node's role on fresh connections (the sentinels' CLIENT KILL cuts old ones). */
+export async function waitRole(port: number, role: string, timeoutMs: number, everyMs = 200): Promise<void> {
+  await waitFor(`127.0.0.1:${port} role:${role}`, async () => {
+    try {
+      const c = await RespClient.connect(port, () => false, 2000);
+      try {
+        return (await c.info('replication')).get('role') === role;
+      } finally {
+        c.close();
+      }
+    } catch {
+      return false;
+    }
+  }, timeoutMs, everyMs);
+}

@@ -15,7 +15,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { runProgramText } from '../sim/lab/program.ts';
 import { resetsUnderLoad } from './support/page-bench.ts';
 
@@ -94,6 +94,27 @@ describe.skipIf(!existsSync(CHROMIUM))('psync-sim lab in chromium', () => {
     });
   }, 120_000);
 
+  /** A lab page with the default lesson loaded and run; `problems` collects console errors and
+   *  warnings, page errors, and (with ownOriginOnly) any fetch from outside the lab's server. */
+  async function openLab(o: { downloads?: boolean; ownOriginOnly?: boolean } = {}): Promise<{ page: Page; problems: string[] }> {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: o.downloads ?? false });
+    const problems: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    if (o.ownOriginOnly) {
+      const origin = new URL(url).origin;
+      page.on('request', (r) => { if (!r.url().startsWith(origin + '/') && !r.url().startsWith('blob:' + origin + '/')) problems.push(`fetched ${r.url()}`); });
+    }
+    try {
+      await page.goto(url);
+      await page.waitForFunction(() => (window as any).psyncLab?.hash !== '', null, { timeout: 60_000 });
+    } catch (e) {
+      await page.close();
+      throw e;
+    }
+    return { page, problems };
+  }
+
   afterAll(async () => {
     await browser?.close();
     if (server && server.exitCode === null) server.kill('SIGKILL');
@@ -116,16 +137,9 @@ describe.skipIf(!existsSync(CHROMIUM))('psync-sim lab in chromium', () => {
   });
 
   it('play a lesson, crash a node by clicking, export; the CLI replays the export to the same trace hash', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-    const problems: string[] = [];
-    const origin = new URL(url).origin;
-    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('request', (r) => { if (!r.url().startsWith(origin + '/') && !r.url().startsWith('blob:' + origin + '/')) problems.push(`fetched ${r.url()}`); });
+    // The default lesson loads, runs in the page and shows its hash; nothing is fetched from elsewhere.
+    const { page, problems } = await openLab({ downloads: true, ownOriginOnly: true });
     try {
-      await page.goto(url);
-      // The default lesson loads, runs in the page and shows its hash.
-      await page.waitForFunction(() => (window as any).psyncLab?.hash !== '', null, { timeout: 60_000 });
       expect(await page.evaluate(() => (window as any).psyncLab.file)).toBe('scenarios/lessons/04-partial-resync.scn');
       const untouched = await page.evaluate(() => (window as any).psyncLab.hash as string);
       // The unmodified lesson, as the lab printed it, is the lesson's own trace.
@@ -177,13 +191,8 @@ describe.skipIf(!existsSync(CHROMIUM))('psync-sim lab in chromium', () => {
   }, 180_000);
 
   it('every lesson runs in the page to the same trace as in Node (the bundle and its stand-ins are faithful)', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const problems: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    const { page, problems } = await openLab();
     try {
-      await page.goto(url);
-      await page.waitForFunction(() => (window as any).psyncLab?.hash !== '', null, { timeout: 60_000 });
       const lessons = await page.$$eval('#lab-lesson option', (os) => os.map((o) => (o as HTMLOptionElement).value));
       expect(lessons.length).toBeGreaterThanOrEqual(20);
       for (const path of lessons) {
@@ -203,13 +212,8 @@ describe.skipIf(!existsSync(CHROMIUM))('psync-sim lab in chromium', () => {
   }, 600_000);
 
   it('a heavy scenario runs in the worker: the page keeps painting frames meanwhile, and gets the same trace as Node', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const problems: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    const { page, problems } = await openLab();
     try {
-      await page.goto(url);
-      await page.waitForFunction(() => (window as any).psyncLab?.hash !== '', null, { timeout: 60_000 });
       const source = resetsUnderLoad(800); // about 21,000 events: a second or more of simulation
       await page.click('#lab-paste');
       await page.evaluate((t) => void ((document.getElementById('lab-source') as HTMLTextAreaElement).value = t), source);

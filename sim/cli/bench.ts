@@ -32,14 +32,7 @@ export interface BenchFigures {
 }
 
 export function benchReplication(seconds = 60, writesPerSec = 10_000): BenchFigures & { offsets: number[] } {
-  const world = new World({ seed: 1, trace: null });
-  for (const name of ['m', 'r1', 'r2']) {
-    const c = defaultConfig();
-    c.replDisklessSyncDelaySec = 0;
-    if (name !== 'm') c.replicaof = { host: 'm', port: 6379 };
-    world.addNode(name, c).start();
-  }
-  world.engine.runUntil(2_000_000); // first syncs
+  const world = syncedTrio();
   const startUs = world.engine.nowUs;
   const startEvents = world.engine.eventsRun;
   const t0 = performance.now();

@@ -99,7 +99,8 @@ export interface PackedStates {
 /** The numbers of a state row before its replicas (the replica count is the last of them). */
 export const STATE_ROW_FIXED = 15;
 
-export function packStates(states: Recording['states']): PackedStates {
+/** A string table for packing: `str(v)` is v's index in `strings`, added on first sight. */
+function internTable(): { strings: string[]; str: (v: string) => number } {
   const strings: string[] = [];
   const index = new Map<string, number>();
   const str = (v: string): number => {
@@ -111,6 +112,11 @@ export function packStates(states: Recording['states']): PackedStates {
     }
     return i;
   };
+  return { strings, str };
+}
+
+export function packStates(states: Recording['states']): PackedStates {
+  const { strings, str } = internTable();
   const rows: Record<string, number[]> = {};
   for (const [node, list] of Object.entries(states)) {
     let t = 0;
@@ -207,17 +213,7 @@ export interface PackedArrows {
 }
 
 export function packArrows(arrows: readonly Arrow[]): PackedArrows {
-  const strings: string[] = [];
-  const index = new Map<string, number>();
-  const str = (v: string): number => {
-    let i = index.get(v);
-    if (i === undefined) {
-      i = strings.length;
-      strings.push(v);
-      index.set(v, i);
-    }
-    return i;
-  };
+  const { strings, str } = internTable();
   const rows: number[] = [];
   for (const a of arrows) rows.push(str(a.from), a.fromUs, str(a.to), a.toUs, ARROW_KINDS.indexOf(a.kind), str(a.label));
   return { kinds: ARROW_KINDS, strings, rows };

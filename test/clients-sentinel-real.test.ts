@@ -62,6 +62,38 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 
 interface Ack { key: string; value: string; atMs: number }
 
+/**
+ * Wait until the sentinels name a new master and the old one (`oldPort`) replicates it with its
+ * link up; then read every acknowledged key from the new master (null: the key is gone).
+ */
+async function valuesAfterConversion(oldPort: number, sentinelPorts: number[], acks: readonly Ack[]): Promise<Map<string, string | null>> {
+  let newPort = 0;
+  await waitFor('the old master converted and synced', async () => {
+    newPort = (await viaSentinels(sentinelPorts)) ?? 0;
+    if (newPort === oldPort || newPort === 0) return false;
+    // A fresh connection each time: the sentinels' CLIENT KILL TYPE normal cuts old ones.
+    const c = await RespClient.connect(oldPort);
+    try {
+      const i = await c.info('replication');
+      return i.get('role') === 'slave' && i.get('master_port') === String(newPort) && i.get('master_link_status') === 'up';
+    } finally {
+      c.close();
+    }
+  }, 40_000, 200);
+  const final = await RespClient.connect(newPort);
+  const values = new Map<string, string | null>();
+  try {
+    for (const a of acks) {
+      const r = await final.call('GET', a.key);
+      values.set(a.key, r.kind === 'bulk' ? r.value : null);
+    }
+  } finally {
+    final.close();
+  }
+  return values;
+}
+
+
 /** A blocking writer like psync-sim's client: one write in flight, due writes queue, no resend. */
 async function writer(name: string, t0: number, target: () => Promise<number | null>, follow: boolean, writes = WRITES): Promise<Ack[]> {
   const acks: Ack[] = [];
@@ -164,26 +196,7 @@ describe('SENTINEL FAILOVER under load: real redis-sentinel 7.0.15 and psync-sim
       expect(await sentinels[0]!.client.call('SENTINEL', 'FAILOVER', 'mymaster')).toEqual({ kind: 'status', text: 'OK' });
       const [a1, a2] = await writes;
       // The end: the old master converted and in sync with the new one.
-      let newPort = 0;
-      await waitFor('the old master converted and synced', async () => {
-        newPort = (await viaSentinels(ports)) ?? 0;
-        if (newPort === master.port || newPort === 0) return false;
-        // A fresh connection each time: the sentinels' CLIENT KILL TYPE normal cuts old ones.
-        const c = await RespClient.connect(master.port);
-        try {
-          const i = await c.info('replication');
-          return i.get('role') === 'slave' && i.get('master_port') === String(newPort) && i.get('master_link_status') === 'up';
-        } finally {
-          c.close();
-        }
-      }, 40_000, 200);
-      const final = await RespClient.connect(newPort);
-      const values = new Map<string, string | null>();
-      for (const a of [...a1, ...a2]) {
-        const r = await final.call('GET', a.key);
-        values.set(a.key, r.kind === 'bulk' ? r.value : null);
-      }
-      final.close();
+      const values = await valuesAfterConversion(master.port, ports, [...a1, ...a2]);
       const holds = (a: Ack): boolean => values.get(a.key) === a.value;
       const shift = (o: Outcome): Outcome => ({ ...o, firstLostMs: o.firstLostMs - failoverAtMs, lastLostMs: o.lastLostMs - failoverAtMs });
       real = { c1: shift(outcome(a1, holds)), c2: shift(outcome(a2, holds)) };
@@ -267,25 +280,8 @@ describe('a frozen master: real redis-sentinel 7.0.15 and psync-sim', () => {
       process.kill(master.proc.pid!, 'SIGCONT');
       const wakeMs = Date.now() - t0;
       const [a1, a2] = await writes;
-      let newPort = 0;
-      await waitFor('the old master converted and synced', async () => {
-        newPort = (await viaSentinels(ports)) ?? 0;
-        if (newPort === master.port || newPort === 0) return false;
-        const c = await RespClient.connect(master.port);
-        try {
-          const i = await c.info('replication');
-          return i.get('role') === 'slave' && i.get('master_port') === String(newPort) && i.get('master_link_status') === 'up';
-        } finally {
-          c.close();
-        }
-      }, 40_000, 200);
-      const final = await RespClient.connect(newPort);
-      const values = new Map<string, string | null>();
-      for (const a of [...a1, ...a2]) {
-        const r = await final.call('GET', a.key);
-        values.set(a.key, r.kind === 'bulk' ? r.value : null);
-      }
-      final.close();
+      // The end: the old master converted and in sync with the new one.
+      const values = await valuesAfterConversion(master.port, ports, [...a1, ...a2]);
       const lost = (acks: Ack[]): Ack[] => acks.filter((a) => values.get(a.key) !== a.value);
       real = {
         c1Acked: a1.length, c1Lost: lost(a1).length, c1LostBeforeWake: lost(a1).filter((a) => a.atMs < wakeMs - 100).length,

@@ -9,7 +9,12 @@
  * process 8 bytes per step with eight 256-entry tables ("slicing by 8"): table k maps a byte
  * to the CRC of that byte followed by k zero bytes. BigInt appears only at the API boundary.
  * Measured on the build machine: ~600 MB/s with tsx (test/rdb.test.ts prints the figure).
+ *
+ * Inputs of WASM_MIN_BYTES or more go to a WebAssembly kernel (crc64-wasm.ts: the same tables,
+ * 16 bytes per step on i64), about twice as fast; shorter ones stay here, where a call into wasm
+ * and the copy into its memory would cost more than they save.
  */
+import { loadCrc64Kernel, kernelUpdate, REGISTER_WORD } from './crc64-wasm.ts';
 
 const POLY = 0xad93d23594c935a9n;
 
@@ -22,9 +27,13 @@ const REV_POLY = ((): bigint => {
 const REV_POLY_HI = Number(REV_POLY >> 32n) >>> 0;
 const REV_POLY_LO = Number(REV_POLY & 0xffffffffn) >>> 0;
 
-/** tableHi/tableLo[k * 256 + n]: the CRC register after byte n and then k zero bytes. */
-const tableHi = new Uint32Array(8 * 256);
-const tableLo = new Uint32Array(8 * 256);
+/**
+ * tableHi/tableLo[k * 256 + n]: the CRC register after byte n and then k zero bytes. The
+ * JavaScript loop reads tables 0-7; the wasm kernel all 16.
+ */
+const TABLES = 16;
+const tableHi = new Uint32Array(TABLES * 256);
+const tableLo = new Uint32Array(TABLES * 256);
 
 (function buildTables(): void {
   for (let n = 0; n < 256; n++) {
@@ -42,7 +51,7 @@ const tableLo = new Uint32Array(8 * 256);
     tableHi[n] = hi;
     tableLo[n] = lo;
   }
-  for (let k = 1; k < 8; k++) {
+  for (let k = 1; k < TABLES; k++) {
     for (let n = 0; n < 256; n++) {
       const hi = tableHi[(k - 1) * 256 + n]!;
       const lo = tableLo[(k - 1) * 256 + n]!;
@@ -52,6 +61,20 @@ const tableLo = new Uint32Array(8 * 256);
     }
   }
 })();
+
+/** Inputs at least this long are checksummed by the wasm kernel. */
+export const WASM_MIN_BYTES = 512;
+
+/** The kernel, its tables copied from ours; null without WebAssembly. */
+const kernel = loadCrc64Kernel((words) => {
+  for (let i = 0; i < TABLES * 256; i++) {
+    words[2 * i] = tableLo[i]!;
+    words[2 * i + 1] = tableHi[i]!;
+  }
+});
+
+/** Whether long inputs go to the wasm kernel (false only where WebAssembly is missing). */
+export const crc64UsesWasm = kernel !== null;
 
 /**
  * A running CRC-64 as two halves, for callers that checksum a stream chunk by chunk without
@@ -68,6 +91,19 @@ export class Crc64 {
 
   /** Fold bytes [start, end) of `data` into the register. */
   update(data: Uint8Array, start = 0, end = data.length): this {
+    if (kernel !== null && end - start >= WASM_MIN_BYTES) {
+      kernel.words[REGISTER_WORD] = this.lo;
+      kernel.words[REGISTER_WORD + 1] = this.hi;
+      kernelUpdate(kernel, data, start, end);
+      this.lo = kernel.words[REGISTER_WORD]!;
+      this.hi = kernel.words[REGISTER_WORD + 1]!;
+      return this;
+    }
+    return this.updateJs(data, start, end);
+  }
+
+  /** update() in JavaScript, whatever the length (the kernel's test compares the two). */
+  updateJs(data: Uint8Array, start = 0, end = data.length): this {
     let hi = this.hi;
     let lo = this.lo;
     let i = start;

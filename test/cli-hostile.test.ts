@@ -170,6 +170,15 @@ describe('cli: exit statuses and hostile input', { timeout: 120_000 }, () => {
     }
   });
 
+  it('a numeric flag given text names what is wrong, not NaN', () => {
+    for (const [flag, message] of [['--runs', '--runs: expected a count'], ['--workers', '--workers: expected a whole number'], ['--shrink-runs', '--shrink-runs: expected a count']] as const) {
+      const r = cli(['fuzz', ...(flag === '--runs' ? [] : ['--runs', '1']), flag, 'abc']);
+      expect(r.status, flag).toBe(2);
+      expect(r.err.trim(), flag).toBe(`psync-sim fuzz: ${message}${flag === '--workers' ? ' from 1 to 256' : ''}, got something that is not a number`);
+      expectNoStack(r);
+    }
+  });
+
   it('EPIPE on stdout ends quietly', () => {
     const r = spawnSync('bash', ['-c', `set -o pipefail; node sim/psync-sim.js run scenarios/lessons --trace | head -1 >/dev/null; echo "status $?"`], { cwd: root, encoding: 'utf8', timeout: 120_000 });
     expect(r.stderr).not.toMatch(/EPIPE|Error/);

@@ -26,6 +26,14 @@ export class UsageError extends Error {
 
 let interrupted = false;
 /** True once SIGINT arrived; long loops stop at their next boundary and print what they have. */
+/**
+ * A numeric option's value as a usage error shows it: yargs turns a value that is not a number
+ * (`--runs abc`) into NaN, which would read as "got NaN".
+ */
+export function shownNumber(v: number): string {
+  return Number.isNaN(v) ? 'something that is not a number' : String(v);
+}
+
 export function isInterrupted(): boolean {
   return interrupted;
 }

@@ -34,7 +34,7 @@ import type { ShrinkJob } from './shrink-queue.ts';
 import { LiveLine, progressBar } from './progress.ts';
 import { failureSignature, shrinkBudgetDefault } from '../fuzz/shrink.ts';
 import type { ShrinkProgress } from '../fuzz/shrink.ts';
-import { EXIT, UsageError, isInterrupted, onInterrupt } from './exit.ts';
+import { EXIT, UsageError, isInterrupted, onInterrupt, shownNumber } from './exit.ts';
 import { headerRecord, JSON_SCHEMA_VERSION } from './records.ts';
 import { formatDurationUs, parseDurationUs } from '../scenario/units.ts';
 import { CompareError, parseVariant, renderVariantTable, variantScenario } from '../scenario/variants.ts';
@@ -131,12 +131,12 @@ export function parseFuzzArgs(o: FuzzCommandOptions): { campaign: CampaignOption
     if (!d.ok || d.value <= 0) throw new UsageError(`--time: expected a duration such as 30s or 5m, got '${o.time}'`);
     timeUs = d.value;
   }
-  if (o.runs !== undefined && !(Number.isSafeInteger(o.runs) && o.runs >= 0)) throw new UsageError(`--runs: expected a count, got ${o.runs}`);
+  if (o.runs !== undefined && !(Number.isSafeInteger(o.runs) && o.runs >= 0)) throw new UsageError(`--runs: expected a count, got ${shownNumber(o.runs)}`);
   const seed = o.seed ?? campaignDefault.seed;
   if (seed.length === 0 || /[\n\r#]/.test(seed)) throw new UsageError(`--seed: '${seed}' must be one line without '#'`);
   const runs = o.runs ?? (timeUs !== null ? null : campaignDefault.runs);
-  if (o.workers !== undefined && !(Number.isSafeInteger(o.workers) && o.workers >= 1 && o.workers <= 256)) throw new UsageError(`--workers: expected a whole number from 1 to 256, got ${o.workers}`);
-  if (o.shrinkRuns !== undefined && !(Number.isSafeInteger(o.shrinkRuns) && o.shrinkRuns >= 0)) throw new UsageError(`--shrink-runs: expected a count, got ${o.shrinkRuns}`);
+  if (o.workers !== undefined && !(Number.isSafeInteger(o.workers) && o.workers >= 1 && o.workers <= 256)) throw new UsageError(`--workers: expected a whole number from 1 to 256, got ${shownNumber(o.workers)}`);
+  if (o.shrinkRuns !== undefined && !(Number.isSafeInteger(o.shrinkRuns) && o.shrinkRuns >= 0)) throw new UsageError(`--shrink-runs: expected a count, got ${shownNumber(o.shrinkRuns)}`);
   const variants = parseFuzzVariants(o, seed, shardIndex, fixed);
   return { campaign: { seed, runs, shardIndex, shardCount, fixed, checkDeterminism: o.checkDeterminism === true, ...(variants.length > 0 ? { variants } : {}) }, timeUs };
 }

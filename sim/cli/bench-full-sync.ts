@@ -81,11 +81,17 @@ export function benchFullSync(keys: number, sizeBytes = 100): FullSyncFigures {
   return { populateS, syncS, syncCpuS: (cpu.user + cpu.system) / 1e6, virtualSyncS: (world.engine.nowUs - v1) / 1e6, peakBytesPerKey: (peak - rss0) / keys, rdbBytesPerKey: rdbBytes / keys };
 }
 
+/** The machine's memory, or the process's cgroup limit when that is smaller (a container). */
+function memoryBytes(): number {
+  const limit = process.constrainedMemory?.() ?? 0; // 0 or 2^64 when unconstrained
+  return limit > 0 && limit < totalmem() ? limit : totalmem();
+}
+
 /**
  * The full-sync worker's old-generation limit in MB: three quarters of the machine's memory,
  * and never below this thread's own heap limit (V8's default, or what --max-old-space-size set).
  */
-export function fullSyncHeapMb(totalBytes = totalmem(), ownHeapLimitBytes = getHeapStatistics().heap_size_limit): number {
+export function fullSyncHeapMb(totalBytes = memoryBytes(), ownHeapLimitBytes = getHeapStatistics().heap_size_limit): number {
   return Math.max(Math.floor(ownHeapLimitBytes / 2 ** 20), Math.floor((totalBytes * 0.75) / 2 ** 20));
 }
 

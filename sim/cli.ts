@@ -40,6 +40,14 @@ async function dispatch(argv: Awaited<ReturnType<typeof parser.parseAsync>>): Pr
   const command = String(argv._[0]) as CommandName;
   switch (command) {
     case 'run': {
+      if (argv['max-heap-mb'] !== undefined) {
+        const { maxHeapMb, heapHolds, rerunWithHeap } = await import('./cli/max-heap.ts');
+        const mb = maxHeapMb(argv['max-heap-mb'] as number);
+        if (!heapHolds(mb)) {
+          process.exitCode = await rerunWithHeap(mb);
+          return;
+        }
+      }
       const { runCommand } = await import('./cli/run.ts');
       process.exitCode = await runCommand({
         files: argv.files as string[],
@@ -89,7 +97,7 @@ async function dispatch(argv: Awaited<ReturnType<typeof parser.parseAsync>>): Pr
     case 'bench': {
       const { runBench, benchOptions } = await import('./cli/bench.ts');
       await runBench(benchOptions({
-        fullSyncKeys: argv['full-sync-keys'] as number | undefined, burstWrites: argv['burst-writes'] as number | undefined,
+        fullSyncKeys: argv['full-sync-keys'] as number | undefined, fullSyncHeapMb: argv['full-sync-heap-mb'] as number | undefined, burstWrites: argv['burst-writes'] as number | undefined,
         fuzzRunsPerWorker: argv['fuzz-runs'] as number | undefined, noReal: argv.real === false, targetsOnly: argv['targets-only'] as boolean,
       }));
       return;

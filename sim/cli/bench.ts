@@ -5,7 +5,8 @@
  *   1. write burst: a master and 2 replicas absorb pipelined 64-byte SETs to random keys;
  *      simulated writes per wall second ÷ redis-benchmark's requests per second;
  *   2. full sync of 1M keys × 100 B (DEBUG POPULATE, disk-based): wall time ÷ real's, and the
- *      process's peak memory per key ÷ real's used_memory per key (`--full-sync-keys N` for 10M);
+ *      process's peak memory per key ÷ real's used_memory per key (`--full-sync-keys N` for 10M;
+ *      the simulation runs on a worker thread with a heap sized from the machine: bench-full-sync.ts);
  *   3. fuzz campaign: virtual seconds per wall second on every core, and per core on one worker,
  *      both over the same runs (and each one's CPU seconds: one worker is not one core);
  * then (a) 3 nodes, 10k writes/s for 60 virtual seconds and (b) a bare event-queue loop with the
@@ -20,9 +21,10 @@ import { startLoad } from '../world/load.ts';
 import { campaignDefault } from '../fuzz/campaign.ts';
 import { runCampaignOnWorkers } from './fuzz.ts';
 import { availableParallelism } from 'node:os';
-import type { Reply } from '../core/reply.ts';
 import { realRedisMissing, realWriteBurst, realFullSync } from './bench-real.ts';
 import { UsageError } from './exit.ts';
+import { runSteps, benchFullSyncOnWorker, fullSyncHeapMb } from './bench-full-sync.ts';
+export { benchFullSync, benchFullSyncOnWorker } from './bench-full-sync.ts';
 
 export interface BenchFigures {
   name: string;
@@ -77,16 +79,6 @@ function syncedTrio(): World {
   return world;
 }
 
-/** Run in steps of `stepUs` until `done()` or `deadlineUs`; calls `sample` after each step. */
-function runSteps(world: World, done: () => boolean, deadlineUs: number, stepUs: number, sample: () => void = () => {}): boolean {
-  while (!done()) {
-    if (world.engine.nowUs >= deadlineUs) return false;
-    world.engine.runUntil(Math.min(deadlineUs, world.engine.nowUs + stepUs));
-    sample();
-  }
-  return true;
-}
-
 /**
  * Target 1, the simulated side: `writes` SETs of `sizeBytes` to random keys among `keys`, sent
  * at `perSec` virtual writes per second to m, until every reply came and both replicas hold the
@@ -107,50 +99,6 @@ export function benchWriteBurst(writes: number, sizeBytes = 64, keys = 100_000, 
 }
 
 /**
- * Target 2, the simulated side: m holds `keys` keys of `sizeBytes` (DEBUG POPULATE), disk-based
- * sync; a replica started with replicaof m. Wall time from the replica's start to its link up,
- * and the process's peak resident memory above what it used before DEBUG POPULATE, per key
- * (both copies of the dataset, master's and replica's, live in this one process). That peak also
- * holds what real Redis keeps outside used_memory: the RDB file (one Buffer, shared by the
- * master's disk, the transfer and the replica's disk) and garbage not yet collected; so the
- * RDB's size per key and the sync's CPU seconds (the machine may be shared) are returned too.
- */
-export function benchFullSync(keys: number, sizeBytes = 100): { populateS: number; syncS: number; syncCpuS: number; virtualSyncS: number; peakBytesPerKey: number; rdbBytesPerKey: number } {
-  globalThis.gc?.();
-  const rss0 = process.memoryUsage.rss();
-  let peak = rss0;
-  const sample = (): void => {
-    const r = process.memoryUsage.rss();
-    if (r > peak) peak = r;
-  };
-  const world = new World({ seed: 1, trace: null });
-  const mc = defaultConfig();
-  mc.replDisklessSync = false;
-  world.addNode('m', mc).start();
-  const t0 = performance.now();
-  let reply: Reply | null = null;
-  world.slot('m').command(world.newClientId(), ['DEBUG', 'POPULATE', String(keys), 'key', String(sizeBytes)], (r) => (reply = r));
-  runSteps(world, () => reply !== null, world.engine.nowUs + 3_600_000_000, 100_000, sample);
-  if (reply === null || (reply as Reply).kind === 'error') throw new Error(`full sync: DEBUG POPULATE failed: ${JSON.stringify(reply)}`);
-  const populateS = (performance.now() - t0) / 1000;
-  sample();
-  const rc = defaultConfig();
-  rc.replicaof = { host: 'm', port: 6379 };
-  const t1 = performance.now();
-  const cpu1 = process.cpuUsage();
-  const v1 = world.engine.nowUs;
-  world.addNode('r', rc).start();
-  const r = () => world.slot('r').node!;
-  const ok = runSteps(world, () => r().replState === 'connected' && r().ks.totalKeys() === keys, world.engine.nowUs + 3_600_000_000, 50_000, sample);
-  const syncS = (performance.now() - t1) / 1000;
-  const cpu = process.cpuUsage(cpu1);
-  if (!ok) throw new Error('full sync: the replica did not come up within an hour of virtual time');
-  sample();
-  const rdbBytes = world.slot('m').readFile(mc.dbfilename)?.length ?? 0;
-  return { populateS, syncS, syncCpuS: (cpu.user + cpu.system) / 1e6, virtualSyncS: (world.engine.nowUs - v1) / 1e6, peakBytesPerKey: (peak - rss0) / keys, rdbBytesPerKey: rdbBytes / keys };
-}
-
-/**
  * Target 3: a fuzz campaign of `runs` runs on `workers` worker threads; virtual s per wall s, and
  * the CPU seconds the whole process spent (every thread: the workers, the main thread, and V8's
  * helper threads that garbage-collect and compile for them).
@@ -166,6 +114,8 @@ export async function benchFuzzCampaign(runs: number, workers: number, seed = 'b
 export interface BenchOptions {
   /** Keys of the full-sync figure (default 1M; 10M is the issue's stretch). */
   readonly fullSyncKeys: number;
+  /** The full-sync worker's old-generation limit in MB; null: sized from the machine (fullSyncHeapMb). */
+  readonly fullSyncHeapMb: number | null;
   /** Writes of the write-burst figure. */
   readonly burstWrites: number;
   /** Fuzz runs per core: both campaigns run the same cores × N runs. */
@@ -176,9 +126,9 @@ export interface BenchOptions {
   readonly targetsOnly: boolean;
 }
 
-export const benchDefaults: BenchOptions = { fullSyncKeys: 1_000_000, burstWrites: 300_000, fuzzRunsPerWorker: 100, noReal: false, targetsOnly: false };
+export const benchDefaults: BenchOptions = { fullSyncKeys: 1_000_000, fullSyncHeapMb: null, burstWrites: 300_000, fuzzRunsPerWorker: 100, noReal: false, targetsOnly: false };
 
-const BENCH_FLAGS = '--full-sync-keys N, --burst-writes N, --fuzz-runs N, --no-real, --targets-only';
+const BENCH_FLAGS = '--full-sync-keys N, --full-sync-heap-mb N, --burst-writes N, --fuzz-runs N, --no-real, --targets-only';
 
 /** A count flag's value: a positive integer, or invalid input (exit 2). */
 function benchCount(flag: string, v: number | undefined, fallback: number): number {
@@ -188,9 +138,10 @@ function benchCount(flag: string, v: number | undefined, fallback: number): numb
 }
 
 /** `psync-sim bench`'s parsed flags (yargs) made options, each count checked. */
-export function benchOptions(o: { fullSyncKeys?: number; burstWrites?: number; fuzzRunsPerWorker?: number; noReal?: boolean; targetsOnly?: boolean }): BenchOptions {
+export function benchOptions(o: { fullSyncKeys?: number; fullSyncHeapMb?: number; burstWrites?: number; fuzzRunsPerWorker?: number; noReal?: boolean; targetsOnly?: boolean }): BenchOptions {
   return {
     fullSyncKeys: benchCount('--full-sync-keys', o.fullSyncKeys, benchDefaults.fullSyncKeys),
+    fullSyncHeapMb: o.fullSyncHeapMb === undefined ? null : benchCount('--full-sync-heap-mb', o.fullSyncHeapMb, 0),
     burstWrites: benchCount('--burst-writes', o.burstWrites, benchDefaults.burstWrites),
     fuzzRunsPerWorker: benchCount('--fuzz-runs', o.fuzzRunsPerWorker, benchDefaults.fuzzRunsPerWorker),
     noReal: o.noReal ?? false,
@@ -199,12 +150,12 @@ export function benchOptions(o: { fullSyncKeys?: number; burstWrites?: number; f
 }
 
 /**
- * `node dist/bench.js` (`npm run bench -- ...`): `--full-sync-keys N --burst-writes N
+ * `node dist/bench.js` (`npm run bench -- ...`): `--full-sync-keys N --full-sync-heap-mb N --burst-writes N
  * --fuzz-runs N --no-real --targets-only` (also `--flag=N`). A bad flag or value is a UsageError
  * (one line, exit 2, in sim/bench.ts); `help: true` for -h/--help.
  */
 export function parseBenchArgs(argv: readonly string[]): BenchOptions & { help: boolean } {
-  const raw: { fullSyncKeys?: number; burstWrites?: number; fuzzRunsPerWorker?: number; noReal?: boolean; targetsOnly?: boolean } = {};
+  const raw: { fullSyncKeys?: number; fullSyncHeapMb?: number; burstWrites?: number; fuzzRunsPerWorker?: number; noReal?: boolean; targetsOnly?: boolean } = {};
   let help = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -216,6 +167,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions & { help: 
       return Number(text);
     };
     if (a === '--full-sync-keys') raw.fullSyncKeys = num();
+    else if (a === '--full-sync-heap-mb') raw.fullSyncHeapMb = num();
     else if (a === '--burst-writes') raw.burstWrites = num();
     else if (a === '--fuzz-runs') raw.fuzzRunsPerWorker = num();
     else if (a === '--no-real' && a === arg) raw.noReal = true;
@@ -230,7 +182,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions & { help: 
 /** What `node dist/bench.js --help` prints. */
 export const BENCH_HELP = `usage: node dist/bench.js [${BENCH_FLAGS}] (or npm run bench -- FLAGS, or psync-sim bench FLAGS)
 Prints the speed figures of the simulator, each next to real redis-server where it is installed.
-Exit status: 0 done; 2 a bad flag or value; 3 an internal error (--debug: with its stack).`;
+The full-sync figure's simulation runs on a worker thread with a heap limit of 3/4 of the machine's
+memory, never below V8's default (--full-sync-heap-mb N sets it; 10M keys need about 7,000).
+Exit status: 0 done; 2 a bad flag or value; 3 an internal error, or the full-sync worker out of
+its heap (one line; --debug: with the stack).`;
 
 const fmt = (x: number, digits = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const ratio = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(2)}×` : 'n/a');
@@ -250,8 +205,8 @@ export async function runBench(o: BenchOptions = benchDefaults): Promise<void> {
   console.log(line);
 
   // 2. Full sync.
-  const fs = benchFullSync(o.fullSyncKeys);
-  line = `2. full sync, ${fmt(o.fullSyncKeys)} keys × 100 B, disk-based: sim ${fs.syncS.toFixed(2)} s wall (${fs.syncCpuS.toFixed(2)} s CPU, ${fs.virtualSyncS.toFixed(2)} virtual s; DEBUG POPULATE ${fs.populateS.toFixed(2)} s before), ` +
+  const fs = await benchFullSyncOnWorker(o.fullSyncKeys, 100, o.fullSyncHeapMb ?? fullSyncHeapMb());
+  line = `2. full sync, ${fmt(o.fullSyncKeys)} keys × 100 B, disk-based: sim ${fs.syncS.toFixed(2)} s wall (${fs.syncCpuS.toFixed(2)} s CPU, ${fs.virtualSyncS.toFixed(2)} virtual s; DEBUG POPULATE ${fs.populateS.toFixed(2)} s before; on a worker, heap limit ${fmt(fs.heapMb)} MB), ` +
     `peak memory ${fmt(fs.peakBytesPerKey)} B/key (both copies, and the ${fmt(fs.rdbBytesPerKey)} B/key RDB file the simulated disks hold)`;
   if (missing === null) {
     const real = await realFullSync(o.fullSyncKeys, 100, 3_600_000);

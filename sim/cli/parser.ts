@@ -80,6 +80,11 @@ export function buildParser(argv: readonly string[], width: number, onFail: (msg
         .option('report', { type: 'boolean', default: false, describe: 'end with a table: one row per file' })
         .option('quiet', { type: 'boolean', default: false, describe: 'print only failures and the totals' })
         .option('bug', { type: 'string', array: true, describe: `switch on a historical Redis bug (the bug zoo): ${BUG_NAMES.join(', ')}` })
+        .option('max-heap-mb', {
+          type: 'number',
+          describe: "give the run a JavaScript heap of at least this many MB, for big datasets (V8's default is about 4,100; 10M keys and a replica need about 7,000): " +
+            'it happens in a child Node given --max-old-space-size, with the same output and exit status',
+        })
         .example('$0 run scenarios/lessons/04-partial-resync.scn --trace', 'watch a partial resync')
         .example('$0 run scenarios/lessons/18-reading-the-stream.scn --trace-level stream --nodes r1', 'every command r1 gets, with its offsets')
         .example('$0 run scenarios --report', 'run every scenario')
@@ -147,6 +152,7 @@ export function buildParser(argv: readonly string[], width: number, onFail: (msg
       'Measure events/s, virtual seconds per wall second and fuzz runs/s',
       (y) => y
         .option('full-sync-keys', { type: 'number', describe: 'keys of the full-sync figure (default 1,000,000)' })
+        .option('full-sync-heap-mb', { type: 'number', defaultDescription: "3/4 of the machine's memory", describe: "heap limit of the full-sync figure's worker thread, in MB" })
         .option('burst-writes', { type: 'number', describe: 'writes of the write-burst figure (default 300,000)' })
         .option('fuzz-runs', { type: 'number', describe: 'fuzz runs per core (default 100)' })
         .option('real', { type: 'boolean', default: true, describe: 'also run the workloads on real redis-server (--no-real: off)' })

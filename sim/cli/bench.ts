@@ -126,7 +126,7 @@ export interface BenchOptions {
   readonly targetsOnly: boolean;
 }
 
-export const benchDefaults: BenchOptions = { fullSyncKeys: 1_000_000, fullSyncHeapMb: null, burstWrites: 300_000, fuzzRunsPerWorker: 100, noReal: false, targetsOnly: false };
+export const benchDefaults: BenchOptions = { fullSyncKeys: 1_000_000, fullSyncHeapMb: null, burstWrites: 300_000, fuzzRunsPerWorker: 250, noReal: false, targetsOnly: false };
 
 const BENCH_FLAGS = '--full-sync-keys N, --full-sync-heap-mb N, --burst-writes N, --fuzz-runs N, --no-real, --targets-only';
 

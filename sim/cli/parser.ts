@@ -154,7 +154,7 @@ export function buildParser(argv: readonly string[], width: number, onFail: (msg
         .option('full-sync-keys', { type: 'number', describe: 'keys of the full-sync figure (default 1,000,000)' })
         .option('full-sync-heap-mb', { type: 'number', defaultDescription: "3/4 of the machine's memory", describe: "heap limit of the full-sync figure's worker thread, in MB" })
         .option('burst-writes', { type: 'number', describe: 'writes of the write-burst figure (default 300,000)' })
-        .option('fuzz-runs', { type: 'number', describe: 'fuzz runs per core (default 100)' })
+        .option('fuzz-runs', { type: 'number', describe: 'fuzz runs per core (default 250)' })
         .option('real', { type: 'boolean', default: true, describe: 'also run the workloads on real redis-server (--no-real: off)' })
         .option('targets-only', { type: 'boolean', default: false, describe: 'skip the two older figures (10k writes/s for 60 s, bare event queue)' })
         .epilog(EXIT_CODES_HELP),

@@ -6,6 +6,7 @@
  */
 import type { Reply } from './reply.ts';
 import type { TraceEvent } from '../trace/events.ts';
+import type { FileContents } from './rdb-image.ts';
 
 /** One end of a TCP connection, as the host numbers it (a file descriptor). */
 export type ConnId = number;
@@ -40,8 +41,11 @@ export interface Host {
   killChild(child: ChildId): void;
 
   /** Durable storage, named files (dump.rdb, appendonly.aof). Survives crash and restart. */
-  /** Replace a file durably (write a temp file, fsync, rename), as rdbSave() does. */
-  writeFile(name: string, bytes: Uint8Array): void;
+  /**
+   * Replace a file durably (write a temp file, fsync, rename), as rdbSave() does. An RdbImage is
+   * stored as it is; its bytes() are asked for only when the file is read.
+   */
+  writeFile(name: string, contents: FileContents): void;
   /** write(): append to the machine's page cache; a process crash keeps it, a power-off does not. */
   appendFile(name: string, bytes: Uint8Array): void;
   /** fsync(): what was appended is on the disk now. */

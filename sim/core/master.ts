@@ -15,8 +15,8 @@ import { traceFed, traceAckReceived, traceAckSent } from './stream-trace.ts';
 import { Backlog, PROTO_REPLY_CHUNK_BYTES, REPL_BACKLOG_TRIM_BLOCKS_PER_CALL } from './backlog.ts';
 import { encodeCommand, commandSizeBytes } from './resp.ts';
 import { OK, err, errSyntax, errNotInteger } from './reply.ts';
-import { writeRdbFrom } from './rdb.ts';
-import type { RdbDbSource } from './rdb.ts';
+import { writeRdbFramed, writeRdbFrom } from './rdb.ts';
+import { keyspaceSources, RdbImage } from './rdb-image.ts';
 import { replicationUnsetMaster } from './replica.ts';
 import { saveRdbToDisk } from './persist.ts';
 
@@ -398,21 +398,22 @@ export function startBgsaveForReplication(n: RedisNode): void {
       r.disklessTarget = true;
       setupFullResync(n, r, offset);
     }
-    const rdb = rdbSnapshot(n);
     // rdbSaveToSlavesSockets(): $EOF:<mark>\r\n, the RDB, the mark again, relayed to the
-    // replicas as the child produces it (childProgress), not all at once.
+    // replicas as the child produces it (childProgress), not all at once. Written in one buffer.
     const mark = n.host.randomHex(40);
-    const payload = Buffer.concat([enc(`$EOF:${mark}\r\n`), rdb, enc(mark)]);
+    const { payload, rdb } = writeRdbFramed(rdbAuxFields(n), keyspaceSources(n.ks), n.ks.totalBytes(), `$EOF:${mark}\r\n`, mark);
     const id = n.host.fork('sockets', payload.length);
-    n.child = { id, target: 'sockets', rdb, payload, targets: waiting, relayedBytes: 0 };
+    n.child = { id, target: 'sockets', rdb: RdbImage.ofBytes(rdb), payload, targets: waiting, relayedBytes: 0 };
     n.rdbBgsaveInProgress = true; // A socket child is an RDB child too (child_type == CHILD_TYPE_RDB).
     traceBgsave(n, 'sockets', rdb.length, waiting, offset);
   } else {
-    const rdb = rdbSnapshot(n);
-    const id = n.host.fork('disk', rdb.length);
+    // Disk: the replicas read the file as soon as the child exits (childDone), so it is written
+    // now, not snapshotted (a clone of a 10M-key dataset to be written a moment later anyway).
+    const rdb = RdbImage.ofBytes(rdbSnapshot(n));
+    const id = n.host.fork('disk', rdb.sizeBytes);
     n.child = { id, target: 'disk', rdb, payload: null, targets: [], relayedBytes: 0 };
     n.rdbBgsaveInProgress = true;
-    traceBgsave(n, 'disk', rdb.length, waiting, offset);
+    traceBgsave(n, 'disk', rdb.sizeBytes, waiting, offset);
     for (const r of waiting) {
       r.disklessTarget = false;
       setupFullResync(n, r, offset);
@@ -436,7 +437,7 @@ export function childProgress(n: RedisNode, id: number, producedBytes: number): 
   const slice = child.payload.subarray(child.relayedBytes, upTo);
   for (const r of child.targets) if (!r.closed && r.replState === 'wait_bgsave_end') n.writeDirect(r, slice);
   if (child.relayedBytes === 0 && n.host.tracing) {
-    for (const r of child.targets) n.host.trace({ kind: 'rdb-sent', node: n.name, peer: r.peer, format: 'eof', sizeBytes: child.rdb.length });
+    for (const r of child.targets) n.host.trace({ kind: 'rdb-sent', node: n.name, peer: r.peer, format: 'eof', sizeBytes: child.rdb.sizeBytes });
   }
   child.relayedBytes = upTo;
 }
@@ -454,7 +455,7 @@ export function childDone(n: RedisNode, id: number, ok: boolean): void {
     n.lastSaveUnixSec = Math.floor(n.host.unixMs() / 1000);
     n.dirty = 0;
   }
-  const header = enc(`$${child.rdb.length}\r\n`);
+  const header = enc(`$${child.rdb.sizeBytes}\r\n`);
   for (const r of n.replicas.slice()) {
     if (r.replState !== 'wait_bgsave_end') continue;
     if (!ok) {
@@ -471,8 +472,8 @@ export function childDone(n: RedisNode, id: number, ok: boolean): void {
     } else {
       // Disk: $<len>\r\n and the file, then the stream accumulated since the fork.
       n.writeDirect(r, header);
-      n.writeDirect(r, child.rdb);
-      if (n.host.tracing) n.host.trace({ kind: 'rdb-sent', node: n.name, peer: r.peer, format: 'length', sizeBytes: child.rdb.length });
+      n.writeDirect(r, child.rdb.bytes());
+      if (n.host.tracing) n.host.trace({ kind: 'rdb-sent', node: n.name, peer: r.peer, format: 'length', sizeBytes: child.rdb.sizeBytes });
       r.replState = 'online'; // replicaPutOnline()
       r.replAckTimeSec = n.unixtime;
       refreshGoodSlavesCount(n);
@@ -486,8 +487,8 @@ export function childDone(n: RedisNode, id: number, ok: boolean): void {
 /** BGSAVE from a user: a disk child, not for replication. */
 export function bgsaveCommand(n: RedisNode, c: Client): void {
   if (n.child !== null) return n.addReply(c, err('ERR Background save already in progress'));
-  const rdb = rdbSnapshot(n);
-  const id = n.host.fork('disk', rdb.length);
+  const rdb = rdbImageAtFork(n);
+  const id = n.host.fork('disk', rdb.sizeBytes);
   n.child = { id, target: 'disk', rdb, payload: null, targets: [], relayedBytes: 0 };
   n.rdbBgsaveInProgress = true;
   n.addReply(c, { kind: 'status', text: 'Background saving started' });
@@ -499,8 +500,8 @@ export function checkSavePoints(n: RedisNode): void {
   const nowSec = Math.floor(n.host.unixMs() / 1000);
   for (const p of n.config.save) {
     if (n.dirty >= p.changes && nowSec - n.lastSaveUnixSec > p.seconds) {
-      const rdb = rdbSnapshot(n);
-      const id = n.host.fork('disk', rdb.length);
+      const rdb = rdbImageAtFork(n);
+      const id = n.host.fork('disk', rdb.sizeBytes);
       n.child = { id, target: 'disk', rdb, payload: null, targets: [], relayedBytes: 0 };
       n.rdbBgsaveInProgress = true;
       return;
@@ -664,8 +665,8 @@ export function refreshGoodSlavesCount(n: RedisNode): void {
 // ---------------------------------------------------------------------------------------------
 // Snapshots (rdb.c rdbPopulateSaveInfo).
 
-/** The dataset as an RDB file, with repl aux fields when the node has replication info. */
-export function rdbSnapshot(n: RedisNode): Buffer {
+/** rdbPopulateSaveInfo() and the fixed aux fields, as of now, in the order Redis writes them. */
+function rdbAuxFields(n: RedisNode): Array<[string, string]> {
   const aux: Array<[string, string]> = [
     ['redis-ver', '7.0.15'],
     ['redis-bits', '64'],
@@ -680,18 +681,20 @@ export function rdbSnapshot(n: RedisNode): Buffer {
     aux.push(['repl-stream-db', String(streamDb)], ['repl-id', n.replid], ['repl-offset', String(n.masterReplOffset)]);
   }
   aux.push(['aof-base', '0']);
-  // Straight from the keyspace's Maps: no array of entries, nothing allocated per key.
-  const ks = n.ks;
-  const sources: RdbDbSource[] = [];
-  for (let db = 0; db < ks.dbs.length; db++) {
-    const map = ks.dbs[db]!;
-    if (map.size === 0) continue;
-    sources.push({
-      db, keys: map.size, expires: ks.expiresCount(db),
-      forEach: (visit) => map.forEach((e, key) => visit(key, e.value, e.expireAtMs, e.expireAtBig)),
-    });
-  }
-  return writeRdbFrom(aux, sources, ks.totalBytes());
+  return aux;
+}
+
+/** The dataset as an RDB file, with repl aux fields when the node has replication info. */
+export function rdbSnapshot(n: RedisNode): Buffer {
+  return writeRdbFrom(rdbAuxFields(n), keyspaceSources(n.ks), n.ks.totalBytes());
+}
+
+/**
+ * The file rdbSnapshot() would write now, produced only when read (rdb-image.ts): the aux
+ * fields as of now and the fork's copy-on-write view of the dataset (Keyspace.clone()).
+ */
+export function rdbImageAtFork(n: RedisNode): RdbImage {
+  return RdbImage.lazy(rdbAuxFields(n), n.ks.clone());
 }
 
 function note(n: RedisNode, text: string): void {

@@ -18,6 +18,7 @@ import type { Reply } from './reply.ts';
 import { err } from './reply.ts';
 import { encodeReply, RespProtocolError } from './resp.ts';
 import { Keyspace } from './keyspace.ts';
+import type { RdbImage } from './rdb-image.ts';
 import type { DataContext } from './keyspace.ts';
 import { dataCommands, activeExpireCycle } from './commands.ts';
 import { debugDigest } from './digest.ts';
@@ -60,7 +61,8 @@ export function runWithPeriod(hz: number, cronloops: number, ms: number): boolea
 export interface ChildState {
   id: ChildId;
   target: 'disk' | 'sockets';
-  rdb: Buffer;
+  /** The file: a disk child's is produced only when read (rdb-image.ts). */
+  rdb: RdbImage;
   /** Sockets: the framed payload ($EOF:<mark>, RDB, mark), its readers, and how much was relayed. */
   payload: Buffer | null;
   targets: Client[];

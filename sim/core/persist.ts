@@ -10,10 +10,11 @@
  */
 import type { RedisNode } from './node.ts';
 import { readRdb, RdbFormatError } from './rdb.ts';
-import { createBacklog, feedCommand, freeBacklog } from './master.ts';
+import { createBacklog, feedCommand, freeBacklog, rdbImageAtFork } from './master.ts';
 
+/** rdbSave(): the file as of now, written out only if something reads it (rdb-image.ts). */
 export function saveRdbToDisk(n: RedisNode): void {
-  n.host.writeFile(n.config.dbfilename, n.snapshotRdb());
+  n.host.writeFile(n.config.dbfilename, rdbImageAtFork(n));
   n.dirty = 0;
   n.lastSaveUnixSec = Math.floor(n.host.unixMs() / 1000);
 }

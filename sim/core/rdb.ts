@@ -68,7 +68,6 @@ const MODULE_OPCODE_STRING = 5;
 // ---------------------------------------------------------------------------------------------
 // Writing.
 
-/** An append-only byte buffer that doubles when full (sized up front by writeRdb, so it rarely does). */
 /** Node's Buffer methods behind write(s, at, 'latin1') and toString('latin1', start, end). */
 interface LatinBuffer extends Buffer {
   latin1Write(s: string, at: number, length: number): number;
@@ -78,6 +77,7 @@ interface LatinBuffer extends Buffer {
 const nodeLatin1 = typeof (Buffer.prototype as Partial<LatinBuffer>).latin1Write === 'function' &&
   typeof (Buffer.prototype as Partial<LatinBuffer>).latin1Slice === 'function';
 
+/** An append-only byte buffer that doubles when full (sized up front by writeRdb, so it rarely does). */
 class Writer {
   buf: Buffer;
   at = 0;
@@ -137,8 +137,8 @@ class Writer {
   /** rdbSaveRawString(): integer encoding when it applies, else length + bytes. */
   string(s: string): void {
     if (s.length <= 11) {
-      const v = string2ll(s);
-      if (v !== null && v >= -2147483648 && v <= 2147483647) {
+      const v = rdbInt32(s);
+      if (v !== null) {
         // rdbEncodeInteger(): the smallest of INT8 / INT16 / INT32.
         this.room(5);
         if (v >= -128 && v <= 127) {
@@ -168,6 +168,19 @@ class Writer {
     this.buf.writeBigInt64LE(BigInt(v), this.at);
     this.at += 8;
   }
+}
+
+/**
+ * rdbTryIntegerEncoding(): the value a string of up to 11 bytes is stored as (INT8/16/32), or
+ * null when it is stored verbatim. Shared with the size computation (rdb-image.ts).
+ */
+export function rdbInt32(s: string): number | null {
+  if (s.length > 11 || s.length === 0) return null;
+  // Most keys start with a letter: answer before string2ll() copies the string into a Buffer.
+  const first = s.charCodeAt(0);
+  if (first !== 0x2d && (first < 0x30 || first > 0x39)) return null;
+  const v = string2ll(s);
+  return v !== null && v >= -2147483648 && v <= 2147483647 ? v : null;
 }
 
 /**
@@ -204,14 +217,48 @@ export function writeRdb(contents: RdbContents): Buffer {
 
 /**
  * writeRdb() over databases given as walks; `dataBytes` is at least the sum of every key's and
- * value's length (Keyspace.totalBytes()), for the size bound.
+ * value's length (Keyspace.totalBytes()), for the size bound. `exactBytes`, when the caller knows
+ * the file's size (rdb-image.ts), sizes the buffer exactly.
  */
-export function writeRdbFrom(aux: ReadonlyArray<readonly [string, string]>, dbs: readonly RdbDbSource[], dataBytes: number): Buffer {
+export function writeRdbFrom(aux: ReadonlyArray<readonly [string, string]>, dbs: readonly RdbDbSource[], dataBytes: number, exactBytes?: number): Buffer {
+  const w = new Writer(exactBytes ?? sizeBound(aux, dbs, dataBytes));
+  const size = writeFile(w, aux, dbs);
+  if (exactBytes !== undefined && size !== exactBytes) assert(false, `writeRdbFrom: wrote ${size} bytes, ${exactBytes} announced`);
+  // The bound is loose for small values (integers, short strings): copy when it wasted much.
+  const rdb = size * 2 < w.buf.length ? Buffer.from(w.buf.subarray(0, size)) : w.buf.subarray(0, size);
+  rememberOwn(rdb);
+  return rdb;
+}
+
+/**
+ * The same file inside a frame: `head` before it and `tail` after it (latin1), in one buffer,
+ * as rdbSaveToSlavesSockets() sends it ($EOF:<mark>\r\n, the RDB, the mark). `rdb` is a view of
+ * `payload` (no copy of the file into a second buffer).
+ */
+export function writeRdbFramed(aux: ReadonlyArray<readonly [string, string]>, dbs: readonly RdbDbSource[], dataBytes: number, head: string, tail: string): { payload: Buffer; rdb: Buffer } {
+  const w = new Writer(head.length + sizeBound(aux, dbs, dataBytes) + tail.length);
+  w.latin1(head);
+  const size = writeFile(w, aux, dbs) - head.length;
+  w.latin1(tail);
+  let payload = w.buf.subarray(0, w.at);
+  if (payload.length * 2 < w.buf.length) payload = Buffer.from(payload);
+  const rdb = payload.subarray(head.length, head.length + size);
+  rememberOwn(rdb);
+  return { payload, rdb };
+}
+
+/** An upper bound of the file's size, so the buffer never grows (each growth copied the whole file so far). */
+function sizeBound(aux: ReadonlyArray<readonly [string, string]>, dbs: readonly RdbDbSource[], dataBytes: number): number {
   // Per key at most an expiry (9 bytes), a type byte, two 9-byte lengths.
   let bound = 64 + 8 + dataBytes;
   for (const [key, value] of aux) bound += 1 + 18 + key.length + value.length;
   for (const db of dbs) bound += 1 + 9 + 1 + 18 + db.keys * (9 + 1 + 18);
-  const w = new Writer(bound);
+  return bound;
+}
+
+/** Appends the whole file, checksum included, to `w`; returns w.at after it. */
+function writeFile(w: Writer, aux: ReadonlyArray<readonly [string, string]>, dbs: readonly RdbDbSource[]): number {
+  const start = w.at;
   w.latin1(`REDIS${String(RDB_VERSION).padStart(4, '0')}`);
   for (const [key, value] of aux) {
     w.byte(OPCODE_AUX);
@@ -247,13 +294,40 @@ export function writeRdbFrom(aux: ReadonlyArray<readonly [string, string]>, dbs:
     if (expiresSeen !== db.expires) assert(false, `writeRdb: db ${db.db} announced ${db.expires} expires, holds ${expiresSeen}`);
   }
   w.byte(OPCODE_EOF);
-  const crc = new Crc64().update(w.buf, 0, w.at);
+  const crc = new Crc64().update(w.buf, start, w.at);
   w.room(8);
   crc.writeLE(w.buf, w.at);
-  const size = w.at + 8;
-  // The bound is loose for small values (integers, short strings): copy when it wasted much.
-  if (size * 2 < w.buf.length) return Buffer.from(w.buf.subarray(0, size));
-  return w.buf.subarray(0, size);
+  w.at += 8;
+  return w.at;
+}
+
+/**
+ * The files writeRdbFrom()/writeRdbFramed() produced, by their memory (ArrayBuffer, then
+ * byteOffset → length and the checksum written): a replica handed a view of exactly that memory
+ * (the network and ByteQueue pass views, never copies, of what a master sent) has bytes whose
+ * checksum we computed ourselves. Ownership rule, as for ByteQueue: nobody writes into a buffer
+ * the writer returned. Weak: a file forgotten by everyone leaves the table with its memory.
+ */
+const ownFiles = new WeakMap<ArrayBufferLike, Map<number, { sizeBytes: number; crc: bigint }>>();
+
+function rememberOwn(rdb: Buffer): void {
+  let byOffset = ownFiles.get(rdb.buffer);
+  if (byOffset === undefined) {
+    byOffset = new Map();
+    ownFiles.set(rdb.buffer, byOffset);
+  }
+  byOffset.set(rdb.byteOffset, { sizeBytes: rdb.length, crc: rdb.readBigUInt64LE(rdb.length - 8) });
+}
+
+/**
+ * True when `bytes` is exactly a file our writer produced and checksummed: the same memory, the
+ * same length, and its last 8 bytes still the checksum written there.
+ */
+export function isOwnRdbFile(bytes: Uint8Array): boolean {
+  const own = ownFiles.get(bytes.buffer)?.get(bytes.byteOffset);
+  if (own === undefined || own.sizeBytes !== bytes.length || bytes.length < 8) return false;
+  const view = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  return view.readBigUInt64LE(bytes.length - 8) === own.crc;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -424,8 +498,10 @@ export function readRdb(bytes: Uint8Array): RdbContents {
  * Parse an RDB file, handing each key to `sink` as it is read (no array of entries: a replica
  * loads 1M keys straight into its new dataset). Returns the AUX fields in file order. Throws
  * RdbFormatError on anything we cannot load; `sink` may have received keys by then.
+ * `trustOwnChecksum`: skip the CRC-64 when isOwnRdbFile(bytes) (a replica loading the very bytes
+ * its simulated master wrote); everything else is parsed and checked alike.
  */
-export function parseRdb(bytes: Uint8Array, sink: RdbSink): Array<[string, string]> {
+export function parseRdb(bytes: Uint8Array, sink: RdbSink, opts?: { readonly trustOwnChecksum?: boolean }): Array<[string, string]> {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   const r = new Reader(buf);
   r.need(9, 'the signature');
@@ -482,8 +558,9 @@ export function parseRdb(bytes: Uint8Array, sink: RdbSink): Array<[string, strin
           r.need(8, 'the checksum');
           const stored = buf.readBigUInt64LE(r.at);
           r.at += 8;
-          // A stored 0 means the writer ran with rdbchecksum no: Redis skips the check.
-          if (stored !== 0n) {
+          // A stored 0 means the writer ran with rdbchecksum no: Redis skips the check. Bytes
+          // that are provably our own writer's, checksummed by it, need not be summed again.
+          if (stored !== 0n && !(opts?.trustOwnChecksum === true && isOwnRdbFile(buf))) {
             const expected = new Crc64().update(buf, 0, crcEnd).value;
             if (stored !== expected) {
               throw new RdbFormatError(`Wrong RDB checksum expected: (${expected.toString(16)}) got: (${stored.toString(16)})`);

@@ -13,6 +13,7 @@ import type { Rng } from '../engine/random.ts';
 import type { ConnId, ClientId } from '../core/host.ts';
 import type { SentinelHost } from '../sentinel/host.ts';
 import { Sentinel } from '../sentinel/sentinel.ts';
+import { fileBytes, type FileContents } from '../core/rdb-image.ts';
 import type { SentinelOptions } from '../sentinel/sentinel.ts';
 import { SENTINEL_DEFAULT_PORT } from '../sentinel/state.ts';
 import type { World } from './world.ts';
@@ -85,8 +86,8 @@ export class SentinelSlot extends ProcessSlot<Sentinel> implements SentinelHost 
     return this.world.net.connect(this.name, host, port);
   }
 
-  writeFile(name: string, bytes: Uint8Array): void {
-    this.disk.set(name, bytes);
+  writeFile(name: string, contents: FileContents): void {
+    this.disk.set(name, fileBytes(contents));
   }
 
   readFile(name: string): Uint8Array | null {

@@ -19,6 +19,7 @@ import type { SocketId } from '../net/network.ts';
 import type { Host, ConnId, ClientId, ChildId, ChildTarget, HistoryEvent } from '../core/host.ts';
 import type { Config } from '../core/config.ts';
 import { RedisNode } from '../core/node.ts';
+import { fileBytes, type FileContents } from '../core/rdb-image.ts';
 import type { TraceEvent, Stamped } from '../trace/events.ts';
 import { Checker } from '../check/invariants.ts';
 import type { BugName } from '../core/bugs.ts';
@@ -219,7 +220,7 @@ export class NodeSlot extends ProcessSlot<RedisNode> implements Host {
    * Files: what is on the platter (`durable`) and what a write() put in the machine's page cache
    * (`cached`). A process crash loses nothing written; a power-off loses the page cache.
    */
-  readonly disk = new Map<string, { durable: Uint8Array[]; cached: Uint8Array[] }>();
+  readonly disk = new Map<string, { durable: FileContents[]; cached: Uint8Array[] }>();
   private readonly children = new Map<ChildId, Timer>();
   private nextChildId = 1;
   private cronTimer: Timer | null = null;
@@ -440,9 +441,9 @@ export class NodeSlot extends ProcessSlot<RedisNode> implements Host {
     this.children.delete(child);
   }
 
-  writeFile(name: string, bytes: Uint8Array): void {
-    // rdbSave(): write a temp file, fsync, rename: durable at once.
-    this.disk.set(name, { durable: [bytes], cached: [] });
+  writeFile(name: string, contents: FileContents): void {
+    // rdbSave(): write a temp file, fsync, rename: durable at once. An image stays unwritten until read.
+    this.disk.set(name, { durable: [contents], cached: [] });
   }
 
   appendFile(name: string, bytes: Uint8Array): void {
@@ -461,7 +462,7 @@ export class NodeSlot extends ProcessSlot<RedisNode> implements Host {
   readFile(name: string): Uint8Array | null {
     const f = this.disk.get(name);
     if (f === undefined) return null;
-    const parts = [...f.durable, ...f.cached];
+    const parts = [...f.durable.map(fileBytes), ...f.cached];
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
 

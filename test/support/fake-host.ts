@@ -2,6 +2,7 @@
 import type { Host, ConnId, ClientId, ChildId, ChildTarget } from '../../sim/core/host.ts';
 import type { Reply } from '../../sim/core/reply.ts';
 import type { TraceEvent } from '../../sim/trace/events.ts';
+import { fileBytes, type FileContents } from '../../sim/core/rdb-image.ts';
 
 export class FakeHost implements Host {
   nowUsValue = 0;
@@ -35,7 +36,8 @@ export class FakeHost implements Host {
     return id;
   }
   killChild(): void {}
-  writeFile(name: string, bytes: Uint8Array): void { this.files.set(name, bytes); }
+  /** An RdbImage is produced at once: tests read `files` directly. */
+  writeFile(name: string, contents: FileContents): void { this.files.set(name, fileBytes(contents)); }
   appendFile(name: string, bytes: Uint8Array): void {
     const old = this.files.get(name);
     this.files.set(name, old ? Buffer.concat([old, bytes]) : bytes);

@@ -9,8 +9,11 @@
  * the methods below so that the index and the byte count stay true; code that writes `dbs[db]`
  * directly (the RDB loader) must call rebuildIndexes() afterwards.
  *
- * Entries are treated as immutable: a write replaces the Entry object, never edits it. That makes
- * clone() (the BGSAVE child's copy-on-write snapshot) a copy of the Maps that shares the entries.
+ * clone() (a copy-on-write snapshot) is a copy of the Maps that shares the Entry objects, so an
+ * entry that a clone may hold never changes. A write edits an entry in place only when the entry
+ * is ours alone: its `gen` is this keyspace's current generation, which every clone() renews for
+ * both copies (entries made before a clone are thereafter replaced, never edited). Editing in
+ * place saves the write's second hash probe (Map.set) and an allocation: the write burst's SET.
  *
  * A database is a ShardedMap (sharded-map.ts): one JS Map until V8's 2^24-entry limit, more Maps
  * past it, iterated in insertion order either way. An expiry is a signed 64-bit unix-ms time, as
@@ -32,7 +35,19 @@ export interface Entry {
   expireAtMs: number;
   /** The exact expiry when it lies beyond ±2^53 ms (absent otherwise). */
   expireAtBig?: bigint;
+  /**
+   * The generation of the keyspace that made this entry; while it is still that keyspace's
+   * current one, no clone holds the entry and a write may edit it. Absent: never edited.
+   */
+  gen?: number;
 }
+
+/**
+ * The source of generations, shared by every keyspace of the process: a generation is never
+ * reused, so an entry adopted from another keyspace (adopt()) is never mistaken for one of ours.
+ * Only the identity of the numbers matters, never their values: nothing observable depends on it.
+ */
+let lastGeneration = 0;
 
 /** An expiry as Redis's int64: the number where exact, else a bigint. */
 export type ExpireAt = number | bigint;
@@ -69,6 +84,8 @@ export class Keyspace {
    * datasets (`converged`) skips comparing them again while neither changed.
    */
   version = 0;
+  /** Entries with this `gen` are held by this keyspace alone (see the file comment). */
+  private gen = ++lastGeneration;
 
   /**
    * @param databases Redis's `databases` (SELECT accepts 0..databases-1).
@@ -116,19 +133,27 @@ export class Keyspace {
   set(db: number, key: string, value: string, expireAt: ExpireAt): void {
     const map = this.dbs[db]!;
     const old = db === this.lastDb && key === this.lastKey ? this.lastEntry : map.get(key);
-    if (old !== undefined) this.bytes -= key.length + old.value.length;
     this.changed();
-    let expireAtMs: number;
     if (typeof expireAt === 'number') {
       // The message is built only on failure: every SET of every node passes here.
       if (!Number.isSafeInteger(expireAt)) assert(false, `keyspace.set: bad expireAtMs ${expireAt}`);
-      expireAtMs = expireAt;
-      map.set(key, { value, expireAtMs });
+      if (old !== undefined && old.gen === this.gen && old.expireAtBig === undefined) {
+        // Ours alone: edit in place, no second probe (dbOverwrite() also keeps the dictEntry).
+        this.bytes += value.length - old.value.length;
+        old.value = value;
+        const hadExpiry = old.expireAtMs !== -1;
+        old.expireAtMs = expireAt;
+        if (expireAt !== -1) this.expires[db]!.add(key);
+        else if (hadExpiry) this.expires[db]!.delete(key);
+        return;
+      }
+      map.set(key, { value, expireAtMs: expireAt, gen: this.gen });
     } else {
       assert(expireAt > 9007199254740991n || expireAt < -9007199254740991n, `keyspace.set: ${expireAt} fits a number`);
-      expireAtMs = Number(expireAt);
-      map.set(key, { value, expireAtMs, expireAtBig: expireAt });
+      map.set(key, { value, expireAtMs: Number(expireAt), expireAtBig: expireAt, gen: this.gen });
     }
+    const expireAtMs = typeof expireAt === 'number' ? expireAt : Number(expireAt);
+    if (old !== undefined) this.bytes -= key.length + old.value.length;
     this.bytes += key.length + value.length;
     // The index holds exactly the keys whose entry has an expiry: only those can need removing.
     if (expireAtMs === -1) {
@@ -138,7 +163,7 @@ export class Keyspace {
 
   /** Replace the value, keeping the key's expiry (KEEPTTL, APPEND, INCR, SETRANGE). */
   setValueKeepTtl(db: number, key: string, value: string): void {
-    const old = this.dbs[db]!.get(key);
+    const old = db === this.lastDb && key === this.lastKey ? this.lastEntry : this.dbs[db]!.get(key);
     this.set(db, key, value, old === undefined ? -1 : old.expireAtBig ?? old.expireAtMs);
   }
 
@@ -159,11 +184,11 @@ export class Keyspace {
     if (typeof expireAt === 'number') {
       if (!Number.isSafeInteger(expireAt)) assert(false, `keyspace.restoreNew: bad expireAtMs ${expireAt}`);
       expireAtMs = expireAt;
-      map.set(key, { value, expireAtMs });
+      map.set(key, { value, expireAtMs, gen: this.gen });
     } else {
       assert(expireAt > 9007199254740991n || expireAt < -9007199254740991n, `keyspace.restoreNew: ${expireAt} fits a number`);
       expireAtMs = Number(expireAt);
-      map.set(key, { value, expireAtMs, expireAtBig: expireAt });
+      map.set(key, { value, expireAtMs, expireAtBig: expireAt, gen: this.gen });
     }
     this.changed();
     if (map.size === sizeBefore) return false;
@@ -191,6 +216,10 @@ export class Keyspace {
       this.expireCursors[db] = null;
     }
     this.bytes = loaded.bytes;
+    // Its entries are now held by us alone (a clone of `loaded` would have renewed its
+    // generation), so they stay editable; `loaded` gets a new generation for whatever it makes next.
+    this.gen = loaded.gen;
+    loaded.gen = ++lastGeneration;
     // The loaded keyspace keeps nothing of its own: a later use would corrupt ours.
     for (let db = 0; db < loaded.databases; db++) {
       loaded.dbs[db] = new ShardedMap(loaded.shardEntriesMax);
@@ -296,8 +325,13 @@ export class Keyspace {
     return removed;
   }
 
-  /** A snapshot for the BGSAVE child: later writes to either copy do not show in the other. */
+  /**
+   * A snapshot for the BGSAVE child: later writes to either copy do not show in the other, nor in
+   * any entry the snapshot holds. Every entry is now shared: this keyspace takes a new generation
+   * (the copy has its own from its constructor), so neither copy edits one of them again.
+   */
   clone(): Keyspace {
+    this.gen = ++lastGeneration;
     const copy = new Keyspace(this.databases, this.shardEntriesMax);
     for (let db = 0; db < this.databases; db++) {
       for (const [key, e] of this.dbs[db]!) copy.dbs[db]!.set(key, e);

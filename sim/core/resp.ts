@@ -307,6 +307,8 @@ export class CommandParser {
   /** Length of the bulk being read, -1 while its `$<len>` line is not yet read. */
   private bulkLen = -1;
   private argv: string[] = [];
+  /** Arguments of the current multibulk read so far (argv[0, argc)). */
+  private argc = 0;
   /** Bytes of the current, incomplete command already consumed from the buffer. */
   private partialBytes = 0;
   /** The last argv[0] decoded (commandName()). */
@@ -332,6 +334,7 @@ export class CommandParser {
     this.multibulkLeft = 0;
     this.bulkLen = -1;
     this.argv = [];
+    this.argc = 0;
     this.partialBytes = 0;
   }
 
@@ -349,7 +352,8 @@ export class CommandParser {
       if (this.bulkLen === -1 && !this.readBulkLength()) return null;
       // Not enough data yet (+2 for the trailing \r\n)?
       if (rx.length < this.bulkLen + 2) return null;
-      this.argv.push(this.argv.length === 0 ? this.commandName(rx.start, this.bulkLen) : rx.latin1(rx.start, rx.start + this.bulkLen));
+      const j = this.argc++;
+      this.argv[j] = j === 0 ? this.commandName(rx.start, this.bulkLen) : rx.latin1(rx.start, rx.start + this.bulkLen);
       this.consume(this.bulkLen + 2); // Like Redis, the two bytes after the bulk are not checked.
       this.bulkLen = -1;
       this.multibulkLeft--;
@@ -382,6 +386,7 @@ export class CommandParser {
   private complete(): ParsedCommand {
     const cmd = { argv: this.argv, sizeBytes: this.partialBytes };
     this.argv = [];
+    this.argc = 0;
     this.partialBytes = 0;
     return cmd;
   }
@@ -427,6 +432,9 @@ export class CommandParser {
     this.consume(cr + 2 - rx.start);
     this.multibulkLeft = ll > 0 ? ll : 0;
     this.bulkLen = -1;
+    // Sized once, as processMultibulkBuffer() sizes c->argv (at most 1024 ahead of the data):
+    // pushing onto [] would give every 3-argument SET a 17-slot backing store.
+    if (ll > 0) this.argv = new Array<string>(Math.min(ll, 1024));
     return true;
   }
 

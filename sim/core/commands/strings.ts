@@ -164,9 +164,10 @@ function getdel(ctx: DataContext, argv: string[]): Reply {
 function getset(ctx: DataContext, argv: string[]): Reply {
   const key = argv[1]!;
   const e = lookup(ctx, key);
+  const reply = e === undefined ? NIL : bulk(e.value); // before the set, which may edit `e`
   ctx.ks.set(ctx.db, key, argv[2]!, -1);
   ctx.propagate(['SET', key, argv[2]!]); // rewriteClientCommandArgument(c,0,shared.set)
-  return e === undefined ? NIL : bulk(e.value);
+  return reply;
 }
 
 function mget(ctx: DataContext, argv: string[]): Reply {

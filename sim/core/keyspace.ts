@@ -11,9 +11,10 @@
  *
  * clone() (a copy-on-write snapshot) is a copy of the Maps that shares the Entry objects, so an
  * entry that a clone may hold never changes. A write edits an entry in place only when the entry
- * is ours alone: its `gen` is this keyspace's current generation, which every clone() renews for
- * both copies (entries made before a clone are thereafter replaced, never edited). Editing in
- * place saves the write's second hash probe (Map.set) and an allocation: the write burst's SET.
+ * is ours alone, which its `valueBytes` says: the value's length (>= 0) while no clone holds it;
+ * clone() turns every entry's into ~length (< 0, "shared"), and a shared entry is thereafter
+ * replaced, never edited. Editing in place saves the write's second hash probe (Map.set) and an
+ * allocation; the stored length spares reading the old value (a cache miss) for the byte count.
  *
  * A database is a ShardedMap (sharded-map.ts): one JS Map until V8's 2^24-entry limit, more Maps
  * past it, iterated in insertion order either way. An expiry is a signed 64-bit unix-ms time, as
@@ -36,18 +37,17 @@ export interface Entry {
   /** The exact expiry when it lies beyond ±2^53 ms (absent otherwise). */
   expireAtBig?: bigint;
   /**
-   * The generation of the keyspace that made this entry; while it is still that keyspace's
-   * current one, no clone holds the entry and a write may edit it. Absent: never edited.
+   * value.length while no clone() holds the entry (a write may then edit it in place); ~length
+   * (negative) once a clone shares it. Absent (an entry made outside this file): never edited.
    */
-  gen?: number;
+  valueBytes?: number;
 }
 
-/**
- * The source of generations, shared by every keyspace of the process: a generation is never
- * reused, so an entry adopted from another keyspace (adopt()) is never mistaken for one of ours.
- * Only the identity of the numbers matters, never their values: nothing observable depends on it.
- */
-let lastGeneration = 0;
+/** The value's length of an entry, from its tag where it has one (no read of the string). */
+function valueBytesOf(e: Entry): number {
+  const tag = e.valueBytes;
+  return tag === undefined ? e.value.length : tag >= 0 ? tag : ~tag;
+}
 
 /** An expiry as Redis's int64: the number where exact, else a bigint. */
 export type ExpireAt = number | bigint;
@@ -84,9 +84,6 @@ export class Keyspace {
    * datasets (`converged`) skips comparing them again while neither changed.
    */
   version = 0;
-  /** Entries with this `gen` are held by this keyspace alone (see the file comment). */
-  private gen = ++lastGeneration;
-
   /**
    * @param databases Redis's `databases` (SELECT accepts 0..databases-1).
    * @param shardEntriesMax keys per JS Map before a database opens another (tests lower it).
@@ -137,23 +134,25 @@ export class Keyspace {
     if (typeof expireAt === 'number') {
       // The message is built only on failure: every SET of every node passes here.
       if (!Number.isSafeInteger(expireAt)) assert(false, `keyspace.set: bad expireAtMs ${expireAt}`);
-      if (old !== undefined && old.gen === this.gen && old.expireAtBig === undefined) {
-        // Ours alone: edit in place, no second probe (dbOverwrite() also keeps the dictEntry).
-        this.bytes += value.length - old.value.length;
+      // valueBytes >= 0: ours alone. Edit in place, no second probe (dbOverwrite() too keeps the
+      // dictEntry). (undefined >= 0 is false.)
+      if (old !== undefined && (old.valueBytes as number) >= 0 && old.expireAtBig === undefined) {
+        this.bytes += value.length - old.valueBytes!;
         old.value = value;
+        old.valueBytes = value.length;
         const hadExpiry = old.expireAtMs !== -1;
         old.expireAtMs = expireAt;
         if (expireAt !== -1) this.expires[db]!.add(key);
         else if (hadExpiry) this.expires[db]!.delete(key);
         return;
       }
-      map.set(key, { value, expireAtMs: expireAt, gen: this.gen });
+      map.set(key, { value, expireAtMs: expireAt, valueBytes: value.length });
     } else {
       assert(expireAt > 9007199254740991n || expireAt < -9007199254740991n, `keyspace.set: ${expireAt} fits a number`);
-      map.set(key, { value, expireAtMs: Number(expireAt), expireAtBig: expireAt, gen: this.gen });
+      map.set(key, { value, expireAtMs: Number(expireAt), expireAtBig: expireAt, valueBytes: value.length });
     }
     const expireAtMs = typeof expireAt === 'number' ? expireAt : Number(expireAt);
-    if (old !== undefined) this.bytes -= key.length + old.value.length;
+    if (old !== undefined) this.bytes -= key.length + valueBytesOf(old);
     this.bytes += key.length + value.length;
     // The index holds exactly the keys whose entry has an expiry: only those can need removing.
     if (expireAtMs === -1) {
@@ -184,11 +183,11 @@ export class Keyspace {
     if (typeof expireAt === 'number') {
       if (!Number.isSafeInteger(expireAt)) assert(false, `keyspace.restoreNew: bad expireAtMs ${expireAt}`);
       expireAtMs = expireAt;
-      map.set(key, { value, expireAtMs, gen: this.gen });
+      map.set(key, { value, expireAtMs, valueBytes: value.length });
     } else {
       assert(expireAt > 9007199254740991n || expireAt < -9007199254740991n, `keyspace.restoreNew: ${expireAt} fits a number`);
       expireAtMs = Number(expireAt);
-      map.set(key, { value, expireAtMs, expireAtBig: expireAt, gen: this.gen });
+      map.set(key, { value, expireAtMs, expireAtBig: expireAt, valueBytes: value.length });
     }
     this.changed();
     if (map.size === sizeBefore) return false;
@@ -216,10 +215,6 @@ export class Keyspace {
       this.expireCursors[db] = null;
     }
     this.bytes = loaded.bytes;
-    // Its entries are now held by us alone (a clone of `loaded` would have renewed its
-    // generation), so they stay editable; `loaded` gets a new generation for whatever it makes next.
-    this.gen = loaded.gen;
-    loaded.gen = ++lastGeneration;
     // The loaded keyspace keeps nothing of its own: a later use would corrupt ours.
     for (let db = 0; db < loaded.databases; db++) {
       loaded.dbs[db] = new ShardedMap(loaded.shardEntriesMax);
@@ -252,7 +247,7 @@ export class Keyspace {
     if (old === undefined) return false;
     map.delete(key);
     this.changed();
-    this.bytes -= key.length + old.value.length;
+    this.bytes -= key.length + valueBytesOf(old);
     if (old.expireAtMs !== -1) this.expires[db]!.delete(key);
     return true;
   }
@@ -310,7 +305,7 @@ export class Keyspace {
     const map = this.dbs[db]!;
     const removed = map.size;
     this.changed();
-    for (const [key, e] of map) this.bytes -= key.length + e.value.length;
+    map.forEach((e, key) => (this.bytes -= key.length + valueBytesOf(e)));
     map.clear();
     this.expires[db]!.clear();
     this.expireCursors[db] = null;
@@ -327,14 +322,18 @@ export class Keyspace {
 
   /**
    * A snapshot for the BGSAVE child: later writes to either copy do not show in the other, nor in
-   * any entry the snapshot holds. Every entry is now shared: this keyspace takes a new generation
-   * (the copy has its own from its constructor), so neither copy edits one of them again.
+   * any entry the snapshot holds. Every entry is now shared, and tagged so (valueBytes < 0):
+   * neither copy edits one of them again.
    */
   clone(): Keyspace {
-    this.gen = ++lastGeneration;
     const copy = new Keyspace(this.databases, this.shardEntriesMax);
     for (let db = 0; db < this.databases; db++) {
-      for (const [key, e] of this.dbs[db]!) copy.dbs[db]!.set(key, e);
+      const to = copy.dbs[db]!;
+      this.dbs[db]!.forEach((e, key) => {
+        const tag = e.valueBytes;
+        if (tag !== undefined && tag >= 0) e.valueBytes = ~tag;
+        to.set(key, e);
+      });
       for (const key of this.expires[db]!) copy.expires[db]!.add(key);
     }
     copy.bytes = this.bytes;

@@ -384,8 +384,8 @@ export class CommandParser {
   }
 
   private complete(): ParsedCommand {
+    // No fresh [] here: readMultibulkCount() gives the next command its own array.
     const cmd = { argv: this.argv, sizeBytes: this.partialBytes };
-    this.argv = [];
     this.argc = 0;
     this.partialBytes = 0;
     return cmd;
@@ -434,7 +434,7 @@ export class CommandParser {
     this.bulkLen = -1;
     // Sized once, as processMultibulkBuffer() sizes c->argv (at most 1024 ahead of the data):
     // pushing onto [] would give every 3-argument SET a 17-slot backing store.
-    if (ll > 0) this.argv = new Array<string>(Math.min(ll, 1024));
+    this.argv = ll > 0 ? new Array<string>(Math.min(ll, 1024)) : [];
     return true;
   }
 
